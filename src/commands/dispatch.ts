@@ -1,0 +1,170 @@
+/**
+ * The dispatcher (Redis's processCommand + call): looks the command up,
+ * checks arity, authentication, MULTI queueing, replica and persistence
+ * guards, runs the handler, turns thrown ReplyErrors into error replies,
+ * counts stats, feeds MONITOR and the slow log, and hands effective writes to
+ * the propagator.
+ */
+import { ReplyError } from "../errors.ts";
+import { lookupCommand, lookupSubcommand } from "./table.ts";
+import type { CommandSpec } from "./types.ts";
+import type { Client } from "../net/client.ts";
+import { log } from "../log.ts";
+
+/** Commands a client in MULTI runs at once instead of queueing. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+/** Commands a RESP2 client in subscriber mode may run. */
+const PUBSUB_ALLOWED = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
+/** Redis's text for an unknown command, quoting up to 128 characters of arguments. */
+export function unknownCommandError(argv: string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** Resolves argv to the spec that runs it, or throws Redis's error for an unknown command/subcommand or a wrong arity. */
+export function resolveCommand(argv: string[]): CommandSpec {
+  const container = lookupCommand(argv[0]);
+  if (container === undefined) throw new ReplyError(unknownCommandError(argv));
+  let cmd = container;
+  if (container.subcommands !== undefined) {
+    if (argv.length === 1) {
+      throw new ReplyError(`ERR wrong number of arguments for '${container.name}' command`);
+    }
+    const sub = lookupSubcommand(container, argv[1]);
+    if (sub === undefined) {
+      throw new ReplyError(
+        `ERR unknown subcommand '${
+          argv[1].slice(0, 128)
+        }'. Try ${container.name.toUpperCase()} HELP.`,
+      );
+    }
+    cmd = sub;
+  }
+  if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
+    throw new ReplyError(`ERR wrong number of arguments for '${cmd.name}' command`);
+  }
+  return cmd;
+}
+
+/**
+ * Executes one request for `client`. Returns a promise only when the command
+ * has to wait (the caller then stops processing this client's input until it
+ * settles); otherwise everything, including the reply, happens synchronously.
+ */
+export function execute(client: Client, argv: string[]): Promise<void> | undefined {
+  const server = client.server;
+  let cmd: CommandSpec;
+  try {
+    cmd = resolveCommand(argv);
+  } catch (err) {
+    if (client.flags.multi) client.flags.dirtyExec = true;
+    server.stats.rejectedCalls++;
+    client.reply.error((err as ReplyError).message);
+    return undefined;
+  }
+  const rejection = server.rejectReason(client, cmd, argv);
+  if (rejection !== undefined) {
+    if (client.flags.multi && !MULTI_IMMEDIATE.has(cmd.name)) client.flags.dirtyExec = true;
+    server.commandStats(cmd).rejectedCalls++;
+    client.reply.error(rejection);
+    return undefined;
+  }
+  if (client.flags.multi && !MULTI_IMMEDIATE.has(cmd.name)) {
+    client.multiQueue.push(argv);
+    client.reply.simple("QUEUED");
+    return undefined;
+  }
+  if (
+    client.channels.size + client.patterns.size > 0 && client.reply.protocol === 2 &&
+    !PUBSUB_ALLOWED.has(cmd.name)
+  ) {
+    client.reply.error(
+      `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    return undefined;
+  }
+  return call(client, cmd, argv);
+}
+
+/**
+ * Runs a resolved command (Redis's call()): the handler, then stats, slow
+ * log, MONITOR and propagation. Used for direct calls and for EXEC's queue.
+ */
+export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<void> | undefined {
+  const server = client.server;
+  const keyspace = server.keyspace;
+  keyspace.tick();
+  client.lastCommand = cmd.name;
+  const dirtyBefore = server.dirty;
+  const dbBefore = client.dbIndex;
+  client.propagateOverride = undefined;
+  client.propagateSuppressed = false;
+  server.propagator.begin();
+  const start = performance.now();
+  let failed = false;
+  let result: void | Promise<void> = undefined;
+  try {
+    result = cmd.run!(client.context(), argv);
+  } catch (err) {
+    failed = true;
+    replyWithError(client, err);
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      () => finish(client, cmd, argv, start, dirtyBefore, dbBefore, false),
+      (err) => {
+        replyWithError(client, err);
+        finish(client, cmd, argv, start, dirtyBefore, dbBefore, true);
+      },
+    );
+  }
+  finish(client, cmd, argv, start, dirtyBefore, dbBefore, failed);
+  return undefined;
+}
+
+function replyWithError(client: Client, err: unknown): void {
+  if (err instanceof ReplyError) {
+    client.reply.error(err.message);
+    return;
+  }
+  log.warning(`Internal error in command '${client.lastCommand}': ${(err as Error)?.stack ?? err}`);
+  client.reply.error(`ERR internal error: ${(err as Error)?.message ?? err}`);
+}
+
+function finish(
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  start: number,
+  dirtyBefore: number,
+  dbBefore: number,
+  failed: boolean,
+): void {
+  const server = client.server;
+  const micros = Math.round((performance.now() - start) * 1000);
+  const stats = server.commandStats(cmd);
+  stats.calls++;
+  stats.usec += micros;
+  if (failed) stats.failedCalls++;
+  server.afterCommand(client, cmd, argv, micros);
+  if (server.dirty > dirtyBefore && !client.propagateSuppressed) {
+    const writes = client.propagateOverride ?? [argv];
+    for (const write of writes) server.propagator.add(dbBefore, write);
+  }
+  server.propagator.end();
+  client.propagateOverride = undefined;
+}

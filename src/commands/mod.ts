@@ -1,0 +1,26 @@
+/** Registers every command family in the table. */
+import { registerCommands } from "./table.ts";
+import { connectionCommands } from "./connection.ts";
+import { stringCommands } from "./strings.ts";
+import { keyCommands } from "./keys.ts";
+import { serverCommands } from "./server.ts";
+import { hashCommands } from "./hashes.ts";
+import { setCommands } from "./sets.ts";
+import { listCommands } from "./lists.ts";
+import { zsetCommands } from "./zsets.ts";
+
+let registered = false;
+
+/** Fills the command table once. */
+export function registerAllCommands(): void {
+  if (registered) return;
+  registered = true;
+  registerCommands(connectionCommands);
+  registerCommands(stringCommands);
+  registerCommands(keyCommands);
+  registerCommands(serverCommands);
+  registerCommands(hashCommands);
+  registerCommands(setCommands);
+  registerCommands(listCommands);
+  registerCommands(zsetCommands);
+}

@@ -1,0 +1,31 @@
+/**
+ * The command table: every family's specs, looked up by name. COMMAND,
+ * COMMAND INFO/DOCS/LIST/COUNT read it, so what is listed is what exists.
+ */
+import type { CommandSpec } from "./types.ts";
+
+const commands = new Map<string, CommandSpec>();
+
+/** Adds a family's commands to the table. */
+export function registerCommands(specs: readonly CommandSpec[]): void {
+  for (const spec of specs) {
+    commands.set(spec.name, spec);
+    commands.set(spec.name.toUpperCase(), spec);
+  }
+}
+
+/** Finds a command by name in any case. */
+export function lookupCommand(name: string): CommandSpec | undefined {
+  return commands.get(name) ?? commands.get(name.toLowerCase());
+}
+
+/** Finds a subcommand of `container` in any case. */
+export function lookupSubcommand(container: CommandSpec, name: string): CommandSpec | undefined {
+  const full = container.name + "|" + name.toLowerCase();
+  return container.subcommands?.find((sub) => sub.name === full);
+}
+
+/** Every registered top-level command, once each. */
+export function allCommands(): CommandSpec[] {
+  return [...new Set(commands.values())];
+}

@@ -1,0 +1,328 @@
+/**
+ * One client connection: the read loop, request decoding with query-buffer
+ * limits, reply batching (every reply produced from one read goes out in one
+ * socket write) and output-buffer limits for pushed data.
+ */
+import { decodeRequest, ProtocolError, ReplyWriter } from "./resp.ts";
+import { execute } from "../commands/dispatch.ts";
+import type { Server } from "../server.ts";
+import type { Db } from "../store/keyspace.ts";
+import type { CommandContext } from "../commands/types.ts";
+import { log } from "../log.ts";
+
+/** Size of a new client's read buffer (Redis's PROTO_IOBUF_LEN). */
+export const READ_BUFFER_SIZE = 16 * 1024;
+
+/** Why a client's output is limited: Redis's classes for client-output-buffer-limit. */
+export type OutputClass = "normal" | "replica" | "pubsub";
+
+/** Flags CLIENT LIST prints (Redis's getClientInfoString). */
+export interface ClientFlags {
+  master: boolean;
+  replica: boolean;
+  monitor: boolean;
+  multi: boolean;
+  dirtyCas: boolean;
+  dirtyExec: boolean;
+  blocked: boolean;
+  closeAfterReply: boolean;
+  readonly: boolean;
+  noEvict: boolean;
+}
+
+/** One connected client. */
+export class Client {
+  readonly id: number;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  name = "";
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  dbIndex = 0;
+  authenticated: boolean;
+  readonly reply = new ReplyWriter();
+  /** "default" until ACL users exist. */
+  user = "default";
+  lastCommand = "NULL";
+  libName = "";
+  libVersion = "";
+  flags: ClientFlags = {
+    master: false,
+    replica: false,
+    monitor: false,
+    multi: false,
+    dirtyCas: false,
+    dirtyExec: false,
+    blocked: false,
+    closeAfterReply: false,
+    readonly: false,
+    noEvict: false,
+  };
+  /** CLIENT REPLY OFF|SKIP: replies are discarded. */
+  replyMode: "on" | "off" | "skip" = "on";
+  /** Pub/sub subscriptions; pattern subscriptions separately. */
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  /** Queued commands while in MULTI. */
+  multiQueue: string[][] = [];
+  /** Set by the dispatcher for the duration of one command. */
+  propagateOverride: string[][] | undefined;
+  propagateSuppressed = false;
+  /** Time when the soft output limit was first exceeded, 0 when under it. */
+  softLimitSince = 0;
+  /** Whatever the replication layer attaches to a replica client. */
+  replicaState: unknown;
+  /** Called when the connection ends (replication, pubsub, blocking bookkeeping). */
+  readonly onClose: Array<() => void> = [];
+
+  #conn: Deno.Conn;
+  #inbuf = new Uint8Array(READ_BUFFER_SIZE);
+  #start = 0;
+  #end = 0;
+  #closed = false;
+  #flushing: Promise<void> | undefined;
+  #inflight = 0;
+  readonly server: Server;
+
+  constructor(server: Server, conn: Deno.Conn, id: number, fd: number) {
+    this.server = server;
+    this.#conn = conn;
+    this.id = id;
+    this.fd = fd;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    this.addr = formatAddr(remote);
+    this.laddr = formatAddr(local);
+    this.authenticated = !server.config.getString("requirepass");
+  }
+
+  get db(): Db {
+    return this.server.keyspace.dbs[this.dbIndex];
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes received but not yet parsed into a command (qbuf). */
+  get queryBufferLength(): number {
+    return this.#end - this.#start;
+  }
+
+  get queryBufferSize(): number {
+    return this.#inbuf.length;
+  }
+
+  /** Bytes waiting to be written (omem). */
+  get outputLength(): number {
+    return this.reply.pos + this.#inflight;
+  }
+
+  /** Runs the connection until it closes. */
+  async serve(): Promise<void> {
+    try {
+      while (!this.#closed) {
+        this.#makeRoom();
+        const n = await this.#conn.read(this.#inbuf.subarray(this.#end));
+        if (n === null) {
+          log.verbose("Client closed connection " + this.server.clientInfoString(this));
+          break;
+        }
+        this.#end += n;
+        this.server.stats.netInputBytes += n;
+        this.lastInteraction = Date.now();
+        await this.#processInput();
+        if (this.reply.pos > 0) await this.flush();
+        if (this.flags.closeAfterReply) break;
+      }
+    } catch (err) {
+      if (!this.#closed && !isDisconnect(err)) {
+        log.verbose(`Error reading from client: ${(err as Error).message}`);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Ensures there is free space at the end of the read buffer. */
+  #makeRoom(): void {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      return;
+    }
+    if (this.#end < this.#inbuf.length) return;
+    const pending = this.#end - this.#start;
+    if (this.#start > 0 && pending < this.#inbuf.length / 2) {
+      this.#inbuf.copyWithin(0, this.#start, this.#end);
+    } else {
+      // A request larger than the buffer: grow (bounded by client-query-buffer-limit).
+      const next = new Uint8Array(this.#inbuf.length * 2);
+      next.set(this.#inbuf.subarray(this.#start, this.#end));
+      this.#inbuf = next;
+    }
+    this.#start = 0;
+    this.#end = pending;
+  }
+
+  async #processInput(): Promise<void> {
+    const limits = {
+      protoMaxBulkLen: this.server.protoMaxBulkLen,
+      authenticated: this.authenticated,
+    };
+    while (!this.#closed && !this.flags.closeAfterReply) {
+      let decoded;
+      try {
+        decoded = decodeRequest(this.#inbuf, this.#start, this.#end, limits);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        log.verbose(
+          `Protocol error (${err.message.replace("Protocol error: ", "")}) from client: ` +
+            this.server.clientInfoString(this),
+        );
+        this.reply.error("ERR " + err.message);
+        this.flags.closeAfterReply = true;
+        return;
+      }
+      if (decoded === null) break;
+      this.#start = decoded.end;
+      if (decoded.argv.length === 0) continue;
+      limits.authenticated = this.authenticated;
+      const pending = execute(this, decoded.argv);
+      if (pending !== undefined) {
+        // A command that waits: send what earlier commands of this batch replied first.
+        if (this.reply.pos > 0) this.flush();
+        await pending;
+      }
+      limits.authenticated = this.authenticated;
+    }
+    if (this.#end - this.#start > this.server.queryBufferLimit) {
+      log.warning(
+        "Closing client that reached max query buffer length: " +
+          this.server.clientInfoString(this) +
+          ` (qbuf initial bytes: ${JSON.stringify(this.#peekQuery())})`,
+      );
+      this.close();
+    }
+  }
+
+  #peekQuery(): string {
+    let s = "";
+    for (let i = this.#start; i < Math.min(this.#end, this.#start + 64); i++) {
+      s += String.fromCharCode(this.#inbuf[i]);
+    }
+    return s;
+  }
+
+  /** Writes everything the reply writer holds; resolves when it is on the socket. */
+  flush(): Promise<void> {
+    if (this.#flushing) return this.#flushing;
+    if (this.reply.pos === 0 || this.#closed) return Promise.resolve();
+    this.#flushing = this.#flushLoop();
+    return this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      while (this.reply.pos > 0 && !this.#closed) {
+        const data = this.reply.take();
+        this.#inflight = data.length;
+        let offset = 0;
+        while (offset < data.length) {
+          offset += await this.#conn.write(data.subarray(offset));
+        }
+        this.server.stats.netOutputBytes += data.length;
+        this.#inflight = 0;
+        this.reply.recycle(data);
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#flushing = undefined;
+      this.#inflight = 0;
+    }
+  }
+
+  /**
+   * Appends pushed data (pub/sub, MONITOR, the replication stream) and
+   * schedules a write, enforcing client-output-buffer-limit for the class.
+   */
+  afterPush(cls: OutputClass): void {
+    if (this.#closed) return;
+    if (this.server.outputLimitExceeded(this, cls)) {
+      log.warning(
+        `Client ${
+          this.server.clientInfoString(this)
+        } scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.close();
+      return;
+    }
+    this.flush();
+  }
+
+  /** Closes the connection now; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer
+    }
+    this.server.removeClient(this);
+    for (const hook of this.onClose) hook();
+  }
+
+  /** Sets TCP keepalive per the `tcp-keepalive` directive. */
+  setKeepAlive(seconds: number): void {
+    try {
+      (this.#conn as Deno.TcpConn).setKeepAlive?.(seconds > 0);
+    } catch {
+      // not a TCP connection
+    }
+  }
+
+  /** The context a handler runs with. */
+  context(): CommandContext {
+    return this.#context;
+  }
+
+  #context: CommandContext = {
+    server: undefined as unknown as Server,
+    client: this,
+    get db() {
+      return this.client.db;
+    },
+    get reply() {
+      return this.client.reply;
+    },
+    propagate(argv: string[]) {
+      (this.client.propagateOverride ??= []).push(argv);
+    },
+    preventPropagation() {
+      this.client.propagateSuppressed = true;
+    },
+  };
+
+  /** Wires the context to the server (the field initialiser runs before the constructor body). */
+  init(): this {
+    (this.#context as { server: Server }).server = this.server;
+    this.reply.onError = (message) => this.server.countError(message);
+    (this.#conn as Deno.TcpConn).setNoDelay?.(true);
+    return this;
+  }
+}
+
+function formatAddr(addr: Deno.NetAddr): string {
+  if (!addr || addr.transport !== "tcp") return "/unix";
+  return addr.hostname.includes(":")
+    ? `${addr.hostname}:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+function isDisconnect(err: unknown): boolean {
+  return err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BadResource ||
+    err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.Interrupted;
+}

@@ -1,0 +1,56 @@
+/**
+ * Wires persistence into the server: the save-point cron, the MISCONF guard,
+ * the final save at shutdown, and INFO persistence.
+ */
+import type { Server, ShutdownOptions } from "../server.ts";
+import { log } from "../log.ts";
+
+/** Redis's reply when writes are refused after a failed save (stop-writes-on-bgsave-error). */
+export const MISCONF_ERROR =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/** Installs the persistence hooks on a server. */
+export function installPersistence(server: Server): void {
+  const rdb = server.rdb;
+  server.cronJobs.push((now) => rdb.cron(now));
+
+  server.guards.push((client, cmd) => {
+    if (rdb.lastBgsaveOk || client.flags.master) return undefined;
+    if (!server.config.getBool("stop-writes-on-bgsave-error")) return undefined;
+    if (server.config.savePoints().length === 0) return undefined;
+    if (!cmd.flags.includes("write") && cmd.name !== "ping") return undefined;
+    return MISCONF_ERROR;
+  });
+
+  server.shutdownHooks.push(async (opts: ShutdownOptions) => {
+    if (rdb.running !== undefined) {
+      log.warning("There is a child saving an .rdb. Killing it!");
+      rdb.running.snapshot.abort("killed by shutdown");
+    }
+    const wantSave = opts.save === "save" ||
+      (opts.save === "default" && server.config.savePoints().length > 0);
+    if (!wantSave) return true;
+    log.notice("Saving the final RDB snapshot before exiting.");
+    const ok = await rdb.bgsave("shutdown").done;
+    if (!ok) {
+      log.warning("Error trying to save the DB, can't exit.");
+      return false;
+    }
+    return true;
+  });
+
+  server.infoProviders.set("persistence", () => [
+    ["loading", server.loading ? 1 : 0],
+    ["async_loading", 0],
+    ["current_cow_peak", 0],
+    ["current_cow_size", 0],
+    ["current_cow_size_age", 0],
+    ["current_fork_perc", "0.00"],
+    ["current_save_keys_processed", 0],
+    ["current_save_keys_total", 0],
+    ...rdb.infoFields(),
+    ...server.aofInfoFields(),
+    ["module_fork_in_progress", 0],
+    ["module_fork_last_cow_size", 0],
+  ]);
+}

@@ -1,0 +1,913 @@
+/**
+ * RDB decoder: reads what Redis 7.0 writes (RDB version ≤ 10) and the older
+ * encodings it still loads (zipmap, ziplist, quicklist v1, string scores), like
+ * rdb.c's `rdbLoadRio` and `rdbLoadObject`.
+ *
+ * `RdbDecoder` is driven one key at a time (`next()`), so a loader can yield
+ * between keys; `decodeRdb` decodes a whole file. Everything is validated as it
+ * is read: corrupt, truncated or unsupported input raises an `RdbError` naming
+ * the problem and the byte offset, never another exception.
+ */
+import { crc64Init, type Crc64State, crc64Update } from "./crc64.ts";
+import { intsetEntries } from "./intset.ts";
+import { listpackEntries } from "./listpack.ts";
+import { lzfDecompress } from "./lzf.ts";
+import {
+  DUMP_FOOTER_SIZE,
+  QUICKLIST_NODE_CONTAINER_PACKED,
+  QUICKLIST_NODE_CONTAINER_PLAIN,
+  RDB_32BITLEN,
+  RDB_64BITLEN,
+  RDB_ENC_INT16,
+  RDB_ENC_INT32,
+  RDB_ENC_INT8,
+  RDB_ENC_LZF,
+  RDB_OPCODE_AUX,
+  RDB_OPCODE_EOF,
+  RDB_OPCODE_EXPIRETIME,
+  RDB_OPCODE_EXPIRETIME_MS,
+  RDB_OPCODE_FREQ,
+  RDB_OPCODE_FUNCTION2,
+  RDB_OPCODE_FUNCTION_PRE_GA,
+  RDB_OPCODE_IDLE,
+  RDB_OPCODE_MODULE_AUX,
+  RDB_OPCODE_RESIZEDB,
+  RDB_OPCODE_SELECTDB,
+  RDB_TYPE_HASH,
+  RDB_TYPE_HASH_LISTPACK,
+  RDB_TYPE_HASH_ZIPLIST,
+  RDB_TYPE_HASH_ZIPMAP,
+  RDB_TYPE_LIST,
+  RDB_TYPE_LIST_QUICKLIST,
+  RDB_TYPE_LIST_QUICKLIST_2,
+  RDB_TYPE_LIST_ZIPLIST,
+  RDB_TYPE_MODULE_2,
+  RDB_TYPE_MODULE_PRE_GA,
+  RDB_TYPE_SET,
+  RDB_TYPE_SET_INTSET,
+  RDB_TYPE_SET_LISTPACK,
+  RDB_TYPE_STREAM_LISTPACKS,
+  RDB_TYPE_STREAM_LISTPACKS_2,
+  RDB_TYPE_STREAM_LISTPACKS_3,
+  RDB_TYPE_STRING,
+  RDB_TYPE_ZSET,
+  RDB_TYPE_ZSET_2,
+  RDB_TYPE_ZSET_LISTPACK,
+  RDB_TYPE_ZSET_ZIPLIST,
+  RDB_VERSION,
+  strtod,
+} from "./rdb_constants.ts";
+import { ziplistEntries, zipmapEntries } from "./ziplist.ts";
+import { bytesToString } from "../util/bytes.ts";
+import { List } from "../store/list.ts";
+import { ZSet } from "../store/zset.ts";
+import type { RedisValue } from "../store/types.ts";
+
+/** What went wrong, for callers that react differently (RESTORE, replica sync, start-up). */
+export type RdbErrorKind =
+  /** Bad magic or an RDB version this server cannot read. */
+  | "version"
+  /** The data ends before the structure does. */
+  | "eof"
+  /** Structurally invalid data. */
+  | "corrupt"
+  /** The stored CRC-64 does not match. */
+  | "checksum"
+  /** Valid RDB this server cannot load (streams, modules, functions, too many dbs). */
+  | "unsupported"
+  /** A DUMP payload whose footer (version or CRC) is wrong. */
+  | "payload";
+
+/** An RDB file or DUMP payload that cannot be loaded. */
+export class RdbError extends Error {
+  /** The problem, in Redis's words where it has some. */
+  readonly reason: string;
+  /** Byte offset in the input where the problem was found. */
+  readonly offset: number;
+  /** The class of problem. */
+  readonly kind: RdbErrorKind;
+
+  /** Creates an error; the message is the reason followed by the offset. */
+  constructor(reason: string, offset: number, kind: RdbErrorKind, options?: ErrorOptions) {
+    super(`${reason} (RDB offset ${offset})`, options);
+    this.name = "RdbError";
+    this.reason = reason;
+    this.offset = offset;
+    this.kind = kind;
+  }
+}
+
+/** rdb.c's wording when the input ends early. */
+export const SHORT_READ_REASON =
+  "Short read or OOM loading DB. Unrecoverable error, aborting now. Unexpected EOF reading RDB file";
+
+/** Decoder settings. */
+export interface RdbDecoderOptions {
+  /** Verify the CRC-64 trailer (`rdbchecksum yes`; a stored 0 is never checked). Default true. */
+  verifyChecksum?: boolean;
+  /** `databases`: SELECTDB beyond this is refused. Default 16. */
+  databases?: number;
+}
+
+/** One key as read from the file. */
+export interface RdbEntry {
+  /** The db the key belongs to. */
+  db: number;
+  /** The key (a byte string). */
+  key: string;
+  /** The value. */
+  value: RedisValue;
+  /** Absolute expire time in unix milliseconds, if the key has one (may be in the past). */
+  expireAtMs: number | undefined;
+  /** LFU counter (FREQ opcode), if present. */
+  lfuFreq: number | undefined;
+  /** LRU idle seconds (IDLE opcode), if present. */
+  lruIdle: number | undefined;
+}
+
+/** The aux fields of a file, raw and interpreted like rdbLoadRio does. */
+export interface RdbAuxInfo {
+  /** Every aux field, in file order (later duplicates win). */
+  fields: Map<string, string>;
+  /** `redis-ver`. */
+  redisVer?: string;
+  /** `redis-bits`. */
+  redisBits?: number;
+  /** `ctime`, unix seconds. */
+  ctime?: number;
+  /** `used-mem`, bytes. */
+  usedMem?: number;
+  /** `repl-stream-db`. */
+  replStreamDb?: number;
+  /** `repl-id`, only when it is 40 characters long (like Redis). */
+  replId?: string;
+  /** `repl-offset`. */
+  replOffset?: number;
+  /** `aof-base` (true when non-zero). */
+  aofBase?: boolean;
+  /** `aof-preamble` (true when non-zero), from older AOF files. */
+  aofPreamble?: boolean;
+}
+
+/** RESIZEDB hints for one db. */
+export interface RdbResizeHint {
+  /** Keys in the db. */
+  size: number;
+  /** Keys with an expire. */
+  expiresSize: number;
+}
+
+const TWO_32 = 4294967296;
+/** Largest expansion LZF can achieve: 3 bytes of back reference yield 264. */
+const LZF_MAX_RATIO = 88;
+const CRC_SLICE = 1 << 20;
+const MODULE_NAME_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** module.c `moduleTypeNameByID`: the 9-character name in a module type id. */
+function moduleTypeName(id: bigint): string {
+  let v = id >> 10n;
+  const chars: string[] = [];
+  for (let j = 0; j < 9; j++) {
+    chars.unshift(MODULE_NAME_CHARSET[Number(v & 63n)]);
+    v >>= 6n;
+  }
+  return chars.join("");
+}
+
+/** C's atoi/strtoll prefix parse, 0 when there are no digits. */
+function atoi(s: string): number {
+  const n = parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/**
+ * Reads RDB primitives and objects from `bytes[start, end)`. Shared by the
+ * file decoder and the DUMP payload decoder.
+ */
+class RdbReader {
+  readonly b: Uint8Array;
+  p: number;
+  readonly end: number;
+  /** Set by readLen(): the length was a special encoding. */
+  isEncoded = false;
+  #scratch = new Uint8Array(256);
+  #dv: DataView;
+
+  constructor(bytes: Uint8Array, start: number, end: number) {
+    this.b = bytes;
+    this.p = start;
+    this.end = end;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  eof(offset = this.p): RdbError {
+    return new RdbError(SHORT_READ_REASON, offset, "eof");
+  }
+
+  corrupt(reason: string, offset = this.p): RdbError {
+    return new RdbError(reason, offset, "corrupt");
+  }
+
+  need(n: number): void {
+    if (this.p + n > this.end) throw this.eof();
+  }
+
+  byte(): number {
+    if (this.p >= this.end) throw this.eof();
+    return this.b[this.p++];
+  }
+
+  /** `rdbLoadLenByRef`: a length, or with `isEncoded` set, a special encoding number. */
+  readLen(): number {
+    const b0 = this.byte();
+    const type = b0 >>> 6;
+    this.isEncoded = false;
+    if (type === 3) {
+      this.isEncoded = true;
+      return b0 & 0x3f;
+    }
+    if (type === 0) return b0 & 0x3f;
+    if (type === 1) return ((b0 & 0x3f) << 8) | this.byte();
+    if (b0 === RDB_32BITLEN) {
+      this.need(4);
+      const v = this.#dv.getUint32(this.p, false);
+      this.p += 4;
+      return v;
+    }
+    if (b0 === RDB_64BITLEN) {
+      this.need(8);
+      const hi = this.#dv.getUint32(this.p, false);
+      const lo = this.#dv.getUint32(this.p + 4, false);
+      this.p += 8;
+      return hi * TWO_32 + lo; // beyond 2^53 it is inexact, and far beyond any real count
+    }
+    throw this.corrupt(`Unknown length encoding ${type} in rdbLoadLen()`, this.p - 1);
+  }
+
+  /** A plain (never encoded) length, as counts are. */
+  readCount(): number {
+    const at = this.p;
+    const n = this.readLen();
+    if (this.isEncoded) throw this.corrupt(`Unexpected encoded length ${n}`, at);
+    return n;
+  }
+
+  /** A 64 bit length as a bigint (module ids). */
+  readLenBig(): bigint {
+    const at = this.p;
+    const b0 = this.byte();
+    if (b0 === RDB_64BITLEN) {
+      this.need(8);
+      const v = this.#dv.getBigUint64(this.p, false);
+      this.p += 8;
+      return v;
+    }
+    this.p = at;
+    return BigInt(this.readCount());
+  }
+
+  /**
+   * `rdbGenericLoadStringObject` into a position range: returns the bytes as
+   * `[array, start, end]` without copying verbatim strings.
+   */
+  readStringRange(): [Uint8Array, number, number] {
+    const at = this.p;
+    const len = this.readLen();
+    if (this.isEncoded) {
+      switch (len) {
+        case RDB_ENC_INT8:
+        case RDB_ENC_INT16:
+        case RDB_ENC_INT32: {
+          const s = String(this.#readEncodedInt(len));
+          const buf = this.#ensureScratch(s.length);
+          for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
+          return [buf, 0, s.length];
+        }
+        case RDB_ENC_LZF:
+          return this.#readLzf(at);
+        default:
+          throw this.corrupt(`Unknown RDB string encoding type ${len}`, at);
+      }
+    }
+    if (this.p + len > this.end) throw this.eof();
+    const start = this.p;
+    this.p += len;
+    return [this.b, start, this.p];
+  }
+
+  /** A string as a byte string. */
+  readString(): string {
+    const at = this.p;
+    const len = this.readLen();
+    if (!this.isEncoded) {
+      if (this.p + len > this.end) throw this.eof();
+      const start = this.p;
+      this.p += len;
+      return bytesToString(this.b, start, this.p);
+    }
+    if (len === RDB_ENC_LZF) {
+      const [buf, s, e] = this.#readLzf(at);
+      return bytesToString(buf, s, e);
+    }
+    if (len === RDB_ENC_INT8 || len === RDB_ENC_INT16 || len === RDB_ENC_INT32) {
+      return String(this.#readEncodedInt(len));
+    }
+    throw this.corrupt(`Unknown RDB string encoding type ${len}`, at);
+  }
+
+  /**
+   * A string blob (listpack, ziplist, intset…) as a range; LZF and integer
+   * forms live in a scratch buffer that the next read may overwrite.
+   */
+  readBlob(): [Uint8Array, number, number] {
+    return this.readStringRange();
+  }
+
+  #readEncodedInt(enc: number): number {
+    if (enc === RDB_ENC_INT8) {
+      this.need(1);
+      return this.#dv.getInt8(this.p++);
+    }
+    if (enc === RDB_ENC_INT16) {
+      this.need(2);
+      const v = this.#dv.getInt16(this.p, true);
+      this.p += 2;
+      return v;
+    }
+    this.need(4);
+    const v = this.#dv.getInt32(this.p, true);
+    this.p += 4;
+    return v;
+  }
+
+  #ensureScratch(n: number): Uint8Array {
+    if (this.#scratch.length < n) {
+      this.#scratch = new Uint8Array(Math.max(n, this.#scratch.length * 2));
+    }
+    return this.#scratch;
+  }
+
+  #readLzf(at: number): [Uint8Array, number, number] {
+    const clen = this.readCount();
+    const len = this.readCount();
+    if (this.p + clen > this.end) throw this.eof();
+    if (clen === 0 || len > clen * LZF_MAX_RATIO + 32) {
+      throw this.corrupt("Invalid LZF compressed string", at);
+    }
+    const out = this.#ensureScratch(len);
+    const n = lzfDecompress(this.b, this.p, clen, out, 0, len);
+    if (n !== len) throw this.corrupt("Invalid LZF compressed string", at);
+    this.p += clen;
+    return [out, 0, len];
+  }
+
+  /** `rdbLoadDoubleValue`: the pre-RDB-8 string form of a score. */
+  readStringDouble(): number {
+    const at = this.p;
+    const len = this.byte();
+    if (len === 255) return -Infinity;
+    if (len === 254) return Infinity;
+    if (len === 253) return NaN;
+    this.need(len);
+    const s = bytesToString(this.b, this.p, this.p + len);
+    this.p += len;
+    const v = strtod(s);
+    if (Number.isNaN(v) && !/^\s*[+-]?nan/i.test(s)) {
+      throw this.corrupt("Error reading double value", at);
+    }
+    return v;
+  }
+
+  /** `rdbLoadBinaryDoubleValue`. */
+  readBinaryDouble(): number {
+    this.need(8);
+    const v = this.#dv.getFloat64(this.p, true);
+    this.p += 8;
+    return v;
+  }
+
+  /** A signed 64 bit little-endian integer as a number (times in ms). */
+  readInt64(): number {
+    this.need(8);
+    const lo = this.#dv.getUint32(this.p, true);
+    const hi = this.#dv.getInt32(this.p + 4, true);
+    this.p += 8;
+    return hi * TWO_32 + lo;
+  }
+
+  /** A signed 32 bit little-endian integer. */
+  readInt32(): number {
+    this.need(4);
+    const v = this.#dv.getInt32(this.p, true);
+    this.p += 4;
+    return v;
+  }
+
+  /**
+   * `rdbLoadObject`: the value of `type` at the current position, or
+   * undefined for an empty collection (which Redis skips).
+   */
+  readObject(type: number, key: string, typeOffset: number): RedisValue | undefined {
+    switch (type) {
+      case RDB_TYPE_STRING:
+        return this.readString();
+      case RDB_TYPE_LIST: {
+        const len = this.readCount();
+        if (len === 0) return undefined;
+        const list = new List();
+        for (let i = 0; i < len; i++) list.pushTail(this.readString());
+        return list;
+      }
+      case RDB_TYPE_SET: {
+        const len = this.readCount();
+        if (len === 0) return undefined;
+        const set = new Set<string>();
+        for (let i = 0; i < len; i++) {
+          const at = this.p;
+          const m = this.readString();
+          if (set.has(m)) throw this.corrupt("Duplicate set members detected", at);
+          set.add(m);
+        }
+        return set;
+      }
+      case RDB_TYPE_ZSET:
+      case RDB_TYPE_ZSET_2: {
+        const len = this.readCount();
+        if (len === 0) return undefined;
+        const zset = new ZSet();
+        for (let i = 0; i < len; i++) {
+          const at = this.p;
+          const m = this.readString();
+          const score = type === RDB_TYPE_ZSET_2
+            ? this.readBinaryDouble()
+            : this.readStringDouble();
+          if (Number.isNaN(score)) throw this.corrupt("Zset with NAN score detected", at);
+          if (!zset.add(m, score)) throw this.corrupt("Duplicate zset fields detected", at);
+        }
+        return zset;
+      }
+      case RDB_TYPE_HASH: {
+        const len = this.readCount();
+        if (len === 0) return undefined;
+        const hash = new Map<string, string>();
+        for (let i = 0; i < len; i++) {
+          const at = this.p;
+          const f = this.readString();
+          const v = this.readString();
+          if (hash.has(f)) throw this.corrupt("Duplicate hash fields detected", at);
+          hash.set(f, v);
+        }
+        return hash;
+      }
+      case RDB_TYPE_LIST_QUICKLIST:
+      case RDB_TYPE_LIST_QUICKLIST_2: {
+        const nodes = this.readCount();
+        if (nodes === 0) return undefined;
+        const list = new List();
+        for (let i = 0; i < nodes; i++) {
+          let container = QUICKLIST_NODE_CONTAINER_PACKED;
+          if (type === RDB_TYPE_LIST_QUICKLIST_2) {
+            const at = this.p;
+            container = this.readCount();
+            if (
+              container !== QUICKLIST_NODE_CONTAINER_PACKED &&
+              container !== QUICKLIST_NODE_CONTAINER_PLAIN
+            ) {
+              throw this.corrupt("Quicklist integrity check failed.", at);
+            }
+          }
+          const at = this.p;
+          const [buf, s, e] = this.readBlob();
+          if (e === s) throw this.corrupt("Empty quicklist node", at);
+          if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+            list.pushTail(bytesToString(buf, s, e));
+            continue;
+          }
+          const items = type === RDB_TYPE_LIST_QUICKLIST_2
+            ? listpackEntries(buf, s, e)
+            : ziplistEntries(buf, s, e);
+          if (items === undefined) {
+            throw this.corrupt(
+              type === RDB_TYPE_LIST_QUICKLIST_2
+                ? "Listpack integrity check failed."
+                : "Ziplist integrity check failed.",
+              at,
+            );
+          }
+          for (const v of items) list.pushTail(v);
+        }
+        return list.length === 0 ? undefined : list;
+      }
+      case RDB_TYPE_HASH_ZIPMAP:
+      case RDB_TYPE_LIST_ZIPLIST:
+      case RDB_TYPE_SET_INTSET:
+      case RDB_TYPE_ZSET_ZIPLIST:
+      case RDB_TYPE_ZSET_LISTPACK:
+      case RDB_TYPE_HASH_ZIPLIST:
+      case RDB_TYPE_HASH_LISTPACK:
+      case RDB_TYPE_SET_LISTPACK:
+        return this.#readEncodedBlobObject(type);
+      case RDB_TYPE_STREAM_LISTPACKS:
+      case RDB_TYPE_STREAM_LISTPACKS_2:
+      case RDB_TYPE_STREAM_LISTPACKS_3:
+        throw new RdbError(
+          `stream values are not supported (key '${key}', RDB type ${type})`,
+          typeOffset,
+          "unsupported",
+        );
+      case RDB_TYPE_MODULE_PRE_GA:
+      case RDB_TYPE_MODULE_2: {
+        const id = this.readLenBig();
+        throw new RdbError(
+          `The RDB file contains module data I can't load: no matching module type ` +
+            `'${moduleTypeName(id)}' (key '${key}')`,
+          typeOffset,
+          "unsupported",
+        );
+      }
+      default:
+        throw this.corrupt(`Unknown RDB encoding type ${type}`, typeOffset);
+    }
+  }
+
+  #readEncodedBlobObject(type: number): RedisValue | undefined {
+    const at = this.p;
+    const [buf, s, e] = this.readBlob();
+    switch (type) {
+      case RDB_TYPE_HASH_ZIPMAP: {
+        const items = zipmapEntries(buf, s, e);
+        if (items === undefined) throw this.corrupt("Zipmap integrity check failed.", at);
+        const hash = this.#pairsToHash(items, at, "Hash zipmap with dup elements");
+        return hash.size === 0 ? undefined : hash;
+      }
+      case RDB_TYPE_LIST_ZIPLIST: {
+        const items = ziplistEntries(buf, s, e);
+        if (items === undefined) throw this.corrupt("List ziplist integrity check failed.", at);
+        return items.length === 0 ? undefined : List.from(items);
+      }
+      case RDB_TYPE_SET_INTSET: {
+        const items = intsetEntries(buf, s, e);
+        if (items === undefined) throw this.corrupt("Intset integrity check failed.", at);
+        return new Set(items);
+      }
+      case RDB_TYPE_SET_LISTPACK: {
+        const items = listpackEntries(buf, s, e);
+        if (items === undefined) throw this.corrupt("Set listpack integrity check failed.", at);
+        const set = new Set(items);
+        if (set.size !== items.length) {
+          throw this.corrupt("Set listpack integrity check failed.", at);
+        }
+        return set.size === 0 ? undefined : set;
+      }
+      case RDB_TYPE_ZSET_ZIPLIST:
+      case RDB_TYPE_ZSET_LISTPACK: {
+        const zip = type === RDB_TYPE_ZSET_ZIPLIST;
+        const items = zip ? ziplistEntries(buf, s, e) : listpackEntries(buf, s, e);
+        const what = zip
+          ? "Zset ziplist integrity check failed."
+          : "Zset listpack integrity check failed.";
+        if (items === undefined || items.length % 2 !== 0) throw this.corrupt(what, at);
+        if (items.length === 0) return undefined;
+        const zset = new ZSet();
+        for (let i = 0; i < items.length; i += 2) {
+          const score = strtod(items[i + 1]);
+          if (Number.isNaN(score)) throw this.corrupt("Zset with NAN score detected", at);
+          if (!zset.add(items[i], score)) throw this.corrupt(what, at);
+        }
+        return zset;
+      }
+      default: {
+        // RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_LISTPACK
+        const zip = type === RDB_TYPE_HASH_ZIPLIST;
+        const items = zip ? ziplistEntries(buf, s, e) : listpackEntries(buf, s, e);
+        const what = zip
+          ? "Hash ziplist integrity check failed."
+          : "Hash listpack integrity check failed.";
+        if (items === undefined || items.length % 2 !== 0) throw this.corrupt(what, at);
+        const hash = this.#pairsToHash(items, at, what);
+        return hash.size === 0 ? undefined : hash;
+      }
+    }
+  }
+
+  #pairsToHash(items: string[], at: number, dupReason: string): Map<string, string> {
+    const hash = new Map<string, string>();
+    for (let i = 0; i < items.length; i += 2) {
+      if (hash.has(items[i])) throw this.corrupt(dupReason, at);
+      hash.set(items[i], items[i + 1]);
+    }
+    return hash;
+  }
+}
+
+/** rdb.h `rdbIsObjectType` for 7.0, plus 7.2's SET_LISTPACK and stream type. */
+function isObjectType(t: number): boolean {
+  return (t >= 0 && t <= 7) || (t >= 9 && t <= 21);
+}
+
+/** Turns an unexpected exception (say, an allocation failure) into an RdbError. */
+function asRdbError(e: unknown, offset: number): RdbError {
+  if (e instanceof RdbError) return e;
+  return new RdbError(SHORT_READ_REASON, offset, "eof", { cause: e });
+}
+
+/**
+ * Reads an RDB file one key at a time. The constructor checks the magic and
+ * version; `next()` returns keys until the EOF opcode, then verifies the
+ * checksum and returns undefined.
+ */
+export class RdbDecoder {
+  #r: RdbReader;
+  #version: number;
+  #verify: boolean;
+  #databases: number;
+  #db = 0;
+  #done = false;
+  #aux: RdbAuxInfo = { fields: new Map() };
+  #resize = new Map<number, RdbResizeHint>();
+  #emptyKeysSkipped = 0;
+  #crc: Crc64State = crc64Init();
+  #crcPos = 0;
+
+  /** Checks the header of `bytes`; throws RdbError on bad magic or version. */
+  constructor(bytes: Uint8Array, opts: RdbDecoderOptions = {}) {
+    this.#r = new RdbReader(bytes, 0, bytes.length);
+    this.#verify = opts.verifyChecksum ?? true;
+    this.#databases = opts.databases ?? 16;
+    if (bytes.length < 9) throw this.#r.eof(bytes.length);
+    const magic = bytesToString(bytes, 0, 9);
+    if (!magic.startsWith("REDIS")) {
+      throw new RdbError("Wrong signature trying to load DB from file", 0, "version");
+    }
+    this.#version = atoi(magic.slice(5));
+    if (this.#version < 1 || this.#version > RDB_VERSION) {
+      throw new RdbError(`Can't handle RDB format version ${this.#version}`, 5, "version");
+    }
+    this.#r.p = 9;
+  }
+
+  /** The file's RDB version. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Aux fields read so far (all of them once `done`). */
+  get aux(): RdbAuxInfo {
+    return this.#aux;
+  }
+
+  /** RESIZEDB hints seen so far, by db. */
+  get resizeHints(): ReadonlyMap<number, RdbResizeHint> {
+    return this.#resize;
+  }
+
+  /** Empty collections found and skipped, as Redis does. */
+  get emptyKeysSkipped(): number {
+    return this.#emptyKeysSkipped;
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.#r.p;
+  }
+
+  /** Total size of the input. */
+  get size(): number {
+    return this.#r.end;
+  }
+
+  /** Whether the EOF opcode (and checksum) has been read. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The next key, or undefined once the end of the file has been reached and checked. */
+  next(): RdbEntry | undefined {
+    if (this.#done) return undefined;
+    try {
+      return this.#next();
+    } catch (e) {
+      throw asRdbError(e, this.#r.p);
+    }
+  }
+
+  /** Iterates the remaining keys. */
+  *entries(): IterableIterator<RdbEntry> {
+    for (let e = this.next(); e !== undefined; e = this.next()) yield e;
+  }
+
+  #next(): RdbEntry | undefined {
+    const r = this.#r;
+    let expireAtMs: number | undefined;
+    let lfuFreq: number | undefined;
+    let lruIdle: number | undefined;
+    while (true) {
+      const typeOffset = r.p;
+      const type = r.byte();
+      switch (type) {
+        case RDB_OPCODE_EXPIRETIME:
+          expireAtMs = r.readInt32() * 1000;
+          continue;
+        case RDB_OPCODE_EXPIRETIME_MS:
+          expireAtMs = r.readInt64();
+          continue;
+        case RDB_OPCODE_FREQ:
+          lfuFreq = r.byte();
+          continue;
+        case RDB_OPCODE_IDLE:
+          lruIdle = r.readCount();
+          continue;
+        case RDB_OPCODE_EOF:
+          this.#finish(typeOffset);
+          return undefined;
+        case RDB_OPCODE_SELECTDB: {
+          const db = r.readCount();
+          if (db >= this.#databases) {
+            throw new RdbError(
+              `FATAL: Data file was created with a Redis server configured to handle more than ` +
+                `${this.#databases} databases. Exiting`,
+              typeOffset,
+              "unsupported",
+            );
+          }
+          this.#db = db;
+          continue;
+        }
+        case RDB_OPCODE_RESIZEDB: {
+          const size = r.readCount();
+          const expiresSize = r.readCount();
+          this.#resize.set(this.#db, { size, expiresSize });
+          continue;
+        }
+        case RDB_OPCODE_AUX: {
+          const key = r.readString();
+          const value = r.readString();
+          this.#setAux(key, value);
+          continue;
+        }
+        case RDB_OPCODE_MODULE_AUX: {
+          const id = r.readLenBig();
+          throw new RdbError(
+            `The RDB file contains AUX module data I can't load: no matching module ` +
+              `'${moduleTypeName(id)}'`,
+            typeOffset,
+            "unsupported",
+          );
+        }
+        case RDB_OPCODE_FUNCTION2:
+        case RDB_OPCODE_FUNCTION_PRE_GA:
+          throw new RdbError(
+            "The RDB file contains function libraries, which are not supported",
+            typeOffset,
+            "unsupported",
+          );
+      }
+      if (!isObjectType(type)) throw r.corrupt(`Unknown RDB encoding type ${type}`, typeOffset);
+      const key = r.readString();
+      const value = r.readObject(type, key, typeOffset);
+      if (r.p - this.#crcPos >= CRC_SLICE) this.#feedCrc(r.p);
+      if (value === undefined) {
+        this.#emptyKeysSkipped++;
+        expireAtMs = lfuFreq = lruIdle = undefined;
+        continue;
+      }
+      return { db: this.#db, key, value, expireAtMs, lfuFreq, lruIdle };
+    }
+  }
+
+  #feedCrc(upTo: number): void {
+    if (this.#verify) crc64Update(this.#crc, this.#r.b, this.#crcPos, upTo);
+    this.#crcPos = upTo;
+  }
+
+  #finish(eofOffset: number): void {
+    const r = this.#r;
+    if (this.#version >= 5) {
+      this.#feedCrc(r.p);
+      r.need(8);
+      const stored = { lo: r.readInt32() >>> 0, hi: r.readInt32() >>> 0 };
+      const zero = stored.lo === 0 && stored.hi === 0;
+      if (this.#verify && !zero && (stored.lo !== this.#crc.lo || stored.hi !== this.#crc.hi)) {
+        const hex = (s: Crc64State) => ((BigInt(s.hi) << 32n) | BigInt(s.lo)).toString(16);
+        throw new RdbError(
+          `Wrong RDB checksum expected: (${hex(this.#crc)}) but got (${
+            hex(stored)
+          }). Aborting now.`,
+          eofOffset + 1,
+          "checksum",
+        );
+      }
+    }
+    this.#done = true;
+  }
+
+  #setAux(key: string, value: string): void {
+    const aux = this.#aux;
+    aux.fields.set(key, value);
+    switch (key.toLowerCase()) {
+      case "redis-ver":
+        aux.redisVer = value;
+        break;
+      case "redis-bits":
+        aux.redisBits = atoi(value);
+        break;
+      case "ctime":
+        aux.ctime = atoi(value);
+        break;
+      case "used-mem":
+        aux.usedMem = atoi(value);
+        break;
+      case "repl-stream-db":
+        aux.replStreamDb = atoi(value);
+        break;
+      case "repl-id":
+        if (value.length === 40) aux.replId = value;
+        break;
+      case "repl-offset":
+        aux.replOffset = atoi(value);
+        break;
+      case "aof-base":
+        aux.aofBase = atoi(value) !== 0;
+        break;
+      case "aof-preamble":
+        aux.aofPreamble = atoi(value) !== 0;
+        break;
+    }
+  }
+}
+
+/** A whole decoded file. */
+export interface DecodedRdb {
+  /** RDB version of the file. */
+  version: number;
+  /** Aux fields. */
+  aux: RdbAuxInfo;
+  /** Keys by db, in file order. */
+  dbs: Map<number, RdbEntry[]>;
+  /** RESIZEDB hints by db. */
+  resizeHints: ReadonlyMap<number, RdbResizeHint>;
+  /** Empty collections skipped. */
+  emptyKeysSkipped: number;
+  /** Offset just past the checksum (or the EOF opcode for versions < 5). */
+  endOffset: number;
+}
+
+/** Decodes a complete RDB file; throws RdbError on anything it cannot load. */
+export function decodeRdb(bytes: Uint8Array, opts: RdbDecoderOptions = {}): DecodedRdb {
+  const dec = new RdbDecoder(bytes, opts);
+  const dbs = new Map<number, RdbEntry[]>();
+  for (let e = dec.next(); e !== undefined; e = dec.next()) {
+    let list = dbs.get(e.db);
+    if (list === undefined) dbs.set(e.db, list = []);
+    list.push(e);
+  }
+  return {
+    version: dec.version,
+    aux: dec.aux,
+    dbs,
+    resizeHints: dec.resizeHints,
+    emptyKeysSkipped: dec.emptyKeysSkipped,
+    endOffset: dec.offset,
+  };
+}
+
+/**
+ * Decodes a DUMP payload (cluster.c `verifyDumpPayload` then `rdbLoadObject`).
+ * Throws RdbError of kind "payload" when the footer's version or CRC is wrong
+ * (RESTORE: "ERR DUMP payload version or checksum are wrong") and of another
+ * kind when the body is bad (RESTORE: "ERR Bad data format").
+ */
+export function decodeDumpPayload(
+  bytes: Uint8Array,
+  opts: { verifyChecksum?: boolean } = {},
+): RedisValue {
+  const len = bytes.length;
+  if (len < DUMP_FOOTER_SIZE) {
+    throw new RdbError("DUMP payload version or checksum are wrong", 0, "payload");
+  }
+  const footer = len - DUMP_FOOTER_SIZE;
+  const version = bytes[footer] | (bytes[footer + 1] << 8);
+  if (version > RDB_VERSION) {
+    throw new RdbError("DUMP payload version or checksum are wrong", footer, "payload");
+  }
+  if (opts.verifyChecksum ?? true) {
+    const crc = crc64Update(crc64Init(), bytes, 0, len - 8);
+    const lo = (bytes[len - 8] | (bytes[len - 7] << 8) | (bytes[len - 6] << 16) |
+      (bytes[len - 5] << 24)) >>> 0;
+    const hi = (bytes[len - 4] | (bytes[len - 3] << 8) | (bytes[len - 2] << 16) |
+      (bytes[len - 1] << 24)) >>> 0;
+    if (lo !== crc.lo || hi !== crc.hi) {
+      throw new RdbError("DUMP payload version or checksum are wrong", len - 8, "payload");
+    }
+  }
+  const r = new RdbReader(bytes, 0, footer);
+  try {
+    const type = r.byte();
+    if (!isObjectType(type)) throw r.corrupt("Bad data format", 0);
+    const value = r.readObject(type, "", 0);
+    if (value === undefined) throw r.corrupt("Bad data format (empty value)", 1);
+    return value;
+  } catch (e) {
+    throw asRdbError(e, r.p);
+  }
+}

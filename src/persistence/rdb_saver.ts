@@ -1,0 +1,302 @@
+/**
+ * RDB persistence on the master side of the disk: BGSAVE, SAVE, LASTSAVE,
+ * `save` points, the final save at shutdown, and INFO persistence's rdb_*
+ * fields. Every save is a `Snapshot` (point-in-time, sliced on the main
+ * thread) whose bytes a long-lived worker writes to `temp-<pid>.rdb`, fsyncs
+ * and renames over `dir/dbfilename`.
+ *
+ * One running snapshot serves several consumers: a BGSAVE that arrives while a
+ * save is running, and replicas asking for a full sync, all wait on the same
+ * job (DESIGN decision 4).
+ */
+import { type RdbAuxFields, RdbEncoder } from "./rdb_encoder.ts";
+import { RdbSnapshotEncoder, Snapshot, type SnapshotSink } from "./snapshot.ts";
+import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
+import type { Server } from "../server.ts";
+import { log } from "../log.ts";
+import { usedMemory } from "../server.ts";
+
+/** Seconds to wait after a failed BGSAVE before a save point may try again (CONFIG_BGSAVE_RETRY_DELAY). */
+export const BGSAVE_RETRY_DELAY_SECONDS = 5;
+
+/** Why a save started: it decides the log lines. */
+export type SaveReason = "user" | "savepoint" | "sync" | "shutdown" | "foreground";
+
+/** A save that is running or has finished. */
+export interface SaveJob {
+  readonly snapshot: Snapshot;
+  readonly startedAt: number;
+  /** The replication offset when the snapshot started (a full sync continues from here). */
+  readonly replOffset: number;
+  /** The replication id when the snapshot started. */
+  readonly replId: string;
+  /** The final file. */
+  readonly path: string;
+  /** Resolves true when the file is on disk (renamed and fsynced). */
+  readonly done: Promise<boolean>;
+  /** Extra consumers of the bytes as they are produced (diskless replicas). */
+  readonly sinks: SnapshotSink[];
+}
+
+/** What the replication layer tells a snapshot about the stream (the repl-* aux fields). */
+export interface ReplicationPosition {
+  id: string;
+  offset: number;
+  streamDb: number;
+  /** False when there is nothing worth saving (Redis's rdbPopulateSaveInfo returned NULL). */
+  saveInfo: boolean;
+}
+
+/** RDB saving state and commands' backend. */
+export class RdbSaver {
+  lastSave = Math.floor(Date.now() / 1000);
+  lastBgsaveOk = true;
+  lastBgsaveTimeSec = -1;
+  lastBgsaveTry = 0;
+  saves = 0;
+  lastCowKeys = 0;
+  /** `server.dirty` when the last successful save started (rdb_changes_since_last_save). */
+  dirtyAtLastSave = 0;
+  lastLoadKeysLoaded = 0;
+  lastLoadKeysExpired = 0;
+  /** A BGSAVE asked for while an AOF rewrite runs (BGSAVE SCHEDULE). */
+  scheduled = false;
+  /** Where the replication stream stands; set by the replication layer. */
+  replicationPosition: () => ReplicationPosition = () => ({
+    id: "",
+    offset: 0,
+    streamDb: 0,
+    saveInfo: false,
+  });
+
+  #server: Server;
+  #job: SaveJob | undefined;
+  #worker: Worker | undefined;
+  #workerWaiter: ((result: SnapshotResult) => void) | undefined;
+
+  constructor(server: Server) {
+    this.#server = server;
+  }
+
+  /** The running save, if any. */
+  get running(): SaveJob | undefined {
+    return this.#job;
+  }
+
+  /** The file saves go to: `dir/dbfilename` (dir is the process's cwd, as Redis chdirs to it). */
+  get path(): string {
+    return this.#server.config.getString("dbfilename");
+  }
+
+  /** INFO's rdb_changes_since_last_save. */
+  get changesSinceLastSave(): number {
+    return this.#server.dirty - this.dirtyAtLastSave;
+  }
+
+  /** An encoder with the server's RDB settings. */
+  newEncoder(initialCapacity = 1 << 20): RdbEncoder {
+    const cfg = this.#server.config;
+    return new RdbEncoder({
+      compression: cfg.getBool("rdbcompression"),
+      checksum: cfg.getBool("rdbchecksum"),
+      externalChecksum: true,
+      hashMaxListpackEntries: cfg.getNumber("hash-max-listpack-entries"),
+      hashMaxListpackValue: cfg.getNumber("hash-max-listpack-value"),
+      setMaxIntsetEntries: cfg.getNumber("set-max-intset-entries"),
+      zsetMaxListpackEntries: cfg.getNumber("zset-max-listpack-entries"),
+      zsetMaxListpackValue: cfg.getNumber("zset-max-listpack-value"),
+      listMaxListpackSize: cfg.getNumber("list-max-listpack-size"),
+      initialCapacity,
+    });
+  }
+
+  /** The aux fields of a new snapshot. */
+  auxFields(position: ReplicationPosition, aofBase = false): RdbAuxFields {
+    return {
+      ctime: Math.floor(Date.now() / 1000),
+      usedMem: usedMemory(),
+      repl: position.saveInfo
+        ? { streamDb: position.streamDb, id: position.id, offset: position.offset }
+        : undefined,
+      aofBase,
+    };
+  }
+
+  /**
+   * Starts a background save, or returns the running one (its consumers
+   * share it). `reason` picks the log lines.
+   */
+  bgsave(reason: SaveReason): SaveJob {
+    if (this.#job !== undefined) return this.#job;
+    const server = this.#server;
+    const position = this.replicationPosition();
+    const encoder = this.newEncoder();
+    encoder.writeHeader(this.auxFields(position));
+    const snapshot = new Snapshot(
+      server.keyspace,
+      new RdbSnapshotEncoder(encoder),
+      () => new RdbSnapshotEncoder(this.newEncoder(64 * 1024)),
+    );
+    const path = this.path;
+    const tempPath = `temp-${Deno.pid}.rdb`;
+    const sinks: SnapshotSink[] = [];
+    const dirtyAtStart = server.dirty;
+    const startedAt = Date.now();
+    this.lastBgsaveTry = startedAt;
+    if (reason !== "foreground" && reason !== "shutdown") {
+      log.notice(`Background saving started by pid ${Deno.pid}`);
+    }
+    const fileDone = this.#writeWithWorker(snapshot, tempPath, path);
+    const job: SaveJob = {
+      snapshot,
+      startedAt,
+      replOffset: position.offset,
+      replId: position.id,
+      path,
+      sinks,
+      done: fileDone.then((result) => this.#finish(job, reason, result, dirtyAtStart)),
+    };
+    // Diskless consumers see every chunk before the file sink takes ownership of it.
+    snapshot.sinks.push({
+      chunk: (bytes) => {
+        for (const sink of sinks) sink.chunk(bytes);
+      },
+      end: () => {
+        for (const sink of sinks) sink.end();
+      },
+      abort: (why) => {
+        for (const sink of sinks) sink.abort(why);
+      },
+    });
+    this.#job = job;
+    server.stats.totalForks++;
+    snapshot.start();
+    return job;
+  }
+
+  /** Streams a snapshot's chunks to the worker; resolves with the worker's result. */
+  #writeWithWorker(
+    snapshot: Snapshot,
+    tempPath: string,
+    finalPath: string,
+  ): Promise<SnapshotResult> {
+    const worker = this.#ensureWorker();
+    const result = new Promise<SnapshotResult>((resolve) => this.#workerWaiter = resolve);
+    const post = (msg: SnapshotRequest, transfer: Transferable[] = []) =>
+      worker.postMessage(msg, transfer);
+    post({
+      type: "open",
+      tempPath,
+      finalPath,
+      checksum: this.#server.config.getBool("rdbchecksum"),
+    });
+    snapshot.sinks.push({
+      takesOwnership: true,
+      chunk: (bytes) => post({ type: "chunk", bytes }, [bytes.buffer as ArrayBuffer]),
+      end: () => post({ type: "finish" }),
+      abort: (why) => {
+        post({ type: "abort" });
+        this.#workerWaiter?.({ type: "error", message: why });
+        this.#workerWaiter = undefined;
+      },
+    });
+    return result;
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker === undefined) {
+      this.#worker = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      this.#worker.onmessage = (event: MessageEvent<SnapshotResult>) => {
+        const waiter = this.#workerWaiter;
+        this.#workerWaiter = undefined;
+        waiter?.(event.data);
+      };
+      this.#worker.onerror = (event) => {
+        event.preventDefault();
+        const waiter = this.#workerWaiter;
+        this.#workerWaiter = undefined;
+        waiter?.({ type: "error", message: event.message });
+      };
+    }
+    return this.#worker;
+  }
+
+  /** Bookkeeping and Redis's log lines when a save ends. */
+  #finish(job: SaveJob, reason: SaveReason, result: SnapshotResult, dirtyAtStart: number): boolean {
+    this.#job = undefined;
+    const seconds = Math.round((Date.now() - job.startedAt) / 1000);
+    this.lastBgsaveTimeSec = seconds;
+    this.lastCowKeys = job.snapshot.cowKeys;
+    const background = reason !== "foreground" && reason !== "shutdown";
+    if (result.type === "done") {
+      this.lastBgsaveOk = true;
+      this.lastSave = Math.floor(Date.now() / 1000);
+      this.dirtyAtLastSave = dirtyAtStart;
+      this.saves++;
+      // What Redis's child process logs, attributed to role C like it.
+      const prevRole = log.role;
+      if (background) log.role = "C";
+      log.notice("DB saved on disk");
+      log.role = prevRole;
+      if (background) log.notice("Background saving terminated with success");
+      return true;
+    }
+    this.lastBgsaveOk = false;
+    if (background) {
+      const prevRole = log.role;
+      log.role = "C";
+      log.warning(`Write error saving DB on disk: ${result.message}`);
+      log.role = prevRole;
+      log.warning("Background saving error");
+    } else {
+      log.warning(`Write error saving DB on disk: ${result.message}`);
+    }
+    return false;
+  }
+
+  /**
+   * The `save` points check of serverCron: starts a BGSAVE when enough
+   * changes happened in enough time (and not too soon after a failure).
+   */
+  cron(nowMs: number): void {
+    if (this.#job !== undefined) return;
+    const changes = this.changesSinceLastSave;
+    if (changes === 0) return;
+    const now = Math.floor(nowMs / 1000);
+    for (const point of this.#server.config.savePoints()) {
+      const retryOk = this.lastBgsaveOk ||
+        nowMs - this.lastBgsaveTry > BGSAVE_RETRY_DELAY_SECONDS * 1000;
+      if (changes >= point.changes && now - this.lastSave > point.seconds && retryOk) {
+        log.notice(`${point.changes} changes in ${point.seconds} seconds. Saving...`);
+        this.bgsave("savepoint");
+        return;
+      }
+    }
+  }
+
+  /** INFO persistence's rdb_* and the fields around them, in Redis's order. */
+  infoFields(): Array<[string, string | number]> {
+    const job = this.#job;
+    return [
+      ["rdb_changes_since_last_save", this.changesSinceLastSave],
+      ["rdb_bgsave_in_progress", job ? 1 : 0],
+      ["rdb_last_save_time", this.lastSave],
+      ["rdb_last_bgsave_status", this.lastBgsaveOk ? "ok" : "err"],
+      ["rdb_last_bgsave_time_sec", this.lastBgsaveTimeSec],
+      ["rdb_current_bgsave_time_sec", job ? Math.round((Date.now() - job.startedAt) / 1000) : -1],
+      ["rdb_saves", this.saves],
+      ["rdb_last_cow_size", this.lastCowKeys],
+      ["rdb_last_load_keys_expired", this.lastLoadKeysExpired],
+      ["rdb_last_load_keys_loaded", this.lastLoadKeysLoaded],
+    ];
+  }
+
+  /** Stops the worker (shutdown). */
+  close(): void {
+    this.#job?.snapshot.abort("server shutting down");
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One encoding of each write (DESIGN decision 3). Commands that changed data
+ * are collected during one top-level call and emitted together: one command
+ * as is, several wrapped in MULTI/EXEC (Redis 7.0's propagatePendingCommands),
+ * preceded by SELECT when the db differs from the last one emitted. The same
+ * bytes go to every sink: the AOF and the replication stream.
+ */
+import { encodeCommand } from "./net/resp.ts";
+import { stringToBytes } from "./util/bytes.ts";
+
+/** Where the encoded stream goes. "aof" sinks also get writes applied from a master. */
+export interface StreamSink {
+  kind: "aof" | "replication";
+  /** Receives the bytes of one propagation unit; must copy what it keeps. */
+  write(bytes: Uint8Array): void;
+  /** The sink's own notion of the selected db; -1 forces a SELECT. */
+  selectedDb: number;
+}
+
+/** Collects and emits propagated writes. */
+export class Propagator {
+  readonly sinks: StreamSink[] = [];
+  #pending: Array<[number, string[]]> = [];
+  #depth = 0;
+  /** True while applying the master's stream on a replica: it is forwarded verbatim, so only the AOF gets re-encoded commands. */
+  fromMaster = false;
+
+  addSink(sink: StreamSink): void {
+    this.sinks.push(sink);
+  }
+
+  removeSink(sink: StreamSink): void {
+    const i = this.sinks.indexOf(sink);
+    if (i !== -1) this.sinks.splice(i, 1);
+  }
+
+  /** Starts a top-level call (or EXEC): propagations are held until `end`. */
+  begin(): void {
+    this.#depth++;
+  }
+
+  /** Queues one write of db `db`. */
+  add(db: number, argv: string[]): void {
+    this.#pending.push([db, argv]);
+    if (this.#depth === 0) this.#emit();
+  }
+
+  /** Ends a call; at the outermost level emits what was queued. */
+  end(): void {
+    if (--this.#depth === 0 && this.#pending.length > 0) this.#emit();
+  }
+
+  /** Emits and clears the queue. */
+  #emit(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (this.sinks.length === 0) return;
+    const wrap = pending.length > 1 && !pending.some(([, argv]) => isMultiOrExec(argv[0]));
+    for (const sink of this.sinks) {
+      if (this.fromMaster && sink.kind === "replication") continue;
+      let text = "";
+      let first = true;
+      for (const [db, argv] of pending) {
+        if (sink.selectedDb !== db) {
+          text += encodeCommand(["SELECT", String(db)]);
+          sink.selectedDb = db;
+        }
+        if (wrap && first) text += encodeCommand(["MULTI"]);
+        first = false;
+        text += encodeCommand(argv);
+      }
+      if (wrap) text += encodeCommand(["EXEC"]);
+      sink.write(stringToBytes(text));
+    }
+  }
+}
+
+function isMultiOrExec(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === "multi" || lower === "exec";
+}

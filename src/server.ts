@@ -1,0 +1,636 @@
+/**
+ * The server: listeners, clients, databases, stats and the cron (Redis's
+ * serverCron at `hz`): active expiry, the periodic log lines, client
+ * timeouts, and the timers later layers (persistence, replication) hook in.
+ */
+import { Config } from "./config.ts";
+import { Keyspace } from "./store/keyspace.ts";
+import { Propagator } from "./propagator.ts";
+import { Client, type OutputClass } from "./net/client.ts";
+import type { CommandSpec } from "./commands/types.ts";
+import { log } from "./log.ts";
+import { reprArg } from "./util/repr.ts";
+import { RdbSaver } from "./persistence/rdb_saver.ts";
+
+/** Redis version we answer as (INFO, HELLO, the RDB aux field). */
+export const REDIS_VERSION = "7.0.15";
+/** Redeno's own version, printed by --version. */
+export const REDENO_VERSION = "0.1.0";
+
+/** Per-command counters for INFO commandstats. */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+/** One SLOWLOG entry. */
+export interface SlowlogEntry {
+  id: number;
+  time: number;
+  micros: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+/** Server-wide counters INFO stats reads. */
+export class ServerStats {
+  totalConnectionsReceived = 0;
+  totalCommandsProcessed = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  netReplInputBytes = 0;
+  netReplOutputBytes = 0;
+  rejectedConnections = 0;
+  rejectedCalls = 0;
+  totalErrorReplies = 0;
+  readonly errorstats = new Map<string, number>();
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
+  evictedKeys = 0;
+  evictedClients = 0;
+  totalForks = 0;
+  pubsubChannelsPeak = 0;
+  ioReadsProcessed = 0;
+  ioWritesProcessed = 0;
+  /** Samples for instantaneous_* (Redis keeps 16 samples, one every 100 ms). */
+  readonly samples = {
+    commands: new InstantMetric(),
+    netInput: new InstantMetric(),
+    netOutput: new InstantMetric(),
+    netReplInput: new InstantMetric(),
+    netReplOutput: new InstantMetric(),
+  };
+}
+
+/** Redis's trackInstantaneousMetric: a per-second rate averaged over 16 samples. */
+export class InstantMetric {
+  #samples = new Array<number>(16).fill(0);
+  #index = 0;
+  #lastTime = 0;
+  #lastValue = 0;
+
+  track(value: number, nowMs: number): void {
+    if (this.#lastTime !== 0) {
+      const elapsed = nowMs - this.#lastTime;
+      const ops = elapsed > 0 ? ((value - this.#lastValue) * 1000) / elapsed : 0;
+      this.#samples[this.#index] = ops;
+      this.#index = (this.#index + 1) % 16;
+    }
+    this.#lastTime = nowMs;
+    this.#lastValue = value;
+  }
+
+  get perSecond(): number {
+    return this.#samples.reduce((a, b) => a + b, 0) / 16;
+  }
+}
+
+/** How many clients a server accepts beyond maxclients before refusing (never: Redis refuses at once). */
+const ACCEPT_ERROR = "-ERR max number of clients reached\r\n";
+
+/** The running server. */
+export class Server {
+  readonly config: Config;
+  keyspace: Keyspace;
+  readonly propagator = new Propagator();
+  readonly stats = new ServerStats();
+  readonly clients = new Map<number, Client>();
+  readonly monitors = new Set<Client>();
+  readonly startedAt = Date.now();
+  readonly runId = randomHex(40);
+  /** Writes since the last save (Redis's server.dirty). */
+  dirty = 0;
+  /** A non-zero value pauses clients until that time (CLIENT PAUSE). */
+  pauseUntil = 0;
+  pauseWritesOnly = false;
+  protoMaxBulkLen = 512 * 1024 * 1024;
+  queryBufferLimit = 1024 * 1024 * 1024;
+  readonly slowlog: SlowlogEntry[] = [];
+  slowlogNextId = 0;
+  /** LATENCY events: name → samples of [unix seconds, ms]. */
+  readonly latencyEvents = new Map<string, Array<[number, number]>>();
+  readonly latencyMax = new Map<string, number>();
+  /** Set when a shutdown has been requested (signal or SHUTDOWN). */
+  shuttingDown = false;
+  /** Functions run on each cron tick (persistence, replication hook in here). */
+  readonly cronJobs: Array<(nowMs: number) => void> = [];
+  /** Functions that contribute to a clean shutdown, awaited in order; a false result aborts it. */
+  readonly shutdownHooks: Array<(opts: ShutdownOptions) => Promise<boolean>> = [];
+  /** Lines of the server's INFO sections that later layers add ("persistence", "replication"). */
+  readonly infoProviders = new Map<string, () => Array<[string, string | number]>>();
+  /** Extra guards (replication: READONLY, MASTERDOWN, NOREPLICAS; persistence: MISCONF). */
+  readonly guards: Array<(client: Client, cmd: CommandSpec, argv: string[]) => string | undefined> =
+    [];
+  /** Resolves when the server has stopped. */
+  readonly stopped: Promise<void>;
+  /** RDB saves (src/persistence/rdb_saver.ts). */
+  readonly rdb: RdbSaver;
+  /** True while the dataset is being loaded (INFO loading, -LOADING). */
+  loading = false;
+  /** Set by the AOF layer: whether a rewrite is running, and its INFO fields. */
+  aofRewriteRunning: () => boolean = () => false;
+  aofInfoFields: () => Array<[string, string | number]> = () => [
+    ["aof_enabled", 0],
+    ["aof_rewrite_in_progress", 0],
+    ["aof_rewrite_scheduled", 0],
+    ["aof_last_rewrite_time_sec", -1],
+    ["aof_current_rewrite_time_sec", -1],
+    ["aof_last_bgrewrite_status", "ok"],
+    ["aof_rewrites", 0],
+    ["aof_rewrites_consecutive_failures", 0],
+    ["aof_last_write_status", "ok"],
+    ["aof_last_cow_size", 0],
+  ];
+
+  #listeners: Deno.Listener[] = [];
+  #nextClientId = 1;
+  #nextFd = 8;
+  #cronTimer: ReturnType<typeof setInterval> | undefined;
+  #cronLoops = 0;
+  #commandStats = new Map<string, CommandStats>();
+  #resolveStopped!: () => void;
+  #lastCpuSample = 0;
+
+  constructor(config: Config) {
+    this.config = config;
+    this.keyspace = new Keyspace(config.getNumber("databases"));
+    this.stopped = new Promise((resolve) => this.#resolveStopped = resolve);
+    this.rdb = new RdbSaver(this);
+    this.#applyConfig();
+    this.#propagateExpirations();
+  }
+
+  /** Wires config parameters that take effect at runtime. */
+  #applyConfig(): void {
+    const cfg = this.config;
+    const refresh = () => {
+      this.protoMaxBulkLen = cfg.getNumber("proto-max-bulk-len");
+      this.queryBufferLimit = cfg.getNumber("client-query-buffer-limit");
+    };
+    refresh();
+    cfg.onChange("proto-max-bulk-len", refresh);
+    cfg.onChange("client-query-buffer-limit", refresh);
+    cfg.onChange("loglevel", (v) => log.level = v as typeof log.level);
+    cfg.onChange("hz", () => this.#startCron());
+    cfg.onChange("logfile", (v) => log.setFile(v));
+  }
+
+  /** Expired keys reach the AOF and replicas as DEL (DESIGN decision 3). */
+  #propagateExpirations(): void {
+    this.keyspace.hooks.add({
+      beforeWrite() {},
+      keyModified() {},
+      beforeFlush() {},
+      keyExpired: (db, key) => {
+        this.propagator.add(db.id, ["DEL", key]);
+        this.dirty++;
+      },
+    });
+  }
+
+  /** Binds every `bind` address on `port`; exits the process like Redis when none can be bound. */
+  listen(): void {
+    const port = this.config.getNumber("port");
+    const binds = this.config.getString("bind").split(" ").filter((s) => s !== "");
+    for (const spec of binds.length ? binds : ["*"]) {
+      const optional = spec.startsWith("-");
+      const host = optional ? spec.slice(1) : spec;
+      const hostnames = host === "*" ? ["0.0.0.0"] : host === "::*" ? ["::"] : [host];
+      for (const hostname of hostnames) {
+        try {
+          const listener = Deno.listen({ hostname, port, transport: "tcp" });
+          this.#listeners.push(listener);
+          this.#acceptLoop(listener);
+        } catch (err) {
+          // "-addr" may be missing (Redis's optional bind). "::" also collides with
+          // "0.0.0.0" here because Deno cannot set IPV6_V6ONLY as Redis does.
+          if (
+            optional &&
+            (err instanceof Deno.errors.AddrNotAvailable || err instanceof Deno.errors.AddrInUse)
+          ) {
+            continue;
+          }
+          log.warning(
+            `Warning: Could not create server TCP listening socket ${host}:${port}: ${
+              (err as Error).message
+            }`,
+          );
+          log.warning("Failed listening on port " + port + " (tcp), aborting.");
+          Deno.exit(1);
+        }
+      }
+    }
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get boundPort(): number {
+    const addr = this.#listeners[0]?.addr as Deno.NetAddr | undefined;
+    return addr?.port ?? this.config.getNumber("port");
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return; // listener closed
+      }
+      this.#onAccept(conn);
+    }
+  }
+
+  #onAccept(conn: Deno.Conn): void {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const maxclients = this.config.getNumber("maxclients");
+    if (this.clients.size >= maxclients) {
+      this.stats.rejectedConnections++;
+      conn.write(new TextEncoder().encode(ACCEPT_ERROR)).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      });
+      return;
+    }
+    if (
+      this.config.getBool("protected-mode") && !this.config.getString("requirepass") &&
+      !isLoopback(remote.hostname)
+    ) {
+      conn.write(new TextEncoder().encode(PROTECTED_MODE_ERROR)).catch(() => {}).finally(() =>
+        conn.close()
+      );
+      this.stats.rejectedConnections++;
+      return;
+    }
+    log.verbose(
+      `Accepted ${
+        remote.hostname.includes(":") ? `[${remote.hostname}]` : remote.hostname
+      }:${remote.port}`,
+    );
+    this.addClient(conn).serve();
+  }
+
+  /** Registers a connection as a client (also used for the link to our master). */
+  addClient(conn: Deno.Conn): Client {
+    const client = new Client(this, conn, this.#nextClientId++, this.#nextFd++).init();
+    client.setKeepAlive(this.config.getNumber("tcp-keepalive"));
+    this.clients.set(client.id, client);
+    this.stats.totalConnectionsReceived++;
+    return client;
+  }
+
+  removeClient(client: Client): void {
+    this.clients.delete(client.id);
+    this.monitors.delete(client);
+  }
+
+  commandStats(cmd: CommandSpec): CommandStats {
+    let stats = this.#commandStats.get(cmd.name);
+    if (stats === undefined) {
+      stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+      this.#commandStats.set(cmd.name, stats);
+    }
+    return stats;
+  }
+
+  /** Every command's counters, for INFO commandstats. */
+  allCommandStats(): ReadonlyMap<string, CommandStats> {
+    return this.#commandStats;
+  }
+
+  resetStats(): void {
+    this.#commandStats.clear();
+    this.stats.errorstats.clear();
+    this.stats.totalErrorReplies = 0;
+    this.stats.totalConnectionsReceived = 0;
+    this.stats.totalCommandsProcessed = 0;
+    this.stats.netInputBytes = this.stats.netOutputBytes = 0;
+    this.stats.rejectedConnections = this.stats.rejectedCalls = 0;
+    this.stats.syncFull = this.stats.syncPartialOk = this.stats.syncPartialErr = 0;
+    const ks = this.keyspace.stats;
+    ks.keyspaceHits = ks.keyspaceMisses = ks.expiredKeys = 0;
+    this.latencyEvents.clear();
+    this.latencyMax.clear();
+  }
+
+  /** Counts an error reply by its code (INFO errorstats). */
+  countError(message: string): void {
+    this.stats.totalErrorReplies++;
+    const space = message.indexOf(" ");
+    const code = space === -1 ? message : message.slice(0, space);
+    this.stats.errorstats.set(code, (this.stats.errorstats.get(code) ?? 0) + 1);
+  }
+
+  /** Why `cmd` may not run now for `client` (an error reply), or undefined. */
+  rejectReason(client: Client, cmd: CommandSpec, argv: string[]): string | undefined {
+    if (!client.authenticated && !cmd.flags.includes("no_auth")) {
+      return "NOAUTH Authentication required.";
+    }
+    for (const guard of this.guards) {
+      const reason = guard(client, cmd, argv);
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
+  }
+
+  /** After a command: counters, slow log, latency monitor, MONITOR feed. */
+  afterCommand(client: Client, cmd: CommandSpec, argv: string[], micros: number): void {
+    this.stats.totalCommandsProcessed++;
+    const flags = cmd.flags;
+    if (!flags.includes("skip_slowlog")) {
+      const threshold = this.config.getNumber("slowlog-log-slower-than");
+      if (threshold >= 0 && micros >= threshold) this.#slowlogPush(client, argv, micros);
+    }
+    const latencyThreshold = this.config.getNumber("latency-monitor-threshold");
+    if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
+      this.latencySample(
+        flags.includes("fast") ? "fast-command" : "command",
+        Math.round(micros / 1000),
+      );
+    }
+    if (this.monitors.size > 0 && !flags.includes("skip_monitor") && !flags.includes("admin")) {
+      this.feedMonitors(client, argv);
+    }
+  }
+
+  #slowlogPush(client: Client, argv: string[], micros: number): void {
+    const maxArgs = 32;
+    const args = argv.slice(0, argv.length > maxArgs ? maxArgs - 1 : maxArgs).map((a) =>
+      a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a
+    );
+    if (argv.length > maxArgs) args.push(`... (${argv.length - maxArgs + 1} more arguments)`);
+    this.slowlog.unshift({
+      id: this.slowlogNextId++,
+      time: Math.floor(Date.now() / 1000),
+      micros,
+      argv: args,
+      addr: client.addr,
+      name: client.name,
+    });
+    const max = this.config.getNumber("slowlog-max-len");
+    if (this.slowlog.length > max) this.slowlog.length = max;
+  }
+
+  /** Records a latency sample (Redis's latencyAddSampleIfNeeded, 160 samples per event). */
+  latencySample(event: string, ms: number): void {
+    let samples = this.latencyEvents.get(event);
+    if (samples === undefined) {
+      samples = [];
+      this.latencyEvents.set(event, samples);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const last = samples[samples.length - 1];
+    if (last && last[0] === now) last[1] = Math.max(last[1], ms);
+    else samples.push([now, ms]);
+    if (samples.length > 160) samples.shift();
+    this.latencyMax.set(event, Math.max(this.latencyMax.get(event) ?? 0, ms));
+  }
+
+  /** Sends a command to every MONITOR client, in Redis's format. */
+  feedMonitors(client: Client, argv: string[]): void {
+    const now = Date.now();
+    const micros = String(Math.floor((performance.timeOrigin + performance.now()) * 1000) % 1000000)
+      .padStart(6, "0");
+    let line = `+${Math.floor(now / 1000)}.${micros} [${client.dbIndex} ${
+      client.flags.master ? "lua" : client.addr
+    }]`;
+    for (const arg of argv) line += " " + reprArg(arg);
+    line += "\r\n";
+    for (const monitor of this.monitors) {
+      if (monitor.closed) continue;
+      monitor.reply.raw(line);
+      monitor.afterPush("normal");
+    }
+  }
+
+  /** True when `client`'s pending output passes its class's limit (client-output-buffer-limit). */
+  outputLimitExceeded(client: Client, cls: OutputClass): boolean {
+    const { hard, soft, softSeconds } = this.config.outputBufferLimit(cls);
+    const used = client.outputLength;
+    if (hard > 0 && used >= hard) return true;
+    if (soft > 0 && used >= soft) {
+      const now = Date.now();
+      if (client.softLimitSince === 0) {
+        client.softLimitSince = now;
+        return false;
+      }
+      return now - client.softLimitSince >= softSeconds * 1000;
+    }
+    client.softLimitSince = 0;
+    return false;
+  }
+
+  /** One line of CLIENT LIST / the "Client closed connection" log (Redis's catClientInfoString). */
+  clientInfoString(client: Client): string {
+    const now = Date.now();
+    let flags = "";
+    if (client.flags.replica) flags += client.flags.monitor ? "O" : "S";
+    if (client.flags.master) flags += "M";
+    if (client.channels.size + client.patterns.size > 0) flags += "P";
+    if (client.flags.multi) flags += "x";
+    if (client.flags.blocked) flags += "b";
+    if (client.flags.dirtyCas) flags += "d";
+    if (client.flags.closeAfterReply) flags += "c";
+    if (client.flags.readonly) flags += "r";
+    if (client.flags.noEvict) flags += "e";
+    if (client.flags.monitor && !client.flags.replica) flags += "O";
+    if (flags === "") flags = "N";
+    const qbuf = client.queryBufferLength;
+    const omem = client.outputLength;
+    return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=${client.fd} name=${client.name} ` +
+      `age=${Math.floor((now - client.createdAt) / 1000)} idle=${
+        Math.floor((now - client.lastInteraction) / 1000)
+      } ` +
+      `flags=${flags} db=${client.dbIndex} sub=${client.channels.size} psub=${client.patterns.size} ssub=0 ` +
+      `multi=${client.flags.multi ? client.multiQueue.length : -1} qbuf=${qbuf} ` +
+      `qbuf-free=${
+        client.queryBufferSize - qbuf
+      } argv-mem=0 multi-mem=0 rbs=${client.queryBufferSize} ` +
+      `rbp=${client.queryBufferSize} obl=${Math.min(omem, 16384)} oll=0 omem=${omem} ` +
+      `tot-mem=${
+        client.queryBufferSize + client.reply.buf.length
+      } events=r cmd=${client.lastCommand} ` +
+      `user=${client.user} redir=-1 resp=${client.reply.protocol}`;
+  }
+
+  /** Starts (or restarts with a new hz) the cron. */
+  #startCron(): void {
+    if (this.#cronTimer !== undefined) clearInterval(this.#cronTimer);
+    const hz = Math.min(500, Math.max(1, this.config.getNumber("hz")));
+    this.#cronTimer = setInterval(() => this.#cron(hz), Math.floor(1000 / hz));
+  }
+
+  /** Runs `fn` once every `periodMs`, given the cron's period (Redis's run_with_period). */
+  #every(periodMs: number, hz: number): boolean {
+    const period = 1000 / hz;
+    return periodMs <= period || this.#cronLoops % Math.round(periodMs / period) === 0;
+  }
+
+  #cron(hz: number): void {
+    const now = Date.now();
+    this.#cronLoops++;
+    // Active expiry: at most 25% of one cron period (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+    this.keyspace.activeExpireCycle(250 / hz);
+    if (this.#every(100, hz)) {
+      const s = this.stats.samples;
+      s.commands.track(this.stats.totalCommandsProcessed, now);
+      s.netInput.track(this.stats.netInputBytes, now);
+      s.netOutput.track(this.stats.netOutputBytes, now);
+      s.netReplInput.track(this.stats.netReplInputBytes, now);
+      s.netReplOutput.track(this.stats.netReplOutputBytes, now);
+    }
+    if (this.#every(5000, hz)) this.#logStatus();
+    this.#closeTimedOutClients(now);
+    for (const job of this.cronJobs) {
+      try {
+        job(now);
+      } catch (err) {
+        log.warning(`Cron job failed: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+
+  /** The periodic lines Redis's serverCron logs (DB sizes at verbose, clients at debug). */
+  #logStatus(): void {
+    if (log.enabled("verbose")) {
+      for (const db of this.keyspace.dbs) {
+        const used = db.size;
+        const volatile = db.expires.size;
+        if (used || volatile) {
+          log.verbose(
+            `DB ${db.id}: ${used} keys (${volatile} volatile) in ${hashSlots(used)} slots HT.`,
+          );
+        }
+      }
+    }
+    if (log.enabled("debug")) {
+      let replicas = 0;
+      for (const c of this.clients.values()) if (c.flags.replica) replicas++;
+      log.debug(
+        `${
+          this.clients.size - replicas
+        } clients connected (${replicas} replicas), ${usedMemory()} bytes in use`,
+      );
+    }
+  }
+
+  #closeTimedOutClients(now: number): void {
+    const timeout = this.config.getNumber("timeout");
+    if (timeout <= 0) return;
+    for (const client of this.clients.values()) {
+      if (client.flags.replica || client.flags.master || client.flags.blocked) continue;
+      if (client.channels.size + client.patterns.size > 0) continue;
+      if (now - client.lastInteraction > timeout * 1000) {
+        log.verbose("Closing idle client");
+        client.close();
+      }
+    }
+  }
+
+  /** Starts serving: listeners, cron, the "Ready" line. */
+  start(): void {
+    this.listen();
+    this.#startCron();
+  }
+
+  /**
+   * Redis's prepareForShutdown then exit: runs the shutdown hooks (save,
+   * replicas, AOF), closes listeners and clients. Resolves false when a hook
+   * refused (e.g. the final save failed without FORCE).
+   */
+  async shutdown(opts: ShutdownOptions): Promise<boolean> {
+    log.warning("User requested shutdown...");
+    for (const hook of this.shutdownHooks) {
+      if (!(await hook(opts)) && !opts.force) {
+        log.warning("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
+      }
+    }
+    this.close();
+    const pidfile = this.config.getString("pidfile");
+    if (pidfile) {
+      try {
+        Deno.removeSync(pidfile);
+      } catch {
+        // already gone
+      }
+    }
+    log.warning("Redis is now ready to exit, bye bye...");
+    this.#resolveStopped();
+    return true;
+  }
+
+  /** Stops listening and drops every client, without the shutdown hooks (tests, fatal errors). */
+  close(): void {
+    this.rdb.close();
+    if (this.#cronTimer !== undefined) clearInterval(this.#cronTimer);
+    this.#cronTimer = undefined;
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#listeners = [];
+    for (const client of [...this.clients.values()]) client.close();
+  }
+
+  /** Seconds of CPU used by the process, user and system (INFO cpu). */
+  cpuTimes(): { user: number; sys: number } {
+    this.#lastCpuSample = Date.now();
+    return processCpuTimes();
+  }
+}
+
+/** Options of SHUTDOWN (and the signal handler). */
+export interface ShutdownOptions {
+  save: "default" | "save" | "nosave";
+  now: boolean;
+  force: boolean;
+}
+
+const PROTECTED_MODE_ERROR =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+function isLoopback(host: string): boolean {
+  return host.startsWith("127.") || host === "::1" || host === "::ffff:127.0.0.1" ||
+    host.startsWith("::ffff:127.");
+}
+
+/** Size of the hash table Redis would use for `used` keys (power of two, at least 4). */
+export function hashSlots(used: number): number {
+  let size = 4;
+  while (size < used) size *= 2;
+  return size;
+}
+
+/** Bytes the runtime has allocated: V8 heap plus external (buffers), Redis's used_memory. */
+export function usedMemory(): number {
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/** Random lower-case hex, as Redis's getRandomHexChars. */
+export function randomHex(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(length / 2)));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, length);
+}
+
+/** User and system CPU seconds of this process, from /proc/self/stat (falls back to 0 elsewhere). */
+export function processCpuTimes(): { user: number; sys: number } {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = 100; // USER_HZ on Linux
+    return { user: Number(fields[11]) / ticks, sys: Number(fields[12]) / ticks };
+  } catch {
+    return { user: 0, sys: 0 };
+  }
+}

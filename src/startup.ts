@@ -1,0 +1,151 @@
+/**
+ * Start-up: argv like redis-server, the config, the log's opening lines,
+ * listeners, signals. Persistence and replication register themselves here.
+ */
+import { Config, ConfigError } from "./config.ts";
+import { REDENO_VERSION, REDIS_VERSION, Server } from "./server.ts";
+import { log } from "./log.ts";
+import { registerAllCommands } from "./commands/mod.ts";
+
+const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
+       ./redeno - (read config from stdin)
+       ./redeno -v or --version
+       ./redeno -h or --help
+
+Examples:
+       ./redeno (run the server with default conf)
+       ./redeno /etc/redis/6379.conf
+       ./redeno --port 7777
+       ./redeno --port 7777 --replicaof 127.0.0.1 8888
+       ./redeno /etc/myredis.conf --loglevel verbose -
+       ./redeno /etc/myredis.conf --loglevel verbose
+`;
+
+/** redis-server modes Redeno does not have. */
+const UNSUPPORTED_MODES = [
+  "--test-memory",
+  "--check-system",
+  "--sentinel",
+  "--check-rdb",
+  "--check-aof",
+];
+
+/** Parses argv, loads the config and runs the server until it stops. Returns an exit code for early exits. */
+export async function startServer(args: string[]): Promise<number | undefined> {
+  if (args[0] === "-v" || args[0] === "--version") {
+    console.log(
+      `Redeno server v=${REDENO_VERSION} (Redis ${REDIS_VERSION} compatible) bits=64 deno=${Deno.version.deno}`,
+    );
+    return 0;
+  }
+  if (args[0] === "-h" || args[0] === "--help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.length > 0 && UNSUPPORTED_MODES.includes(args[0])) {
+    console.error(`${args[0]} is a redis-server mode that Redeno does not support.`);
+    return 1;
+  }
+
+  const config = new Config();
+  let configFile: string | undefined;
+  let rest = args;
+  if (args.length > 0 && !args[0].startsWith("--")) {
+    configFile = args[0];
+    rest = args.slice(1);
+  }
+  try {
+    if (configFile === "-") {
+      config.loadText(await readStdin(), "stdin");
+    } else if (configFile !== undefined) {
+      config.loadFile(configFile);
+    }
+    // A trailing "-" also means: append the config read from stdin.
+    if (rest[rest.length - 1] === "-") {
+      rest = rest.slice(0, -1);
+      config.loadText(await readStdin(), "stdin");
+    }
+    config.loadArgs(rest);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 1;
+    }
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
+      console.error(
+        `Fatal error, can't open config file '${configFile}': ${(err as Error).message}`,
+      );
+      return 1;
+    }
+    throw err;
+  }
+
+  log.level = config.getString("loglevel") as typeof log.level;
+  try {
+    log.setFile(config.getString("logfile"));
+  } catch (err) {
+    console.error(`Can't open the log file: ${(err as Error).message}`);
+    return 1;
+  }
+  log.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+  log.warning(
+    `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${Deno.pid}, just started`,
+  );
+  if (configFile === undefined) {
+    log.warning(
+      "Warning: no config file specified, using the default config. In order to specify a config file use deno run -A main.ts /path/to/redis.conf",
+    );
+  } else {
+    log.warning("Configuration loaded");
+  }
+
+  registerAllCommands();
+  const server = new Server(config);
+  log.role = "M";
+  log.notice("monotonic clock: POSIX clock_gettime");
+  server.start();
+  log.notice(`Running mode=standalone, port=${server.boundPort}.`);
+  log.warning("Server initialized");
+  for (const init of startupHooks) await init(server);
+  log.notice("Ready to accept connections");
+  installSignalHandlers(server);
+  await server.stopped;
+  log.close();
+  return 0;
+}
+
+/** Things later layers do between "Server initialized" and "Ready to accept connections" (load data, connect to a master). */
+export const startupHooks: Array<(server: Server) => Promise<void>> = [];
+
+async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/**
+ * SIGTERM and SIGINT shut down like Redis (save if save points are set); a
+ * second SIGINT while shutting down exits at once.
+ */
+function installSignalHandlers(server: Server): void {
+  let shutdownRequested = false;
+  const handler = (name: string) => () => {
+    if (shutdownRequested && name === "SIGINT") {
+      log.raw(
+        `${Deno.pid}:signal-handler (${
+          Math.floor(Date.now() / 1000)
+        }) You insist... exiting now.\n`,
+      );
+      Deno.exit(1);
+    }
+    log.raw(
+      `${Deno.pid}:signal-handler (${
+        Math.floor(Date.now() / 1000)
+      }) Received ${name} scheduling shutdown...\n`,
+    );
+    shutdownRequested = true;
+    server.shutdown({ save: "default", now: false, force: false }).then((ok) => {
+      if (!ok) shutdownRequested = false;
+    });
+  };
+  Deno.addSignalListener("SIGTERM", handler("SIGTERM"));
+  Deno.addSignalListener("SIGINT", handler("SIGINT"));
+}

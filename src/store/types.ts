@@ -1,0 +1,22 @@
+/**
+ * The value model of the keyspace.
+ *
+ * Byte strings are JS strings holding one byte per UTF-16 code unit (0–255),
+ * see DESIGN decision 1. A string value is stored as a bare JS string (no
+ * wrapper object) to keep 1M small keys cheap; the other types are objects.
+ *
+ * - string: `string`
+ * - list:   `List`  (src/store/list.ts, a deque of chunks)
+ * - hash:   `Map<string, string>`
+ * - set:    `Set<string>`
+ * - zset:   `ZSet`  (src/store/zset.ts, skiplist + member→score map)
+ */
+import type { List } from "./list.ts";
+import type { ZSet } from "./zset.ts";
+
+export type RedisHash = Map<string, string>;
+export type RedisSet = Set<string>;
+export type RedisValue = string | List | RedisHash | RedisSet | ZSet;
+
+/** The name TYPE replies for each kind of value. */
+export type TypeName = "string" | "list" | "hash" | "set" | "zset";

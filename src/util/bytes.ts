@@ -1,0 +1,130 @@
+/**
+ * Byte strings: conversions between bytes and JS strings holding one byte per
+ * char code 0–255 (DESIGN decision 1, the "latin1 identity"), plus the two
+ * bridges to human text (UTF-8).
+ *
+ * Never use `TextDecoder("latin1")` for byte strings: that is windows-1252 and
+ * maps 0x80–0x9f to other code points.
+ *
+ * Speed notes (Deno 2.9, measured when this was written):
+ * - bytes → string: `String.fromCharCode` on explicit arguments wins up to
+ *   about 12 bytes (the strings also hash faster as Map keys); beyond that the
+ *   runtime's native `latin1Slice` costs a near-constant ~90 ns and ~50 µs/MiB.
+ * - string → bytes: a `charCodeAt` loop wins for short strings (~2 ns/byte);
+ *   for long ones `TextEncoder#encodeInto` is ~20× faster when the string is
+ *   ASCII, which we learn from its own result, falling back to the loop.
+ *   Deno's `latin1Write` is implemented in JS and slower than the loop.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+const nativeLatin1Slice = Buffer.prototype.latin1Slice;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+/** Up to this length, bytesToString builds the string from char codes. */
+const SHORT_STRING_MAX = 12;
+/** From this length on, writeString tries the native ASCII encoder first. */
+const ENCODE_INTO_MIN = 64;
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The byte string of `buf[start, end)`. Indices are clamped to the buffer, so
+ * an empty or reversed range gives `""`.
+ */
+export function bytesToString(buf: Uint8Array, start = 0, end: number = buf.length): string {
+  if (start < 0) start = 0;
+  if (end > buf.length) end = buf.length;
+  const len = end - start;
+  if (len <= 0) return "";
+  if (len > SHORT_STRING_MAX) return nativeLatin1Slice.call(buf, start, end);
+  const f = String.fromCharCode;
+  switch (len) {
+    case 1:
+      return f(buf[start]);
+    case 2:
+      return f(buf[start], buf[start + 1]);
+    case 3:
+      return f(buf[start], buf[start + 1], buf[start + 2]);
+    case 4:
+      return f(buf[start], buf[start + 1], buf[start + 2], buf[start + 3]);
+    case 5:
+      return f(buf[start], buf[start + 1], buf[start + 2], buf[start + 3], buf[start + 4]);
+    case 6:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+      );
+    case 7:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+      );
+  }
+  // 8–12 bytes: one call for the first eight, then the tail.
+  let s = f(
+    buf[start],
+    buf[start + 1],
+    buf[start + 2],
+    buf[start + 3],
+    buf[start + 4],
+    buf[start + 5],
+    buf[start + 6],
+    buf[start + 7],
+  );
+  for (let i = start + 8; i < end; i++) s += f(buf[i]);
+  return s;
+}
+
+/**
+ * Writes the byte string `s` into `dst` at `offset` and returns the offset just
+ * past it. The caller guarantees room (`offset + s.length <= dst.length`);
+ * char codes above 255 (not byte strings) are truncated to their low byte.
+ */
+export function writeString(dst: Uint8Array, offset: number, s: string): number {
+  const len = s.length;
+  if (len >= ENCODE_INTO_MIN) {
+    // UTF-8 of an ASCII string is the string itself: if every char took one
+    // byte, the bytes are right; otherwise redo them with the identity loop.
+    const { read, written } = utf8Encoder.encodeInto(s, dst.subarray(offset, offset + len));
+    if (read === len && written === len) return offset + len;
+  }
+  for (let i = 0; i < len; i++) dst[offset + i] = s.charCodeAt(i);
+  return offset + len;
+}
+
+/** The bytes of the byte string `s`, in a new array. */
+export function stringToBytes(s: string): Uint8Array {
+  const bytes = new Uint8Array(s.length);
+  writeString(bytes, 0, s);
+  return bytes;
+}
+
+/**
+ * Encodes human text (any JS string) as UTF-8 and returns those bytes as a
+ * byte string: for log lines, INFO text and other text sent over the wire.
+ * ASCII text is returned unchanged.
+ */
+export function utf8ToLatin1(text: string): string {
+  if (!NON_ASCII.test(text)) return text;
+  const bytes = utf8Encoder.encode(text);
+  return nativeLatin1Slice.call(bytes, 0, bytes.length);
+}
+
+/**
+ * Decodes a byte string holding UTF-8 into human text, for printing. Invalid
+ * sequences become U+FFFD. ASCII byte strings are returned unchanged.
+ */
+export function latin1ToUtf8(bytes: string): string {
+  if (!NON_ASCII.test(bytes)) return bytes;
+  return utf8Decoder.decode(stringToBytes(bytes));
+}
