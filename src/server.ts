@@ -10,6 +10,7 @@ import { Client, type OutputClass } from "./net/client.ts";
 import type { CommandSpec } from "./commands/types.ts";
 import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
+import { latin1ToUtf8 } from "./util/bytes.ts";
 import { RdbSaver } from "./persistence/rdb_saver.ts";
 
 /** Redis version we answer as (INFO, HELLO, the RDB aux field). */
@@ -177,6 +178,7 @@ export class Server {
     cfg.onChange("loglevel", (v) => log.level = v as typeof log.level);
     cfg.onChange("hz", () => this.#startCron());
     cfg.onChange("logfile", (v) => log.setFile(v));
+    cfg.onChange("dir", (v) => Deno.chdir(latin1ToUtf8(v)));
   }
 
   /** Expired keys reach the AOF and replicas as DEL (DESIGN decision 3). */

@@ -6,6 +6,8 @@ import { Config, ConfigError } from "./config.ts";
 import { REDENO_VERSION, REDIS_VERSION, Server } from "./server.ts";
 import { log } from "./log.ts";
 import { registerAllCommands } from "./commands/mod.ts";
+import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
+import { latin1ToUtf8 } from "./util/bytes.ts";
 
 const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
        ./redeno - (read config from stdin)
@@ -99,13 +101,21 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     log.warning("Configuration loaded");
   }
 
+  try {
+    Deno.chdir(latin1ToUtf8(config.getString("dir")));
+  } catch (err) {
+    log.warning(`Can't chdir to '${config.getString("dir")}': ${(err as Error).message}`);
+    return 1;
+  }
   registerAllCommands();
   const server = new Server(config);
+  installPersistence(server);
   log.role = "M";
   log.notice("monotonic clock: POSIX clock_gettime");
   server.start();
   log.notice(`Running mode=standalone, port=${server.boundPort}.`);
   log.warning("Server initialized");
+  await loadDataAtStartup(server);
   for (const init of startupHooks) await init(server);
   log.notice("Ready to accept connections");
   installSignalHandlers(server);

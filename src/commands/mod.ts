@@ -8,6 +8,7 @@ import { hashCommands } from "./hashes.ts";
 import { setCommands } from "./sets.ts";
 import { listCommands } from "./lists.ts";
 import { zsetCommands } from "./zsets.ts";
+import { persistenceCommands } from "./persistence.ts";
 
 let registered = false;
 
@@ -23,4 +24,5 @@ export function registerAllCommands(): void {
   registerCommands(setCommands);
   registerCommands(listCommands);
   registerCommands(zsetCommands);
+  registerCommands(persistenceCommands);
 }

@@ -4,6 +4,8 @@
  */
 import type { Server, ShutdownOptions } from "../server.ts";
 import { log } from "../log.ts";
+import { loadRdbBytes, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
+import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
 
 /** Redis's reply when writes are refused after a failed save (stop-writes-on-bgsave-error). */
 export const MISCONF_ERROR =
@@ -53,4 +55,46 @@ export function installPersistence(server: Server): void {
     ["module_fork_in_progress", 0],
     ["module_fork_last_cow_size", 0],
   ]);
+}
+
+/**
+ * Start-up load of `dir/dbfilename` (Redis's loadDataFromDisk). Returns the
+ * aux fields of the file (a replica reads its cached master from them), or
+ * exits the process like Redis when the file is unreadable or corrupt.
+ */
+export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | undefined> {
+  try {
+    await removeStaleTempFiles(".");
+  } catch {
+    // an unreadable dir shows up below
+  }
+  const start = performance.now();
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readRdbFile(server.config.getString("dbfilename"));
+  } catch (err) {
+    log.warning(`Fatal error loading the DB: ${(err as Error).message}. Exiting.`);
+    Deno.exit(1);
+  }
+  if (bytes === undefined) return undefined;
+  server.loading = true;
+  try {
+    const result = loadRdbBytes(bytes, server.keyspace, {
+      dropExpired: server.config.replicaOf() === undefined,
+      verifyChecksum: server.config.getBool("rdbchecksum"),
+    });
+    server.rdb.lastLoadKeysLoaded = result.keysLoaded;
+    server.rdb.lastLoadKeysExpired = result.keysExpired;
+    log.notice(`DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
+    return result.aux;
+  } catch (err) {
+    if (err instanceof RdbError) {
+      log.warning(`${err.message}`);
+      log.warning("Fatal error loading the DB, check server logs. Exiting.");
+      Deno.exit(1);
+    }
+    throw err;
+  } finally {
+    server.loading = false;
+  }
 }
