@@ -12,6 +12,7 @@ import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { RdbSaver } from "./persistence/rdb_saver.ts";
+import type { Replication } from "./replication/mod.ts";
 
 /** Redis version we answer as (INFO, HELLO, the RDB aux field). */
 export const REDIS_VERSION = "7.0.15";
@@ -130,6 +131,8 @@ export class Server {
   readonly stopped: Promise<void>;
   /** RDB saves (src/persistence/rdb_saver.ts). */
   readonly rdb: RdbSaver;
+  /** Replication state (src/replication/mod.ts), installed at start-up. */
+  replication!: Replication;
   /** True while the dataset is being loaded (INFO loading, -LOADING). */
   loading = false;
   /** Set by the AOF layer: whether a rewrite is running, and its INFO fields. */

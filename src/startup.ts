@@ -8,6 +8,7 @@ import { log } from "./log.ts";
 import { registerAllCommands } from "./commands/mod.ts";
 import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
+import { installReplication } from "./replication/mod.ts";
 
 const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
        ./redeno - (read config from stdin)
@@ -110,14 +111,28 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   registerAllCommands();
   const server = new Server(config);
   installPersistence(server);
-  log.role = "M";
+  const replication = installReplication(server);
+  const master = config.replicaOf();
+  log.role = master ? "S" : "M";
   log.notice("monotonic clock: POSIX clock_gettime");
   server.start();
   log.notice(`Running mode=standalone, port=${server.boundPort}.`);
   log.warning("Server initialized");
-  await loadDataAtStartup(server);
+  const aux = await loadDataAtStartup(server);
   for (const init of startupHooks) await init(server);
   log.notice("Ready to accept connections");
+  if (master) {
+    // A replica restarted with an RDB of its master's history can try a partial resync.
+    const cached = aux?.replId !== undefined && aux.replOffset !== undefined
+      ? { replid: aux.replId, offset: aux.replOffset }
+      : undefined;
+    if (cached) {
+      log.notice(
+        "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.",
+      );
+    }
+    replication.becomeReplicaOf(master.host, master.port, { startup: true, cached });
+  }
   installSignalHandlers(server);
   await server.stopped;
   log.close();

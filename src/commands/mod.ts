@@ -9,6 +9,7 @@ import { setCommands } from "./sets.ts";
 import { listCommands } from "./lists.ts";
 import { zsetCommands } from "./zsets.ts";
 import { persistenceCommands } from "./persistence.ts";
+import { replicationCommands } from "./replication.ts";
 
 let registered = false;
 
@@ -25,4 +26,5 @@ export function registerAllCommands(): void {
   registerCommands(listCommands);
   registerCommands(zsetCommands);
   registerCommands(persistenceCommands);
+  registerCommands(replicationCommands);
 }

@@ -10,7 +10,7 @@
  *
  * Propagation (DESIGN decision 3): SPOP propagates one SREM per popped member
  * (several commands go out wrapped in MULTI/EXEC, as Redis 7.0 does), or DEL
- * (UNLINK with lazyfree-lazy-server-del) when it popped the whole set; everything else propagates as called.
+ * when it popped the whole set; everything else propagates as called.
  *
  * @module
  */
@@ -447,8 +447,8 @@ function spopWithCount(ctx: CommandContext, key: string, count: number): void {
     replyMembers(ctx, set, set.size);
     ctx.server.dirty += set.size;
     ctx.db.delete(key);
-    const lazy = ctx.server.config.getBool("lazyfree-lazy-server-del");
-    ctx.propagate([lazy ? "UNLINK" : "DEL", key]);
+    // Redis 7.0 propagates DEL here even with lazyfree-lazy-server-del.
+    ctx.propagate(["DEL", key]);
     return;
   }
   ctx.reply.set(count);

@@ -301,7 +301,7 @@ const zlexcount: CommandSpec = {
     const range = parseLexRangeOrFail(argv[2], argv[3]);
     const z = ctx.db.getZSet(argv[1]);
     if (z === undefined || isEmptyLexRange(range)) return ctx.reply.int(0);
-    ctx.reply.int(z.countInLexRange(range));
+    ctx.reply.int(z.encoding === "listpack" ? lexMembers(z, range).length : z.countInLexRange(range));
   },
 };
 
@@ -359,6 +359,75 @@ const zrevrank: CommandSpec = {
     zrankGeneric(ctx, argv, true);
   },
 };
+
+// ============================================================ lex ranges
+
+/*
+ * Lex ranges are meant for sets whose scores are all equal; with mixed
+ * scores Redis's answer follows its algorithm. For a listpack that is a
+ * linear scan in (score, member) order, reproduced below so that small sets
+ * answer exactly like Redis whatever their scores (a skiplist's answer
+ * depends on its random levels, in Redis as here, so large sets use the
+ * ZSet's own search).
+ */
+
+function lexGteMin(member: string, r: LexRange): boolean {
+  if (r.minInfinity !== 0) return r.minInfinity < 0;
+  return r.minExclusive ? member > r.min : member >= r.min;
+}
+
+function lexLteMax(member: string, r: LexRange): boolean {
+  if (r.maxInfinity !== 0) return r.maxInfinity > 0;
+  return r.maxExclusive ? member < r.max : member <= r.max;
+}
+
+/**
+ * zzlFirstInLexRange / zzlLastInLexRange over the entries in order: the
+ * index of the first (or, reversed, last) entry in range, or -1.
+ */
+function listpackLexStart(all: ScoredMember[], range: LexRange, reverse: boolean): number {
+  if (all.length === 0 || isEmptyLexRange(range)) return -1;
+  if (!lexGteMin(all[all.length - 1][0], range) || !lexLteMax(all[0][0], range)) return -1;
+  if (!reverse) {
+    const i = all.findIndex(([m]) => lexGteMin(m, range));
+    return i !== -1 && lexLteMax(all[i][0], range) ? i : -1;
+  }
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (lexLteMax(all[i][0], range)) return lexGteMin(all[i][0], range) ? i : -1;
+  }
+  return -1;
+}
+
+/** Members in a lex range, listpack or skiplist style by the set's encoding. */
+function lexRangeOf(
+  z: ZSet,
+  range: LexRange,
+  reverse: boolean,
+  offset: number,
+  limit: number,
+): ScoredMember[] {
+  if (z.encoding !== "listpack") {
+    return isEmptyLexRange(range) ? [] : z.rangeByLex(range, { reverse, offset, limit });
+  }
+  const all = [...z.entries()];
+  let i = listpackLexStart(all, range, reverse);
+  const out: ScoredMember[] = [];
+  if (i === -1 || offset < 0) return out;
+  const step = reverse ? -1 : 1;
+  i += step * offset;
+  while (i >= 0 && i < all.length && out.length !== limit) {
+    const member = all[i][0];
+    if (reverse ? !lexGteMin(member, range) : !lexLteMax(member, range)) break;
+    out.push(all[i]);
+    i += step;
+  }
+  return out;
+}
+
+/** The members a forward lex scan from the first in range covers (ZLEXCOUNT, ZREMRANGEBYLEX). */
+function lexMembers(z: ZSet, range: LexRange): ScoredMember[] {
+  return lexRangeOf(z, range, false, 0, -1);
+}
 
 // ================================================================ ZRANGE
 
@@ -442,8 +511,8 @@ function zrangeGeneric(
       const opts = { reverse, offset, limit };
       if (scoreRange !== undefined) {
         if (!isEmptyScoreRange(scoreRange)) items = z.rangeByScore(scoreRange, opts);
-      } else if (!isEmptyLexRange(lexRange!)) {
-        items = z.rangeByLex(lexRange!, opts);
+      } else {
+        items = lexRangeOf(z, lexRange!, reverse, offset, limit);
       }
     }
   }
@@ -517,6 +586,10 @@ function zremrangeGeneric(ctx: CommandContext, argv: string[], rangeType: RangeT
     deleted = z.removeRangeByRank(start, Math.min(end, n - 1));
   } else if (scoreRange !== undefined) {
     if (!isEmptyScoreRange(scoreRange)) deleted = z.removeRangeByScore(scoreRange);
+  } else if (z.encoding === "listpack") {
+    const doomed = lexMembers(z, lexRange!);
+    for (const [member] of doomed) z.remove(member);
+    deleted = doomed.length;
   } else if (!isEmptyLexRange(lexRange!)) {
     deleted = z.removeRangeByLex(lexRange!);
   }
@@ -600,7 +673,7 @@ function zpopSpec(name: string, max: boolean): CommandSpec {
     keys: [1, 1, 1],
     acl: ["write", "sortedset", "fast"],
     run(ctx, argv) {
-      if (argv.length > 3) fail(`ERR wrong number of arguments for '${name}' command`);
+      if (argv.length > 3) fail(SYNTAX_ERROR);
       const count = argv.length === 3 ? parsePositiveLong(argv[2]) : -1;
       zpopGeneric(ctx, [argv[1]], max, count, false);
     },

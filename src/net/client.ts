@@ -73,6 +73,10 @@ export class Client {
   softLimitSince = 0;
   /** Whatever the replication layer attaches to a replica client. */
   replicaState: unknown;
+  /** For our master's link: a handler sets this to send its reply (REPLCONF GETACK's ACK). */
+  forceReply = false;
+  /** For our master's link: receives the raw bytes of each applied command (they must be copied). */
+  masterStreamApplied: ((bytes: Uint8Array) => void) | undefined;
   /** Called when the connection ends (replication, pubsub, blocking bookkeeping). */
   readonly onClose: Array<() => void> = [];
 
@@ -122,6 +126,7 @@ export class Client {
   /** Runs the connection until it closes. */
   async serve(): Promise<void> {
     try {
+      if (this.#end > this.#start) await this.#processInput();
       while (!this.#closed) {
         this.#makeRoom();
         const n = await this.#conn.read(this.#inbuf.subarray(this.#end));
@@ -185,7 +190,12 @@ export class Client {
         return;
       }
       if (decoded === null) break;
+      const commandStart = this.#start;
       this.#start = decoded.end;
+      if (this.flags.master) {
+        this.#applyFromMaster(decoded.argv, commandStart, decoded.end);
+        continue;
+      }
       if (decoded.argv.length === 0) continue;
       limits.authenticated = this.authenticated;
       const pending = execute(this, decoded.argv);
@@ -204,6 +214,49 @@ export class Client {
       );
       this.close();
     }
+  }
+
+  /**
+   * Runs one command of our master's replication stream: expired keys stay
+   * visible to it, its replies are discarded (except the ones a handler forces,
+   * REPLCONF ACK), the propagator re-encodes it for the AOF only, and the raw
+   * bytes go on to our own backlog and sub-replicas (`masterStreamApplied`).
+   */
+  #applyFromMaster(argv: string[], start: number, end: number): void {
+    const server = this.server;
+    if (argv.length > 0) {
+      const replyMark = this.reply.pos;
+      server.keyspace.servingMaster = true;
+      server.propagator.fromMaster = true;
+      try {
+        execute(this, argv);
+      } finally {
+        server.keyspace.servingMaster = false;
+        server.propagator.fromMaster = false;
+      }
+      if (this.forceReply) this.forceReply = false;
+      else this.reply.pos = replyMark;
+    }
+    this.masterStreamApplied?.(this.#inbuf.subarray(start, end));
+  }
+
+  /** Bytes that arrived before this client took over the connection (the replication handshake's leftovers). */
+  feed(bytes: Uint8Array): void {
+    this.#makeRoom();
+    while (this.#inbuf.length - this.#end < bytes.length) {
+      const next = new Uint8Array(this.#inbuf.length * 2);
+      next.set(this.#inbuf.subarray(this.#start, this.#end));
+      this.#end -= this.#start;
+      this.#start = 0;
+      this.#inbuf = next;
+    }
+    this.#inbuf.set(bytes, this.#end);
+    this.#end += bytes.length;
+  }
+
+  /** Runs the commands already fed, before reading from the socket (see `feed`). */
+  async processPending(): Promise<void> {
+    await this.#processInput();
   }
 
   #peekQuery(): string {

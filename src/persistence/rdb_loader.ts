@@ -27,8 +27,15 @@ export interface RdbLoadOptions {
  * Decodes `bytes` completely, then replaces every db's contents. Throws
  * RdbError (nothing changed) when the file is bad. Logs Redis's lines.
  */
-export function loadRdbBytes(bytes: Uint8Array, keyspace: Keyspace, opts: RdbLoadOptions): RdbLoadResult {
-  const decoder = new RdbDecoder(bytes, { verifyChecksum: opts.verifyChecksum, databases: keyspace.dbs.length });
+export function loadRdbBytes(
+  bytes: Uint8Array,
+  keyspace: Keyspace,
+  opts: RdbLoadOptions,
+): RdbLoadResult {
+  const decoder = new RdbDecoder(bytes, {
+    verifyChecksum: opts.verifyChecksum,
+    databases: keyspace.dbs.length,
+  });
   const dicts = keyspace.dbs.map(() => new Map<string, RedisValue>());
   const expires = keyspace.dbs.map(() => new Map<string, number>());
   const now = Date.now();

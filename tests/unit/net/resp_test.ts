@@ -318,6 +318,15 @@ Deno.test("decoder rejects leading zeros and minus zero in lengths like Redis's 
   assert.equal(protocolError("*1\r\n$00\r\n\r\n"), "Protocol error: invalid bulk length");
 });
 
+Deno.test("decoder rejects a count below the 64-bit range like Redis's string2ll", () => {
+  // string2ll overflows, so Redis answers an error instead of an empty request.
+  assert.equal(
+    protocolError("*-9999999999999999999\r\nPING\r\n"),
+    "Protocol error: invalid multibulk length",
+  );
+  assert.equal(protocolError("*-9223372036854775808\r\nPING\r\n"), undefined);
+});
+
 Deno.test("decoder accepts a request exactly at the inline size limit", () => {
   const line = "ECHO " + "a".repeat(PROTO_INLINE_MAX_SIZE - 10) + "\r\n";
   assert.equal(protocolError(line), undefined);

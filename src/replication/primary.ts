@@ -1,0 +1,397 @@
+/**
+ * The master side of replication (Redis's replication.c, master half):
+ * replicas attached to this server, PSYNC answered with +CONTINUE from the
+ * backlog or with +FULLRESYNC and a shared snapshot, the write stream fanned
+ * out to every replica, ACKs, and WAIT.
+ *
+ * A replica's life here: REPLCONF (listening-port, capa) → PSYNC →
+ *   partial: +CONTINUE, the backlog tail, then online;
+ *   full:    +FULLRESYNC <replid> <offset>, state wait_bgsave while the snapshot
+ *            runs (stream bytes are buffered for it), send_bulk while the file
+ *            goes out, then the buffered stream, then online.
+ */
+import type { Client } from "../net/client.ts";
+import type { Server } from "../server.ts";
+import type { SaveJob } from "../persistence/rdb_saver.ts";
+import type { Replication } from "./mod.ts";
+import { log } from "../log.ts";
+import { stringToBytes } from "../util/bytes.ts";
+
+/** Bytes of the RDB file read and written per step while sending it to a replica. */
+export const BULK_CHUNK_BYTES = 1024 * 1024;
+
+/** INFO's names for a replica's state. */
+export type ReplicaState = "wait_bgsave" | "send_bulk" | "online";
+
+/** One replica attached to this server. */
+export class ReplicaConn {
+  state: ReplicaState = "wait_bgsave";
+  listeningPort = 0;
+  announcedIp: string | undefined;
+  capaEof = false;
+  capaPsync2 = false;
+  /** Offset the replica acknowledged (REPLCONF ACK), and when. */
+  ackOffset = 0;
+  ackTime = Date.now();
+  /** The snapshot this replica waits for, and the stream offset it starts at. */
+  job: SaveJob | undefined;
+  /** Stream bytes that arrived before the replica went online. */
+  #buffered: Uint8Array[] = [];
+  #bufferedBytes = 0;
+
+  constructor(readonly client: Client) {}
+
+  /** "ip:port" as Redis's replicationGetSlaveName prints it. */
+  get name(): string {
+    const ip = this.announcedIp ?? this.client.addr.slice(0, this.client.addr.lastIndexOf(":"));
+    return this.listeningPort ? `${ip}:${this.listeningPort}` : `${ip}:<unknown-replica-port>`;
+  }
+
+  get ip(): string {
+    return this.announcedIp ?? this.client.addr.slice(0, this.client.addr.lastIndexOf(":"));
+  }
+
+  /** Delivers stream bytes now (online) or keeps them until the replica is online. */
+  send(bytes: Uint8Array): void {
+    if (this.client.closed) return;
+    if (this.state === "online") {
+      this.client.reply.bytes(bytes);
+      this.client.afterPush("replica");
+      return;
+    }
+    this.#buffered.push(bytes.slice());
+    this.#bufferedBytes += bytes.length;
+    const { hard } = this.client.server.config.outputBufferLimit("replica");
+    if (hard > 0 && this.#bufferedBytes >= hard) {
+      log.warning(
+        `Client ${
+          this.client.server.clientInfoString(this.client)
+        } scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.client.close();
+    }
+  }
+
+  /** Goes online: writes the buffered stream after whatever was sent before. */
+  goOnline(): void {
+    this.state = "online";
+    this.ackTime = Date.now();
+    for (const chunk of this.#buffered) this.client.reply.bytes(chunk);
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    this.client.afterPush("replica");
+  }
+}
+
+/** The master half: replicas, syncs, the stream fan-out. */
+export class Primary {
+  readonly replicas = new Set<ReplicaConn>();
+  #server: Server;
+  #repl: Replication;
+  /** WAIT calls waiting for ACKs. */
+  #waiters = new Set<{ offset: number; needed: number; resolve: () => void }>();
+
+  constructor(server: Server, repl: Replication) {
+    this.#server = server;
+    this.#repl = repl;
+  }
+
+  /** The replica record of a client, creating it at its first REPLCONF/PSYNC. */
+  conn(client: Client): ReplicaConn {
+    let conn = client.replicaState as ReplicaConn | undefined;
+    if (conn === undefined) {
+      conn = new ReplicaConn(client);
+      client.replicaState = conn;
+    }
+    return conn;
+  }
+
+  /** Sends stream bytes to every attached replica. */
+  feed(bytes: Uint8Array): void {
+    for (const conn of this.replicas) conn.send(bytes);
+  }
+
+  /**
+   * PSYNC <replid> <offset> (or SYNC, with `replid` undefined): Redis's
+   * syncCommand. Replies on the client's own writer.
+   */
+  sync(client: Client, replid: string | undefined, offsetArg: string | undefined): void {
+    const server = this.#server;
+    const repl = this.#repl;
+    const conn = this.conn(client);
+    if (client.flags.replica) return; // already syncing: ignore, like Redis
+    if (repl.isReplica && !repl.linkUp) {
+      client.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
+      return;
+    }
+    log.notice(`Replica ${conn.name} asks for synchronization`);
+
+    // CASE 1: the replica can continue from our backlog.
+    if (replid !== undefined && this.#tryPartial(conn, replid, offsetArg ?? "")) {
+      server.stats.syncPartialOk++;
+      return;
+    }
+    if (replid !== undefined && replid !== "?") server.stats.syncPartialErr++;
+    if (replid === "?") log.notice(`Full resync requested by replica ${conn.name}`);
+
+    // CASE 2: a full resync. The first replica creates the backlog and a new history.
+    server.stats.syncFull++;
+    client.flags.replica = true;
+    client.lastCommand = replid === undefined ? "sync" : "psync";
+    this.replicas.add(conn);
+    client.onClose.push(() => this.#lost(conn));
+    if (repl.backlog === undefined) repl.createBacklog(true);
+    conn.state = "wait_bgsave";
+    this.#attachToSnapshot(conn, replid !== undefined);
+  }
+
+  /** Redis's masterTryPartialResynchronization. */
+  #tryPartial(conn: ReplicaConn, replid: string, offsetArg: string): boolean {
+    const repl = this.#repl;
+    const offset = /^-?\d+$/.test(offsetArg) ? Number(offsetArg) : NaN;
+    if (replid === "?" || Number.isNaN(offset)) return false;
+    const idMatches = replid === repl.replid ||
+      (replid === repl.replid2 && offset <= repl.secondReplOffset);
+    if (!idMatches) {
+      if (replid !== repl.replid && replid !== repl.replid2) {
+        log.notice(
+          `Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${repl.replid}' and '${repl.replid2}')`,
+        );
+      } else {
+        log.notice(
+          `Partial resynchronization not accepted: Requested offset for second ID was ${offset}, but I can reply up to ${repl.secondReplOffset}`,
+        );
+      }
+      return false;
+    }
+    const backlog = repl.backlog;
+    if (backlog === undefined || !backlog.covers(offset)) {
+      log.notice(
+        `Unable to partial resync with replica ${conn.name} for lack of backlog (Replica request was: ${offset}).`,
+      );
+      if (backlog !== undefined && offset > backlog.masterOffset) {
+        log.warning(
+          `Warning: replica ${conn.name} tried to PSYNC with an offset that is greater than the master replication offset.`,
+        );
+      }
+      return false;
+    }
+    // The replica continues: +CONTINUE, then the backlog from its offset.
+    const client = conn.client;
+    client.flags.replica = true;
+    client.lastCommand = "psync";
+    conn.state = "online";
+    conn.ackTime = Date.now();
+    this.replicas.add(conn);
+    client.onClose.push(() => this.#lost(conn));
+    client.reply.raw(conn.capaPsync2 ? `+CONTINUE ${repl.replid}\r\n` : "+CONTINUE\r\n");
+    const tail = backlog.readFrom(offset);
+    client.reply.bytes(tail);
+    client.flush();
+    log.notice(
+      `Partial resynchronization request from ${conn.name} accepted. Sending ${tail.length} bytes of backlog starting from offset ${offset}.`,
+    );
+    return true;
+  }
+
+  /**
+   * Finds the snapshot this replica will load (DESIGN decision 4):
+   * CASE A: a save is running and its start is still in our backlog: attach to it;
+   * CASE B: a save is running but its start has left the backlog: wait for the next;
+   * CASE C: nothing runs: start one.
+   */
+  #attachToSnapshot(conn: ReplicaConn, psync: boolean): void {
+    const repl = this.#repl;
+    const running = this.#server.rdb.running;
+    if (running !== undefined) {
+      const backlog = repl.backlog!;
+      if (running.replId === repl.replid && backlog.covers(running.replOffset + 1)) {
+        log.notice("Waiting for end of BGSAVE for SYNC");
+        this.#startWaiting(conn, running, psync);
+        for (const chunk of [backlog.readFrom(running.replOffset + 1)]) {
+          if (chunk.length) conn.send(chunk);
+        }
+      } else {
+        log.notice(
+          "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
+        );
+        conn.job = undefined;
+        (conn as { psync?: boolean }).psync = psync;
+      }
+      return;
+    }
+    this.startSyncSnapshot();
+  }
+
+  /**
+   * Starts a snapshot for every replica waiting without one (Redis's
+   * startBgsaveForReplication with a disk target).
+   */
+  startSyncSnapshot(): void {
+    const waiting = [...this.replicas].filter((c) =>
+      c.state === "wait_bgsave" && c.job === undefined
+    );
+    if (waiting.length === 0) return;
+    log.notice("Starting BGSAVE for SYNC with target: disk");
+    // The stream after the snapshot must start with a SELECT.
+    this.#repl.resetSelectedDb();
+    const job = this.#server.rdb.bgsave("sync");
+    for (const conn of waiting) {
+      this.#startWaiting(conn, job, (conn as { psync?: boolean }).psync ?? true);
+    }
+  }
+
+  #startWaiting(conn: ReplicaConn, job: SaveJob, psync: boolean): void {
+    conn.job = job;
+    if (psync) {
+      conn.client.reply.raw(`+FULLRESYNC ${job.replId} ${job.replOffset}\r\n`);
+      conn.client.flush();
+    }
+    job.done.then((ok) => this.#afterSnapshot(conn, job, ok));
+  }
+
+  /** The snapshot is on disk: send it, then the buffered stream. */
+  async #afterSnapshot(conn: ReplicaConn, job: SaveJob, ok: boolean): Promise<void> {
+    if (conn.client.closed || conn.job !== job) return;
+    if (!ok) {
+      log.warning("SYNC failed. BGSAVE child returned an error");
+      conn.client.close();
+      return;
+    }
+    conn.state = "send_bulk";
+    try {
+      await this.#sendFile(conn, job.path);
+    } catch (err) {
+      log.warning(
+        `SYNC failed. Can't send the RDB to replica ${conn.name}: ${(err as Error).message}`,
+      );
+      conn.client.close();
+      return;
+    }
+    if (conn.client.closed) return;
+    conn.job = undefined;
+    conn.goOnline();
+    log.notice(`Synchronization with replica ${conn.name} succeeded`);
+  }
+
+  /** `$<len>\r\n` and the file, a chunk at a time, waiting for each write. */
+  async #sendFile(conn: ReplicaConn, path: string): Promise<void> {
+    const file = await Deno.open(path, { read: true });
+    try {
+      const { size } = await file.stat();
+      const client = conn.client;
+      client.reply.raw(`$${size}\r\n`);
+      const chunk = new Uint8Array(BULK_CHUNK_BYTES);
+      let sent = 0;
+      while (sent < size && !client.closed) {
+        const n = await file.read(chunk);
+        if (n === null) break;
+        client.reply.bytes(chunk.subarray(0, n));
+        sent += n;
+        await client.flush();
+        conn.ackTime = Date.now();
+      }
+      if (sent !== size) throw new Error(`short read of ${path}`);
+    } finally {
+      file.close();
+    }
+  }
+
+  #lost(conn: ReplicaConn): void {
+    if (!this.replicas.delete(conn)) return;
+    log.warning(`Connection with replica ${conn.name} lost.`);
+    this.#checkWaiters();
+  }
+
+  /** REPLCONF ACK <offset>. */
+  ack(client: Client, offset: number): void {
+    const conn = client.replicaState as ReplicaConn | undefined;
+    if (conn === undefined || !client.flags.replica) return;
+    if (offset > conn.ackOffset) conn.ackOffset = offset;
+    conn.ackTime = Date.now();
+    this.#checkWaiters();
+  }
+
+  /** Replicas that acknowledged at least `offset`. */
+  ackedCount(offset: number): number {
+    let n = 0;
+    for (const conn of this.replicas) if (conn.state === "online" && conn.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** Online replicas whose last ACK is at most `maxLagSeconds` old (min-replicas-to-write). */
+  goodReplicas(maxLagSeconds: number): number {
+    const now = Date.now();
+    let n = 0;
+    for (const conn of this.replicas) {
+      if (conn.state === "online" && (now - conn.ackTime) / 1000 <= maxLagSeconds) n++;
+    }
+    return n;
+  }
+
+  /**
+   * WAIT: resolves with the number of replicas that acknowledged `offset`,
+   * once `needed` did or `timeoutMs` passed (0 waits forever).
+   */
+  wait(offset: number, needed: number, timeoutMs: number): Promise<number> {
+    if (this.ackedCount(offset) >= needed) return Promise.resolve(this.ackedCount(offset));
+    this.requestAcks();
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = {
+        offset,
+        needed,
+        resolve: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve(this.ackedCount(offset));
+        },
+      };
+      this.#waiters.add(waiter);
+      if (timeoutMs > 0) timer = setTimeout(waiter.resolve, timeoutMs);
+    });
+  }
+
+  #checkWaiters(): void {
+    for (const waiter of [...this.#waiters]) {
+      if (this.ackedCount(waiter.offset) >= waiter.needed) waiter.resolve();
+    }
+  }
+
+  /** Puts `REPLCONF GETACK *` into the stream (replicationRequestAckFromSlaves). */
+  requestAcks(): void {
+    this.#repl.feedRaw(stringToBytes("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"));
+  }
+
+  /**
+   * The master part of replicationCron: PING into the stream every
+   * repl-ping-replica-period, a newline to replicas waiting for a snapshot,
+   * timed-out replicas dropped, the next snapshot for replicas that waited.
+   */
+  cron(nowMs: number, secondsTick: number): void {
+    const cfg = this.#server.config;
+    const period = cfg.getNumber("repl-ping-replica-period");
+    if (
+      this.replicas.size > 0 && period > 0 && secondsTick % period === 0 && !this.#repl.isReplica
+    ) {
+      this.#repl.feedRaw(stringToBytes("*1\r\n$4\r\nPING\r\n"));
+    }
+    const timeout = cfg.getNumber("repl-timeout") * 1000;
+    for (const conn of this.replicas) {
+      if (conn.state === "wait_bgsave") {
+        // Keeps the link alive while the snapshot runs (Redis sends "\n").
+        conn.client.reply.raw("\n");
+        conn.client.flush();
+      } else if (conn.state === "online" && nowMs - conn.ackTime > timeout) {
+        log.warning(`Disconnecting timedout replica (streaming sync): ${conn.name}`);
+        conn.client.close();
+      }
+    }
+    if (this.#server.rdb.running === undefined) this.startSyncSnapshot();
+  }
+
+  /** Drops every replica (they reconnect and resync: replid changed, or we became a replica of another history). */
+  disconnectAll(): void {
+    for (const conn of [...this.replicas]) conn.client.close();
+  }
+}

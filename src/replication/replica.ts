@@ -1,0 +1,554 @@
+/**
+ * The replica side (Redis's replication.c, replica half): the link to our
+ * master as a state machine that reconnects by itself.
+ *
+ *   connect → PING → AUTH → REPLCONF listening-port → REPLCONF capa eof psync2
+ *   → PSYNC <replid> <offset+1> (or `PSYNC ? -1` without a cached master)
+ *   → +FULLRESYNC: receive the RDB ($len or $EOF:<mark>) into a temp file,
+ *     fsync it, decode it completely, install it, rename it over dbfilename;
+ *   → +CONTINUE: keep our data;
+ *   then the connection becomes the master client whose commands we apply
+ *   and forward verbatim to our own backlog and sub-replicas.
+ *
+ * Anything unexpected (garbage, a closed socket, a truncated or corrupt RDB,
+ * a stall beyond repl-timeout) drops the connection, keeps the old data, and
+ * the loop tries again a second later.
+ */
+import type { Server } from "../server.ts";
+import type { Client } from "../net/client.ts";
+import type { Replication } from "./mod.ts";
+import { NULL_REPLID } from "./mod.ts";
+import { loadRdbBytes } from "../persistence/rdb_loader.ts";
+import { log } from "../log.ts";
+import { encodeCommand } from "../net/resp.ts";
+import { bytesToString, stringToBytes } from "../util/bytes.ts";
+
+/** Delay between two connection attempts (Redis retries from its once-a-second cron). */
+export const RECONNECT_DELAY_MS = 1000;
+/** Length of the diskless transfer's end mark ($EOF:<mark>). */
+export const EOF_MARK_LENGTH = 40;
+
+/** ROLE's names of the link states. */
+export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";
+
+/** Thrown to abandon one attempt; the message is logged. */
+class SyncAborted extends Error {}
+
+/** Reads CRLF lines and raw bytes from a connection, with a stall timeout. */
+class LinkReader {
+  #conn: Deno.Conn;
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
+  lastIo = Date.now();
+  onBytes: (n: number) => void = () => {};
+
+  constructor(conn: Deno.Conn, readonly timeoutMs: () => number) {
+    this.#conn = conn;
+  }
+
+  async #fill(): Promise<void> {
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#buf.length) {
+      const next = new Uint8Array(this.#buf.length * 2);
+      next.set(this.#buf);
+      this.#buf = next;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) =>
+      timer = setTimeout(() => resolve("timeout"), this.timeoutMs())
+    );
+    const n = await Promise.race([this.#conn.read(this.#buf.subarray(this.#end)), timeout]);
+    clearTimeout(timer);
+    if (n === "timeout") throw new SyncAborted("Timeout connecting to the MASTER...");
+    if (n === null) throw new SyncAborted("Master closed the connection");
+    this.#end += n;
+    this.lastIo = Date.now();
+    this.onBytes(n);
+  }
+
+  /** The next line without its CRLF (LF alone also ends a line). */
+  async line(): Promise<string> {
+    while (true) {
+      const nl = this.#buf.subarray(this.#start, this.#end).indexOf(10);
+      if (nl !== -1) {
+        let end = this.#start + nl;
+        const next = end + 1;
+        if (end > this.#start && this.#buf[end - 1] === 13) end--;
+        const line = bytesToString(this.#buf, this.#start, end);
+        this.#start = next;
+        return line;
+      }
+      if (this.#end - this.#start > 64 * 1024) {
+        throw new SyncAborted("Protocol error: line too long from master");
+      }
+      await this.#fill();
+    }
+  }
+
+  /** Up to `max` bytes (at least one), from the buffer first, then the socket. */
+  async chunk(max: number): Promise<Uint8Array> {
+    if (this.#start === this.#end) await this.#fill();
+    const n = Math.min(max, this.#end - this.#start);
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
+    return out;
+  }
+
+  /** Whatever was read but not consumed: the first stream bytes after the handshake. */
+  leftover(): Uint8Array {
+    const out = this.#buf.slice(this.#start, this.#end);
+    this.#start = this.#end = 0;
+    return out;
+  }
+}
+
+/** Our link to our master. */
+export class MasterLink {
+  state: LinkState = "connect";
+  /** The master client once the link is up. */
+  client: Client | undefined;
+  /** Whether our replid/offset are a history the master may continue (a cached master). */
+  hasCachedMaster: boolean;
+  /** When the link went down (0: it was never up). */
+  downSince = 0;
+  /** Transfer progress for INFO (-1 total: $EOF transfer of unknown size). */
+  transferSize = -1;
+  transferRead = 0;
+  transferLastIo = 0;
+  #server: Server;
+  #repl: Replication;
+  #stopped = false;
+  #conn: Deno.Conn | undefined;
+  #wasConnected = false;
+
+  constructor(
+    server: Server,
+    repl: Replication,
+    readonly host: string,
+    readonly port: number,
+    cached: { replid: string; offset: number } | undefined,
+  ) {
+    this.#server = server;
+    this.#repl = repl;
+    this.hasCachedMaster = cached !== undefined;
+    if (cached !== undefined) {
+      repl.replid = cached.replid;
+      repl.offset = cached.offset;
+    }
+  }
+
+  get cached(): { replid: string; offset: number } | undefined {
+    return this.hasCachedMaster
+      ? { replid: this.#repl.replid, offset: this.#repl.offset }
+      : undefined;
+  }
+
+  get connected(): boolean {
+    return this.state === "connected";
+  }
+
+  /** ROLE's state word. */
+  get roleState(): string {
+    return this.state;
+  }
+
+  start(): void {
+    this.#loop();
+  }
+
+  /** Ends the link for good (REPLICAOF NO ONE or another master). */
+  stop(): void {
+    this.#stopped = true;
+    this.client?.close();
+    try {
+      this.#conn?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async #loop(): Promise<void> {
+    let reconnect = false;
+    while (!this.#stopped) {
+      try {
+        await this.#attempt(reconnect);
+      } catch (err) {
+        if (!this.#stopped) {
+          const message = err instanceof SyncAborted ? err.message : (err as Error).message;
+          log.warning(message.replace(/ \(os error \d+\)$/, ""));
+        }
+      }
+      try {
+        this.#conn?.close();
+      } catch {
+        // already closed
+      }
+      this.#conn = undefined;
+      this.state = "connect";
+      if (this.#stopped) return;
+      reconnect = this.#wasConnected;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+    }
+  }
+
+  /** One connection: handshake, sync, then serve the stream until the link drops. */
+  async #attempt(reconnect: boolean): Promise<void> {
+    const cfg = this.#server.config;
+    log.notice(`${reconnect ? "Reconnecting" : "Connecting"} to MASTER ${this.host}:${this.port}`);
+    log.notice("MASTER <-> REPLICA sync started");
+    this.state = "connecting";
+    let conn: Deno.Conn;
+    try {
+      conn = await Deno.connect({ hostname: this.host, port: this.port });
+    } catch (err) {
+      throw new SyncAborted(`Error condition on socket for SYNC: ${shortError(err)}`);
+    }
+    if (this.#stopped) {
+      conn.close();
+      return;
+    }
+    this.#conn = conn;
+    (conn as Deno.TcpConn).setNoDelay(true);
+    log.notice("Non blocking connect for SYNC fired the event.");
+    this.state = "handshake";
+    const reader = new LinkReader(conn, () => cfg.getNumber("repl-timeout") * 1000);
+    const send = async (argv: string[]) => {
+      const bytes = stringToBytes(encodeCommand(argv));
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    };
+
+    await send(["PING"]);
+    const pong = await reader.line();
+    if (pong.startsWith("-") && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(pong)) {
+      throw new SyncAborted(`Error reply to PING from master: '${pong}'`);
+    }
+    log.notice("Master replied to PING, replication can continue...");
+
+    const masterauth = cfg.getString("masterauth");
+    if (masterauth) {
+      const user = cfg.getString("masteruser");
+      await send(user ? ["AUTH", user, masterauth] : ["AUTH", masterauth]);
+      const reply = await reader.line();
+      if (reply.startsWith("-")) throw new SyncAborted(`Unable to AUTH to MASTER: ${reply}`);
+    }
+    const announcedPort = cfg.getNumber("replica-announce-port") || this.#server.boundPort;
+    await send(["REPLCONF", "listening-port", String(announcedPort)]);
+    const portReply = await reader.line();
+    if (portReply.startsWith("-")) {
+      log.notice(`(Non critical) Master does not understand REPLCONF listening-port: ${portReply}`);
+    }
+    const announceIp = cfg.getString("replica-announce-ip");
+    if (announceIp) {
+      await send(["REPLCONF", "ip-address", announceIp]);
+      const ipReply = await reader.line();
+      if (ipReply.startsWith("-")) {
+        log.notice(`(Non critical) Master does not understand REPLCONF ip-address: ${ipReply}`);
+      }
+    }
+    await send(["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    const capaReply = await reader.line();
+    if (capaReply.startsWith("-")) {
+      log.notice(`(Non critical) Master does not understand REPLCONF capa: ${capaReply}`);
+    }
+
+    // PSYNC with our cached master, or ? -1.
+    const repl = this.#repl;
+    if (this.hasCachedMaster) {
+      log.notice(`Trying a partial resynchronization (request ${repl.replid}:${repl.offset + 1}).`);
+      await send(["PSYNC", repl.replid, String(repl.offset + 1)]);
+    } else {
+      log.notice("Partial resynchronization not possible (no cached master)");
+      await send(["PSYNC", "?", "-1"]);
+    }
+    let reply = "";
+    // The master may send newlines to keep us waiting while it prepares.
+    while (reply === "") reply = await reader.line();
+
+    if (reply.startsWith("+FULLRESYNC")) {
+      const [, replid, offsetText] = reply.split(" ");
+      const offset = Number(offsetText);
+      if (!replid || replid.length !== 40 || !Number.isSafeInteger(offset)) {
+        throw new SyncAborted(`Master replied with wrong +FULLRESYNC syntax.`);
+      }
+      log.notice(`Full resync from master: ${replid}:${offset}`);
+      await this.#fullSync(reader, replid, offset);
+      this.#serveStream(conn, reader, 0);
+      return this.#awaitLinkDown();
+    }
+    if (reply.startsWith("+CONTINUE")) {
+      log.notice("Successful partial resynchronization with master.");
+      const newId = reply.slice("+CONTINUE".length).trim();
+      if (newId.length === 40 && newId !== repl.replid) {
+        repl.replid2 = repl.replid;
+        repl.secondReplOffset = repl.offset + 1;
+        repl.replid = newId;
+        log.notice(`Master replication ID changed to ${newId}`);
+        // Our sub-replicas must learn the new id: they reconnect and continue.
+        repl.primary.disconnectAll();
+      }
+      log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+      if (repl.backlog === undefined) repl.createBacklog(false);
+      this.#serveStream(conn, reader, this.#lastDb);
+      return this.#awaitLinkDown();
+    }
+    if (reply.startsWith("-NOMASTERLINK") || reply.startsWith("-LOADING")) {
+      throw new SyncAborted(
+        `Master is currently unable to PSYNC but should be in the future: ${reply}`,
+      );
+    }
+    if (reply.startsWith("-")) {
+      throw new SyncAborted(`Unexpected reply to PSYNC from master: ${reply}`);
+    }
+    throw new SyncAborted(`Unexpected reply to PSYNC from master: ${reply}`);
+  }
+
+  /** The db the stream had selected when the link dropped (a PSYNC continues in it). */
+  #lastDb = 0;
+  #linkDown: Promise<void> | undefined;
+
+  #awaitLinkDown(): Promise<void> {
+    return this.#linkDown ?? Promise.resolve();
+  }
+
+  /**
+   * Receives the RDB into a temp file, fsyncs it, loads it (decoded completely
+   * before anything is replaced), then renames it over dbfilename.
+   */
+  async #fullSync(reader: LinkReader, replid: string, offset: number): Promise<void> {
+    const server = this.#server;
+    this.state = "sync";
+    let header = "";
+    while (header === "") header = await reader.line();
+    if (header.startsWith("-")) {
+      throw new SyncAborted(`MASTER aborted replication with an error: ${header.slice(1)}`);
+    }
+    if (!header.startsWith("$")) {
+      throw new SyncAborted(
+        `Bad protocol from MASTER, the first byte is not '$' (we received '${header}'), are you sure the host and port are right?`,
+      );
+    }
+    let eofMark: string | undefined;
+    if (header.startsWith("$EOF:") && header.length - 5 >= EOF_MARK_LENGTH) {
+      eofMark = header.slice(5, 5 + EOF_MARK_LENGTH);
+      this.transferSize = -1;
+      log.notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+    } else {
+      const size = Number(header.slice(1));
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new SyncAborted(`Bad bulk length from MASTER: ${header}`);
+      }
+      this.transferSize = size;
+      log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master to disk`);
+    }
+    this.transferRead = 0;
+    this.transferLastIo = Date.now();
+    const tempPath = `temp-${Math.floor(Date.now() / 1000)}.${Deno.pid}.rdb`;
+    const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });
+    let fileClosed = false;
+    try {
+      if (eofMark === undefined) {
+        let left = this.transferSize;
+        while (left > 0) {
+          const chunk = await reader.chunk(Math.min(left, 1024 * 1024));
+          await writeAll(file, chunk);
+          left -= chunk.length;
+          this.transferRead += chunk.length;
+          this.transferLastIo = Date.now();
+        }
+      } else {
+        await this.#receiveUntilMark(reader, file, eofMark);
+      }
+      await file.sync();
+      file.close();
+      fileClosed = true;
+      if (this.hasCachedMaster) log.notice("Discarding previously cached master state.");
+      this.hasCachedMaster = false;
+      log.notice("MASTER <-> REPLICA sync: Flushing old data");
+      log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+      const bytes = await Deno.readFile(tempPath);
+      server.loading = true;
+      try {
+        const result = loadRdbBytes(bytes, server.keyspace, {
+          dropExpired: false,
+          verifyChecksum: server.config.getBool("rdbchecksum"),
+        });
+        server.rdb.lastLoadKeysLoaded = result.keysLoaded;
+        server.rdb.lastLoadKeysExpired = result.keysExpired;
+      } catch (err) {
+        log.warning(`${(err as Error).message}`);
+        throw new SyncAborted(
+          "Failed trying to load the MASTER synchronization DB from disk, check server logs.",
+        );
+      } finally {
+        server.loading = false;
+      }
+      await Deno.rename(tempPath, server.config.getString("dbfilename"));
+    } catch (err) {
+      if (!fileClosed) {
+        try {
+          file.close();
+        } catch {
+          // closed
+        }
+      }
+      await Deno.remove(tempPath).catch(() => {});
+      throw err;
+    }
+    // A new history: the master's id and offset; our own sub-replicas must resync.
+    const repl = this.#repl;
+    repl.replid = replid;
+    repl.replid2 = NULL_REPLID;
+    repl.secondReplOffset = -1;
+    repl.offset = offset;
+    repl.backlog = undefined;
+    repl.createBacklog(false);
+    repl.primary.disconnectAll();
+    this.transferSize = -1;
+    log.notice("MASTER <-> REPLICA sync: Finished with success");
+    for (const hook of this.afterFullSync) await hook();
+  }
+
+  /** Things to do after a full sync (the AOF layer rewrites its file, as Redis does). */
+  readonly afterFullSync: Array<() => Promise<void>> = [];
+
+  /** The diskless form: everything up to the 40-byte mark is the file. */
+  async #receiveUntilMark(reader: LinkReader, file: Deno.FsFile, mark: string): Promise<void> {
+    const markBytes = stringToBytes(mark);
+    let tail = new Uint8Array(0);
+    while (true) {
+      const chunk = await reader.chunk(1024 * 1024);
+      this.transferRead += chunk.length;
+      this.transferLastIo = Date.now();
+      const joined = new Uint8Array(tail.length + chunk.length);
+      joined.set(tail);
+      joined.set(chunk, tail.length);
+      if (joined.length >= EOF_MARK_LENGTH && endsWith(joined, markBytes)) {
+        await writeAll(file, joined.subarray(0, joined.length - EOF_MARK_LENGTH));
+        return;
+      }
+      const keep = Math.min(joined.length, EOF_MARK_LENGTH);
+      await writeAll(file, joined.subarray(0, joined.length - keep));
+      tail = joined.slice(joined.length - keep);
+    }
+  }
+
+  /** Turns the connection into the master client, applying and forwarding the stream. */
+  #serveStream(conn: Deno.Conn, reader: LinkReader, db: number): void {
+    const server = this.#server;
+    const repl = this.#repl;
+    const client = server.addClient(conn);
+    client.flags.master = true;
+    client.authenticated = true;
+    client.dbIndex = db;
+    client.lastCommand = "NULL";
+    client.masterStreamApplied = (bytes) => {
+      repl.proxy(bytes);
+      server.stats.netReplInputBytes += bytes.length;
+    };
+    client.feed(reader.leftover());
+    this.client = client;
+    this.state = "connected";
+    this.#wasConnected = true;
+    this.downSince = 0;
+    this.#linkDown = new Promise((resolve) => {
+      client.onClose.push(() => {
+        this.#lastDb = client.dbIndex;
+        this.client = undefined;
+        if (!this.#stopped) {
+          log.warning("Connection with master lost.");
+          log.notice("Caching the disconnected master state.");
+          this.hasCachedMaster = true;
+        }
+        this.downSince = Date.now();
+        resolve();
+      });
+    });
+    client.serve();
+  }
+
+  /** The replica part of replicationCron: ACK every second, repl-timeout. */
+  cron(nowMs: number): void {
+    const timeoutMs = this.#server.config.getNumber("repl-timeout") * 1000;
+    const client = this.client;
+    if (this.state === "connected" && client !== undefined) {
+      if (nowMs - client.lastInteraction > timeoutMs) {
+        log.warning("MASTER timeout: no data nor PING received...");
+        client.close();
+        return;
+      }
+      this.sendAck();
+    } else if (this.state === "sync" && nowMs - this.transferLastIo > timeoutMs) {
+      log.warning(
+        "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.",
+      );
+      try {
+        this.#conn?.close();
+      } catch {
+        // closed
+      }
+    }
+  }
+
+  /** REPLCONF ACK <offset> to the master. */
+  sendAck(): void {
+    const client = this.client;
+    if (client === undefined) return;
+    client.reply.raw(encodeCommand(["REPLCONF", "ACK", String(this.#repl.offset)]));
+    client.flush();
+  }
+
+  /** The replica-only INFO replication fields, in Redis's order. */
+  infoFields(): Array<[string, string | number]> {
+    const now = Date.now();
+    const client = this.client;
+    const fields: Array<[string, string | number]> = [
+      ["master_link_status", this.connected ? "up" : "down"],
+      [
+        "master_last_io_seconds_ago",
+        client ? Math.floor((now - client.lastInteraction) / 1000) : -1,
+      ],
+      ["master_sync_in_progress", this.state === "sync" ? 1 : 0],
+      ["slave_read_repl_offset", this.#repl.offset + (client?.queryBufferLength ?? 0)],
+      ["slave_repl_offset", this.#repl.offset],
+    ];
+    if (this.state === "sync") {
+      const total = this.transferSize;
+      fields.push(
+        ["master_sync_total_bytes", total],
+        ["master_sync_read_bytes", this.transferRead],
+        ["master_sync_left_bytes", total === -1 ? -1 : total - this.transferRead],
+        ["master_sync_perc", total > 0 ? ((this.transferRead / total) * 100).toFixed(2) : "0.00"],
+        ["master_sync_last_io_seconds_ago", Math.floor((now - this.transferLastIo) / 1000)],
+      );
+    }
+    if (!this.connected) {
+      fields.push([
+        "master_link_down_since_seconds",
+        this.downSince ? Math.floor((now - this.downSince) / 1000) : -1,
+      ]);
+    }
+    return fields;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
+
+function endsWith(bytes: Uint8Array, suffix: Uint8Array): boolean {
+  const start = bytes.length - suffix.length;
+  for (let i = 0; i < suffix.length; i++) if (bytes[start + i] !== suffix[i]) return false;
+  return true;
+}
+
+/** Redis prints strerror's text; Deno adds " (os error N)". */
+function shortError(err: unknown): string {
+  return String((err as Error).message ?? err).replace(/ \(os error \d+\)$/, "");
+}
