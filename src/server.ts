@@ -12,6 +12,9 @@ import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { RdbSaver } from "./persistence/rdb_saver.ts";
+import { processCpuTimes, randomHex, usedMemory } from "./util/system.ts";
+
+export { processCpuTimes, randomHex, usedMemory };
 import type { Replication } from "./replication/mod.ts";
 
 /** Redis version we answer as (INFO, HELLO, the RDB aux field). */
@@ -614,28 +617,4 @@ export function hashSlots(used: number): number {
   let size = 4;
   while (size < used) size *= 2;
   return size;
-}
-
-/** Bytes the runtime has allocated: V8 heap plus external (buffers), Redis's used_memory. */
-export function usedMemory(): number {
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
-/** Random lower-case hex, as Redis's getRandomHexChars. */
-export function randomHex(length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(length / 2)));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, length);
-}
-
-/** User and system CPU seconds of this process, from /proc/self/stat (falls back to 0 elsewhere). */
-export function processCpuTimes(): { user: number; sys: number } {
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = 100; // USER_HZ on Linux
-    return { user: Number(fields[11]) / ticks, sys: Number(fields[12]) / ticks };
-  } catch {
-    return { user: 0, sys: 0 };
-  }
 }

@@ -3,11 +3,10 @@
  * string>` in insertion order.
  *
  * Redis keeps small hashes (at most hash-max-listpack-entries fields, none
- * longer than hash-max-listpack-value bytes) as a listpack; the only visible
- * difference is HSCAN, which returns a listpack whole in one call. Redeno
- * decides that from the current contents (Redis never converts back, so a
- * hash that once grew large and shrank again is iterated page by page there
- * and whole here; both are valid SCAN behaviours).
+ * longer than hash-max-listpack-value bytes) as a listpack and converts them
+ * to a hash table, never back, once a write goes past a limit; writes here
+ * record that conversion in keys.ts's `hashtableEncoded`. Besides OBJECT
+ * ENCODING, the difference shows in HSCAN, which returns a listpack whole.
  *
  * Propagation: HINCRBYFLOAT propagates `HSET key field <result>` so replicas
  * and the AOF do not redo floating-point arithmetic; everything else
@@ -26,6 +25,7 @@ import {
   parseLongDouble,
 } from "../util/numbers.ts";
 import type { RedisHash } from "../store/types.ts";
+import { hashtableEncoded, objectEncoding } from "./keys.ts";
 import {
   checkRandomCountWithValues,
   parseRandomCount,
@@ -53,6 +53,23 @@ function hashForWrite(ctx: CommandContext, key: string): RedisHash {
   return hash;
 }
 
+/**
+ * Records Redis's one-way listpack → hashtable conversion after a write to
+ * `hash` that involved `strings` (fields and values): any of them longer than
+ * hash-max-listpack-value, or more fields than hash-max-listpack-entries.
+ */
+function noteHashWrite(ctx: CommandContext, hash: RedisHash, ...strings: string[]): void {
+  if (hashtableEncoded.has(hash)) return;
+  const config = ctx.server.config;
+  const maxValue = config.getNumber("hash-max-listpack-value");
+  if (
+    strings.some((s) => s.length > maxValue) ||
+    hash.size > config.getNumber("hash-max-listpack-entries")
+  ) {
+    hashtableEncoded.add(hash);
+  }
+}
+
 /** Sets a field, keeping the random-sampling snapshot in step; true when the field is new. */
 function setField(hash: RedisHash, field: string, value: string): boolean {
   const isNew = !hash.has(field);
@@ -70,6 +87,7 @@ function hsetGeneric(ctx: CommandContext, argv: string[], name: string): number 
   for (let i = 2; i < argv.length; i += 2) {
     if (setField(hash, argv[i], argv[i + 1])) created++;
   }
+  noteHashWrite(ctx, hash, ...argv.slice(2));
   ctx.db.modified(key);
   ctx.server.dirty += (argv.length - 2) / 2;
   return created;
@@ -106,9 +124,14 @@ const hsetnx: CommandSpec = {
   acl: ["write", "hash", "fast"],
   run(ctx, argv) {
     const key = argv[1];
-    const existing = ctx.db.getHash(key, true);
-    if (existing?.has(argv[2])) return ctx.reply.int(0);
-    setField(existing ?? hashForWrite(ctx, key), argv[2], argv[3]);
+    const hash = hashForWrite(ctx, key);
+    // Redis checks the arguments' lengths for conversion before the field.
+    if (hash.has(argv[2])) {
+      noteHashWrite(ctx, hash, argv[2], argv[3]);
+      return ctx.reply.int(0);
+    }
+    setField(hash, argv[2], argv[3]);
+    noteHashWrite(ctx, hash, argv[2], argv[3]);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.reply.int(1);
@@ -268,7 +291,9 @@ const hincrby: CommandSpec = {
     }
     const sum = value + incr;
     if (sum > INT64_MAX || sum < INT64_MIN) fail("ERR increment or decrement would overflow");
-    setField(hash, field, formatInteger(sum));
+    const text = formatInteger(sum);
+    setField(hash, field, text);
+    noteHashWrite(ctx, hash, field, text);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.reply.int(sum);
@@ -296,6 +321,7 @@ const hincrbyfloat: CommandSpec = {
     }
     const result = incrByLongDouble(value, incr);
     setField(hash, field, result);
+    noteHashWrite(ctx, hash, field, result);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.propagate(["HSET", key, field, result]);
@@ -349,17 +375,6 @@ function replyFields(
   }
 }
 
-/** Whether Redis 7.0 would hold this hash as a listpack (HSCAN then returns it whole). */
-function isListpackLike(ctx: CommandContext, hash: RedisHash): boolean {
-  const config = ctx.server.config;
-  if (hash.size > config.getNumber("hash-max-listpack-entries")) return false;
-  const maxValue = config.getNumber("hash-max-listpack-value");
-  for (const [field, value] of hash) {
-    if (field.length > maxValue || value.length > maxValue) return false;
-  }
-  return true;
-}
-
 const hscan: CommandSpec = {
   name: "hscan",
   arity: -3,
@@ -373,7 +388,7 @@ const hscan: CommandSpec = {
     const { count, match } = parseScanOptions(argv, 3);
     let next = 0;
     let fields: string[];
-    if (isListpackLike(ctx, hash)) {
+    if (objectEncoding(ctx.db, argv[1], hash, ctx.server.config) === "listpack") {
       fields = [...hash.keys()];
     } else {
       [next, fields] = scanPage(hash, () => hash.keys(), cursor, count);

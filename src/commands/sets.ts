@@ -5,8 +5,10 @@
  * cursor machinery used by SSCAN, HSCAN and ZSCAN.
  *
  * A set is a plain `Set<string>`. Redis 7.0 keeps small all-integer sets as
- * an intset and the rest as a hash table; the only visible difference is
- * SSCAN, which returns an intset whole in one call (see {@link scanReply}).
+ * an intset and converts them to a hash table, never back, once they get a
+ * non-integer member or outgrow set-max-intset-entries; writes here record
+ * that conversion in keys.ts's `hashtableEncoded`. Besides OBJECT ENCODING,
+ * the difference shows in SSCAN, which returns an intset whole in one call.
  *
  * Propagation (DESIGN decision 3): SPOP propagates one SREM per popped member
  * (several commands go out wrapped in MULTI/EXEC, as Redis 7.0 does), or DEL
@@ -16,9 +18,10 @@
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
-import { parseLongLong } from "../util/numbers.ts";
+import { parseInt64, parseLongLong } from "../util/numbers.ts";
 import { compileGlob } from "../util/glob.ts";
 import type { RedisSet } from "../store/types.ts";
+import { hashtableEncoded, objectEncoding } from "./keys.ts";
 
 // ===================================================== shared argument parsing
 
@@ -298,12 +301,27 @@ export function parseNumKeys(arg: string): number {
 
 // ================================================================ sets
 
-/** Whether a set would be an intset in Redis 7.0 (SSCAN returns those whole). */
-function isIntsetLike(ctx: CommandContext, set: RedisSet): boolean {
-  if (set.size > ctx.server.config.getNumber("set-max-intset-entries")) return false;
-  for (const m of set) {
-    if (parseLongLong(m) === undefined) return false;
+/**
+ * Records Redis's one-way intset → hashtable conversion when `member` was
+ * just added to `set`: a member that is not an int64, or more members than
+ * set-max-intset-entries (OBJECT ENCODING and SSCAN read the mark).
+ */
+function noteSetAdd(ctx: CommandContext, set: RedisSet, member: string): void {
+  if (hashtableEncoded.has(set)) return;
+  if (
+    parseInt64(member) === undefined ||
+    set.size > ctx.server.config.getNumber("set-max-intset-entries")
+  ) {
+    hashtableEncoded.add(set);
   }
+}
+
+/** Adds `member` to `set`; true when it was new. */
+function addMember(ctx: CommandContext, set: RedisSet, member: string): boolean {
+  if (set.has(member)) return false;
+  set.add(member);
+  sampleAdded(set, member);
+  noteSetAdd(ctx, set, member);
   return true;
 }
 
@@ -327,12 +345,7 @@ const sadd: CommandSpec = {
     }
     let added = 0;
     for (let i = 2; i < argv.length; i++) {
-      const m = argv[i];
-      if (!set.has(m)) {
-        set.add(m);
-        sampleAdded(set, m);
-        added++;
-      }
+      if (addMember(ctx, set, argv[i])) added++;
     }
     if (added > 0) {
       ctx.db.modified(key);
@@ -508,9 +521,7 @@ const smove: CommandSpec = {
     }
     ctx.db.modified(srcKey);
     ctx.server.dirty++;
-    if (!dstSet.has(member)) {
-      dstSet.add(member);
-      sampleAdded(dstSet, member);
+    if (addMember(ctx, dstSet, member)) {
       ctx.server.dirty++;
       ctx.db.modified(dstKey);
     }
@@ -687,7 +698,7 @@ const sscan: CommandSpec = {
     const { count, match } = parseScanOptions(argv, 3);
     let next = 0;
     let page: string[];
-    if (isIntsetLike(ctx, set)) {
+    if (objectEncoding(ctx.db, argv[1], set, ctx.server.config) === "intset") {
       page = [...set];
     } else {
       [next, page] = scanPage(set, () => set.values(), cursor, count);

@@ -14,7 +14,7 @@ import { RdbSnapshotEncoder, Snapshot, type SnapshotSink } from "./snapshot.ts";
 import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
 import type { Server } from "../server.ts";
 import { log } from "../log.ts";
-import { usedMemory } from "../server.ts";
+import { usedMemory } from "../util/system.ts";
 
 /** Seconds to wait after a failed BGSAVE before a save point may try again (CONFIG_BGSAVE_RETRY_DELAY). */
 export const BGSAVE_RETRY_DELAY_SECONDS = 5;

@@ -16,10 +16,10 @@ import { ReplicationBacklog } from "./backlog.ts";
 import { Primary } from "./primary.ts";
 import { MasterLink } from "./replica.ts";
 import { log } from "../log.ts";
-import { randomHex } from "../server.ts";
+import { randomHex } from "../util/system.ts";
+import { NULL_REPLID } from "./constants.ts";
 
-/** Redis's replid2 when there is no previous history. */
-export const NULL_REPLID = "0000000000000000000000000000000000000000";
+export { NULL_REPLID };
 
 /** The server's replication state. */
 export class Replication {

@@ -16,6 +16,10 @@ import type { SaveJob } from "../persistence/rdb_saver.ts";
 import type { Replication } from "./mod.ts";
 import { log } from "../log.ts";
 import { stringToBytes } from "../util/bytes.ts";
+import { RdbSnapshotEncoder, Snapshot } from "../persistence/snapshot.ts";
+import { crc64Init, crc64Update, crc64WriteLE } from "../persistence/crc64.ts";
+import { randomHex } from "../util/system.ts";
+import { EOF_MARK_LENGTH } from "./constants.ts";
 
 /** Bytes of the RDB file read and written per step while sending it to a replica. */
 export const BULK_CHUNK_BYTES = 1024 * 1024;
@@ -26,6 +30,13 @@ export type ReplicaState = "wait_bgsave" | "send_bulk" | "online";
 /** One replica attached to this server. */
 export class ReplicaConn {
   state: ReplicaState = "wait_bgsave";
+  /** Full sync by PSYNC (answered +FULLRESYNC) rather than the old SYNC. */
+  psync = true;
+  /** This replica gets a diskless transfer, and whether it is under way. */
+  diskless = false;
+  streaming = false;
+  /** When it started waiting for a snapshot (repl-diskless-sync-delay counts from the first). */
+  waitingSince = Date.now();
   listeningPort = 0;
   announcedIp: string | undefined;
   capaEof = false;
@@ -70,6 +81,12 @@ export class ReplicaConn {
       );
       this.client.close();
     }
+  }
+
+  /** Forgets buffered stream bytes: a snapshot starting now already contains them. */
+  clearBuffer(): void {
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
   }
 
   /** Goes online: writes the buffered stream after whatever was sent before. */
@@ -142,7 +159,19 @@ export class Primary {
     client.onClose.push(() => this.#lost(conn));
     if (repl.backlog === undefined) repl.createBacklog(true);
     conn.state = "wait_bgsave";
-    this.#attachToSnapshot(conn, replid !== undefined);
+    conn.psync = replid !== undefined;
+    conn.waitingSince = Date.now();
+    // CASE D: diskless. The transfer starts from the cron after repl-diskless-sync-delay.
+    if (server.config.getBool("repl-diskless-sync") && conn.capaEof) {
+      conn.diskless = true;
+      if (server.config.getNumber("repl-diskless-sync-delay") > 0) {
+        log.notice("Delay next BGSAVE for diskless SYNC");
+      } else {
+        this.startDisklessSnapshot();
+      }
+      return;
+    }
+    this.#attachToSnapshot(conn, conn.psync);
   }
 
   /** Redis's masterTryPartialResynchronization. */
@@ -216,7 +245,7 @@ export class Primary {
           "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
         );
         conn.job = undefined;
-        (conn as { psync?: boolean }).psync = psync;
+        conn.psync = psync;
       }
       return;
     }
@@ -229,7 +258,7 @@ export class Primary {
    */
   startSyncSnapshot(): void {
     const waiting = [...this.replicas].filter((c) =>
-      c.state === "wait_bgsave" && c.job === undefined
+      c.state === "wait_bgsave" && c.job === undefined && !c.diskless
     );
     if (waiting.length === 0) return;
     log.notice("Starting BGSAVE for SYNC with target: disk");
@@ -237,8 +266,76 @@ export class Primary {
     this.#repl.resetSelectedDb();
     const job = this.#server.rdb.bgsave("sync");
     for (const conn of waiting) {
-      this.#startWaiting(conn, job, (conn as { psync?: boolean }).psync ?? true);
+      conn.clearBuffer();
+      this.#startWaiting(conn, job, conn.psync);
     }
+  }
+
+  /**
+   * Diskless sync (repl-diskless-sync yes): a snapshot streamed straight to
+   * the sockets of every replica that arrived within repl-diskless-sync-delay,
+   * as `$EOF:<40 random chars>\r\n<rdb><crc64><mark>`. No file is written.
+   */
+  startDisklessSnapshot(): void {
+    const waiting = [...this.replicas].filter((c) =>
+      c.state === "wait_bgsave" && c.diskless && !c.streaming
+    );
+    if (waiting.length === 0) return;
+    const server = this.#server;
+    const repl = this.#repl;
+    log.notice("Starting BGSAVE for SYNC with target: replicas sockets");
+    repl.resetSelectedDb();
+    const position = repl.position();
+    const encoder = server.rdb.newEncoder();
+    encoder.writeHeader(server.rdb.auxFields(position));
+    const snapshot = new Snapshot(
+      server.keyspace,
+      new RdbSnapshotEncoder(encoder),
+      () => new RdbSnapshotEncoder(server.rdb.newEncoder(64 * 1024)),
+    );
+    const mark = randomHex(EOF_MARK_LENGTH);
+    const crc = crc64Init();
+    const checksum = server.config.getBool("rdbchecksum");
+    for (const conn of waiting) {
+      conn.clearBuffer();
+      conn.streaming = true;
+      conn.state = "send_bulk";
+      if (conn.psync) conn.client.reply.raw(`+FULLRESYNC ${position.id} ${position.offset}\r\n`);
+      conn.client.reply.raw(`$EOF:${mark}\r\n`);
+      conn.client.flush();
+    }
+    log.notice(`Background RDB transfer started by pid ${Deno.pid}`);
+    snapshot.sinks.push({
+      chunk: (bytes) => {
+        if (checksum) crc64Update(crc, bytes);
+        for (const conn of waiting) {
+          if (conn.client.closed) continue;
+          conn.client.reply.bytes(bytes);
+          conn.client.flush();
+        }
+      },
+      end: () => {
+        const trailer = new Uint8Array(8);
+        if (checksum) crc64WriteLE(crc, trailer, 0);
+        const up = waiting.filter((c) => !c.client.closed);
+        log.notice(
+          `Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`,
+        );
+        log.notice("Background RDB transfer terminated with success");
+        for (const conn of up) {
+          conn.client.reply.bytes(trailer);
+          conn.client.reply.raw(mark);
+          conn.streaming = false;
+          conn.goOnline();
+          log.notice(`Synchronization with replica ${conn.name} succeeded`);
+        }
+      },
+      abort: (why) => {
+        log.warning(`Background transfer error: ${why}`);
+        for (const conn of waiting) conn.client.close();
+      },
+    });
+    snapshot.start();
   }
 
   #startWaiting(conn: ReplicaConn, job: SaveJob, psync: boolean): void {
@@ -388,6 +485,22 @@ export class Primary {
       }
     }
     if (this.#server.rdb.running === undefined) this.startSyncSnapshot();
+    this.#maybeStartDiskless(nowMs);
+  }
+
+  /** Starts the diskless transfer once the delay passed or enough replicas wait. */
+  #maybeStartDiskless(nowMs: number): void {
+    const waiting = [...this.replicas].filter((c) =>
+      c.state === "wait_bgsave" && c.diskless && !c.streaming
+    );
+    if (waiting.length === 0) return;
+    const cfg = this.#server.config;
+    const delayMs = cfg.getNumber("repl-diskless-sync-delay") * 1000;
+    const maxReplicas = cfg.getNumber("repl-diskless-sync-max-replicas");
+    const oldest = Math.min(...waiting.map((c) => c.waitingSince));
+    if (nowMs - oldest >= delayMs || (maxReplicas > 0 && waiting.length >= maxReplicas)) {
+      this.startDisklessSnapshot();
+    }
   }
 
   /** Drops every replica (they reconnect and resync: replid changed, or we became a replica of another history). */

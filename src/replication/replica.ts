@@ -17,7 +17,7 @@
 import type { Server } from "../server.ts";
 import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
-import { NULL_REPLID } from "./mod.ts";
+import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
 import { loadRdbBytes } from "../persistence/rdb_loader.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
@@ -25,8 +25,6 @@ import { bytesToString, stringToBytes } from "../util/bytes.ts";
 
 /** Delay between two connection attempts (Redis retries from its once-a-second cron). */
 export const RECONNECT_DELAY_MS = 1000;
-/** Length of the diskless transfer's end mark ($EOF:<mark>). */
-export const EOF_MARK_LENGTH = 40;
 
 /** ROLE's names of the link states. */
 export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";

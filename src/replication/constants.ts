@@ -1,0 +1,6 @@
+/** Constants both sides of replication share. */
+
+/** Redis's replid2 when there is no previous history. */
+export const NULL_REPLID = "0000000000000000000000000000000000000000";
+/** Length of the diskless transfer's end mark ($EOF:<mark>). */
+export const EOF_MARK_LENGTH = 40;
