@@ -105,7 +105,8 @@ function pairs(map: Typed): Array<[string, Typed]> {
 }
 
 const port = Number(Deno.args[0] ?? 6379);
-const outFile = Deno.args[1] ?? new URL("../src/commands/command_docs.json", import.meta.url).pathname;
+const outFile = Deno.args[1] ??
+  new URL("../src/commands/command_docs.json", import.meta.url).pathname;
 const conn = await Deno.connect({ hostname: "127.0.0.1", port });
 const reader = new Reader(conn);
 await command(conn, reader, ["HELLO", "3"]);
@@ -132,7 +133,7 @@ function addInfo(entry: Typed[]): void {
   (out[name] ??= { docs: null, info: [] }).info = entry.slice(0, 9);
   // No subcommands is an empty set, subcommands an array of entries.
   const subs = entry[9];
-  if (Array.isArray(subs)) for (const sub of subs) addInfo(sub as Typed[]);
+  if (Array.isArray(subs)) { for (const sub of subs) addInfo(sub as Typed[]); }
 }
 
 for (const [name, doc] of pairs(docs)) addDocs(name, doc);

@@ -273,6 +273,11 @@ export function installReplication(server: Server): Replication {
   server.rdb.replicationPosition = () => repl.position();
   server.cronJobs.push((now) => repl.cron(now));
   server.infoProviders.set("replication", () => repl.info());
+  server.shutdownHooks.push(() => {
+    // Stop following our master first, so its link going down is not logged as a loss.
+    repl.link?.stop();
+    return Promise.resolve(true);
+  });
   server.guards.push((client, cmd) => {
     if (client.flags.master) return undefined;
     const cfg = server.config;

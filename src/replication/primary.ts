@@ -388,7 +388,7 @@ export class Primary {
         await client.flush();
         conn.ackTime = Date.now();
       }
-      if (sent !== size) throw new Error(`short read of ${path}`);
+      if (sent !== size && !client.closed) throw new Error(`short read of ${path}`);
     } finally {
       file.close();
     }

@@ -321,6 +321,7 @@ export class MasterLink {
   async #fullSync(reader: LinkReader, replid: string, offset: number): Promise<void> {
     const server = this.#server;
     this.state = "sync";
+    this.transferLastIo = Date.now();
     let header = "";
     while (header === "") header = await reader.line();
     if (header.startsWith("-")) {

@@ -1,0 +1,387 @@
+/**
+ * Master/replica replication with real processes on free ports: the seed's
+ * walk-through from conf/master.conf and conf/replica.conf, three replicas
+ * sharing one snapshot, a chain of replicas, partial resyncs (after CLIENT
+ * KILL and after a restart with a cached master), failover with REPLICAOF NO
+ * ONE, and consistency while redis-benchmark writes during a full sync.
+ *
+ * `REPL_TEST_KIND=redis deno test -A tests/integration/replication_test.ts`
+ * runs the same assertions against redis-server 7.0, to check the
+ * expectations themselves against the reference.
+ */
+
+import assert from "node:assert/strict";
+import {
+  assertSameData,
+  call,
+  countLog,
+  info,
+  readDataset,
+  type ServerKind,
+  startReplicaOf,
+  startServer,
+  stopAll,
+  waitForLog,
+  waitLinkUp,
+  waitOffsetsMatch,
+  waitUntil,
+  writeMixedData,
+} from "../helpers/replication.ts";
+import { RespClient } from "../helpers/resp_client.ts";
+import { delay, REPO_ROOT, type ServerProcess } from "../helpers/server_process.ts";
+
+/** The implementation under test (Redeno unless REPL_TEST_KIND=redis). */
+const KIND: ServerKind = Deno.env.get("REPL_TEST_KIND") === "redis" ? "redis" : "redeno";
+/** Disk-target full syncs (Redis 7.0 defaults to diskless) and DEBUG for digests. */
+const MASTER_ARGS = ["--repl-diskless-sync", "no", "--enable-debug-command", "yes"];
+const REPLICA_ARGS = ["--enable-debug-command", "yes"];
+
+/** Asserts every line occurs in the log, in this order. */
+function assertLogInOrder(server: ServerProcess, expected: Array<string | RegExp>): void {
+  const log = server.log();
+  let from = 0;
+  for (const line of expected) {
+    let at: number;
+    let len: number;
+    if (typeof line === "string") {
+      at = log.indexOf(line, from);
+      len = line.length;
+    } else {
+      const m = new RegExp(line.source, "g");
+      m.lastIndex = from;
+      const found = m.exec(log);
+      at = found ? found.index : -1;
+      len = found ? found[0].length : 0;
+    }
+    assert.ok(at !== -1, `log line ${line} (in order) missing from:\n${log}`);
+    from = at + len;
+  }
+}
+
+/** Writes `count` string keys with pipelined MSETs of 1000 keys. */
+async function fillKeys(port: number, count: number, prefix = "fill", size = 32): Promise<void> {
+  const client = await RespClient.connect(port);
+  try {
+    const value = "v".repeat(size);
+    const cmds: string[][] = [];
+    for (let i = 0; i < count; i += 1000) {
+      const argv = ["MSET"];
+      for (let j = i; j < Math.min(count, i + 1000); j++) argv.push(`${prefix}:${j}`, value);
+      cmds.push(argv);
+    }
+    for (let i = 0; i < cmds.length; i += 20) await client.pipeline(cmds.slice(i, i + 20));
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("the seed's walk-through: a set on the master is read on the replica, with Redis's INFO and log lines", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, [`${REPO_ROOT}conf/master.conf`, "--repl-diskless-sync", "no"]);
+    replica = await startReplicaOf(master.port, KIND, [`${REPO_ROOT}conf/replica.conf`]);
+    await waitLinkUp(replica.port);
+    assert.equal(await call(master.port, "SET", "name", "HongWan"), "OK");
+    const got = await waitUntil(
+      "the replica to serve name",
+      async () => (await call(replica!.port, "GET", "name")) ?? undefined,
+    );
+    assert.equal(got, "HongWan");
+
+    const r = await info(replica.port, "replication");
+    assert.equal(r.role, "slave");
+    assert.equal(r.master_link_status, "up");
+    assert.equal(r.master_host, "127.0.0.1");
+    assert.equal(r.master_port, String(master.port));
+    assert.equal(r.master_sync_in_progress, "0");
+    assert.equal(r.slave_read_only, "1");
+
+    const m = await waitUntil("the replica's ACK of the set", async () => {
+      const fields = await info(master!.port, "replication");
+      return /offset=([1-9]\d*)/.test(fields.slave0 ?? "") ? fields : undefined;
+    });
+    assert.equal(m.role, "master");
+    assert.equal(m.connected_slaves, "1");
+    assert.match(
+      m.slave0,
+      new RegExp(`^ip=127\\.0\\.0\\.1,port=${replica.port},state=online,offset=\\d+,lag=\\d+$`),
+    );
+    assert.equal(r.master_replid, m.master_replid);
+
+    assert.equal((await info(master.port, "keyspace")).db0, "keys=1,expires=0,avg_ttl=0");
+    assert.equal((await info(replica.port, "keyspace")).db0, "keys=1,expires=0,avg_ttl=0");
+
+    const replicaName = `127.0.0.1:${replica.port}`;
+    await waitForLog(master, `Synchronization with replica ${replicaName} succeeded`);
+    assertLogInOrder(master, [
+      `Replica ${replicaName} asks for synchronization`,
+      `Full resync requested by replica ${replicaName}`,
+      "Starting BGSAVE for SYNC with target: disk",
+      "Background saving started",
+      `Synchronization with replica ${replicaName} succeeded`,
+    ]);
+    assertLogInOrder(replica, [
+      `Connecting to MASTER 127.0.0.1:${master.port}`,
+      "MASTER <-> REPLICA sync started",
+      `Full resync from master: ${m.master_replid}:`,
+      /MASTER <-> REPLICA sync: receiving \d+ bytes from master to disk/,
+      "MASTER <-> REPLICA sync: Loading DB in memory",
+      "MASTER <-> REPLICA sync: Finished with success",
+    ]);
+    // The replica's log marks it a replica (role letter S) once it follows a master.
+    assert.match(replica.log(), /^\d+:S .*Connecting to MASTER/m);
+  } finally {
+    await stopAll(replica, master);
+  }
+});
+
+Deno.test("three replicas asking at once share one snapshot", async () => {
+  const replicas: ServerProcess[] = [];
+  let master: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, [...MASTER_ARGS, "--rdb-key-save-delay", "20"]);
+    await fillKeys(master.port, 60_000);
+    for (let i = 0; i < 3; i++) replicas.push(await startServer(KIND, REPLICA_ARGS));
+    // All three REPLICAOF at the same moment: their PSYNCs arrive while one snapshot runs.
+    await Promise.all(
+      replicas.map((r) => call(r.port, "REPLICAOF", "127.0.0.1", master!.port)),
+    );
+    for (const r of replicas) await waitLinkUp(r.port);
+    await waitOffsetsMatch(master.port, replicas.map((r) => r.port));
+
+    assert.equal(
+      countLog(master, "Starting BGSAVE for SYNC"),
+      1,
+      `one snapshot for three replicas:\n${master.log()}`,
+    );
+    assert.equal(countLog(master, /Synchronization with replica 127\.0\.0\.1:\d+ succeeded/), 3);
+    const stats = await info(master.port, "stats");
+    assert.equal(stats.sync_full, "3");
+    const persistence = await info(master.port, "persistence");
+    assert.equal(persistence.rdb_saves, "1");
+    if (KIND === "redis") assert.equal(stats.total_forks, "1");
+    for (const r of replicas) {
+      assert.equal((await info(r.port, "keyspace")).db0, "keys=60000,expires=0,avg_ttl=0");
+    }
+  } finally {
+    await stopAll(...replicas, master);
+  }
+});
+
+Deno.test("a chain master → replica → sub-replica has the same data, replid and offset all along", async () => {
+  let master: ServerProcess | undefined;
+  let middle: ServerProcess | undefined;
+  let leaf: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    await writeMixedData(master.port, "before");
+    middle = await startReplicaOf(master.port, KIND, [...REPLICA_ARGS, "--repl-diskless-sync", "no"]);
+    await waitLinkUp(middle.port);
+    leaf = await startReplicaOf(middle.port, KIND, REPLICA_ARGS);
+    await waitLinkUp(leaf.port);
+    // Writes after the chain is up travel down it verbatim.
+    await writeMixedData(master.port, "after");
+    await call(master.port, "DEL", "before:str:3");
+    await call(master.port, "LPOP", "after:list");
+
+    const offset = await waitOffsetsMatch(master.port, [middle.port]);
+    await waitUntil("the sub-replica to reach the master's offset", async () => {
+      const f = await info(leaf!.port, "replication");
+      return Number(f.master_repl_offset) >= offset ? true : undefined;
+    });
+    const [m, mid, sub] = await Promise.all(
+      [master, middle, leaf].map((s) => info(s.port, "replication")),
+    );
+    assert.equal(mid.master_replid, m.master_replid);
+    assert.equal(sub.master_replid, m.master_replid);
+    assert.equal(mid.master_repl_offset, m.master_repl_offset);
+    assert.equal(sub.master_repl_offset, m.master_repl_offset);
+    assert.equal(mid.connected_slaves, "1");
+    assert.equal(sub.master_link_status, "up");
+
+    await assertSameData(master.port, middle.port, "master and replica");
+    await assertSameData(master.port, leaf.port, "master and sub-replica");
+    assert.equal(await call(leaf.port, "GET", "after:str:7"), "value-7");
+    assert.equal(await call(leaf.port, "EXISTS", "before:str:3"), 0);
+  } finally {
+    await stopAll(leaf, middle, master);
+  }
+});
+
+Deno.test("a replica whose link is killed continues with a partial resync", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    await writeMixedData(master.port);
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS);
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port]);
+
+    const killed = await call(master.port, "CLIENT", "KILL", "TYPE", "replica");
+    assert.equal(killed, 1);
+    // Writes while the link is down come from the backlog.
+    await call(master.port, "SET", "while-down", "1");
+    await call(master.port, "RPUSH", "k:list", "tail");
+    await waitForLog(replica, "Successful partial resynchronization with master.");
+    const replicaName = `127.0.0.1:${replica.port}`;
+    await waitForLog(
+      master,
+      new RegExp(`Partial resynchronization request from ${replicaName.replaceAll(".", "\\.")} accepted`),
+    );
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "GET", "while-down"), "1");
+
+    const stats = await info(master.port, "stats");
+    assert.ok(Number(stats.sync_partial_ok) >= 1, `sync_partial_ok ${stats.sync_partial_ok}`);
+    assert.equal(stats.sync_full, "1");
+    assert.equal(countLog(master, "Starting BGSAVE for SYNC"), 1);
+    assert.equal(countLog(replica, "Full resync from master"), 1);
+    await assertSameData(master.port, replica.port);
+  } finally {
+    await stopAll(replica, master);
+  }
+});
+
+Deno.test("a restarted replica continues from the replid and offset kept in its RDB", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  const dir = await Deno.makeTempDir({ prefix: "redeno_repl_restart_" });
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    await writeMixedData(master.port);
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS, { dir });
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "SAVE"), "OK");
+    await replica.stop();
+    replica = undefined;
+
+    await call(master.port, "SET", "while-stopped", "yes");
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS, { dir });
+    await waitLinkUp(replica.port);
+    await waitForLog(replica, "Successful partial resynchronization with master.");
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "GET", "while-stopped"), "yes");
+
+    const stats = await info(master.port, "stats");
+    assert.equal(stats.sync_full, "1");
+    assert.ok(Number(stats.sync_partial_ok) >= 1);
+    assert.equal(countLog(replica, "Full resync from master"), 0);
+    assert.match(replica.log(), /Partial resynchronization request from 127\.0\.0\.1:\d+ accepted|Successful partial/);
+    await assertSameData(master.port, replica.port);
+  } finally {
+    await stopAll(replica, master);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("after REPLICAOF NO ONE the other replica follows the new master with a partial resync", async () => {
+  let master: ServerProcess | undefined;
+  let a: ServerProcess | undefined;
+  let b: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    await writeMixedData(master.port);
+    [a, b] = await Promise.all([
+      startReplicaOf(master.port, KIND, [...REPLICA_ARGS, "--repl-diskless-sync", "no"]),
+      startReplicaOf(master.port, KIND, REPLICA_ARGS),
+    ]);
+    await Promise.all([waitLinkUp(a.port), waitLinkUp(b.port)]);
+    await call(master.port, "SET", "last-from-old-master", "1");
+    const offset = await waitOffsetsMatch(master.port, [a.port, b.port]);
+    const oldReplid = (await info(master.port, "replication")).master_replid;
+    // The old master goes away, as in a real failover.
+    await master.stop();
+    master = undefined;
+
+    assert.equal(await call(a.port, "REPLICAOF", "NO", "ONE"), "OK");
+    const ra = await info(a.port, "replication");
+    assert.equal(ra.role, "master");
+    assert.equal(ra.master_replid2, oldReplid);
+    assert.notEqual(ra.master_replid, oldReplid);
+    assert.equal(ra.second_repl_offset, String(offset + 1));
+    assert.equal(await call(a.port, "GET", "last-from-old-master"), "1");
+    assert.equal(await call(a.port, "SET", "written-on-a", "new"), "OK");
+
+    assert.equal(await call(b.port, "REPLICAOF", "127.0.0.1", a.port), "OK");
+    await waitLinkUp(b.port);
+    await waitForLog(b, "Successful partial resynchronization with master.");
+    await waitForLog(
+      a,
+      new RegExp(`Partial resynchronization request from 127\\.0\\.0\\.1:${b.port} accepted`),
+    );
+    await waitOffsetsMatch(a.port, [b.port]);
+    assert.equal(await call(b.port, "GET", "written-on-a"), "new");
+    assert.equal(countLog(b, "Full resync from master"), 1, "only B's first sync was full");
+    assert.equal((await info(a.port, "stats")).sync_full, "0");
+    const rb = await info(b.port, "replication");
+    assert.equal(rb.master_replid, ra.master_replid);
+    await assertSameData(a.port, b.port);
+  } finally {
+    await stopAll(b, a, master);
+  }
+});
+
+Deno.test("a replica doing a full sync under redis-benchmark load ends with the master's dataset", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  let bench: Deno.ChildProcess | undefined;
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    await fillKeys(master.port, 20_000, "pre");
+    replica = await startServer(KIND, REPLICA_ARGS);
+    bench = new Deno.Command("redis-benchmark", {
+      args: [
+        "-p", String(master.port), "-t", "set", "-r", "100000", "-n", "200000",
+        "-P", "16", "-c", "20", "-q",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const benchDone = bench.output();
+    // Keys with a TTL and other types, written by a client of our own during the sync.
+    const writer = (async () => {
+      const client = await RespClient.connect(master!.port);
+      try {
+        for (let i = 0; i < 40; i++) {
+          const batch: string[][] = [];
+          for (let j = 0; j < 50; j++) {
+            const n = i * 50 + j;
+            batch.push(["SET", `ex:${n}`, String(n), "EX", String(300 + n)]);
+            batch.push(["HSET", `h:${n % 30}`, `f${n}`, String(n)]);
+            batch.push(["ZADD", "z", String(n), `m${n}`]);
+            batch.push(["EXPIRE", `pre:${n}`, "500"]);
+          }
+          await client.pipeline(batch);
+          await delay(10);
+        }
+      } finally {
+        client.close();
+      }
+    })();
+    await delay(150);
+    await call(replica.port, "REPLICAOF", "127.0.0.1", master.port);
+    const [out] = await Promise.all([benchDone, writer]);
+    bench = undefined;
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port], 30_000);
+    // The sync overlapped the load: it started before the benchmark ended.
+    assert.ok(countLog(replica, "Full resync from master") >= 1);
+    await assertSameData(master.port, replica.port, "after the load");
+    const size = (await readDataset(replica.port)).size;
+    assert.ok(size > 80_000, `expected most of the 100000 random keys, got ${size}`);
+  } finally {
+    if (bench !== undefined) {
+      try {
+        bench.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await bench.output().catch(() => {});
+    }
+    await stopAll(replica, master);
+  }
+});
