@@ -136,6 +136,8 @@ export class Server {
   readonly rdb: RdbSaver;
   /** Replication state (src/replication/mod.ts), installed at start-up. */
   replication!: Replication;
+  /** The pid file this process wrote, removed on a clean exit. */
+  pidFile: string | undefined;
   /** True while the dataset is being loaded (INFO loading, -LOADING). */
   loading = false;
   /** Set by the AOF layer: whether a rewrite is running, and its INFO fields. */
@@ -561,8 +563,9 @@ export class Server {
       }
     }
     this.close();
-    const pidfile = this.config.getString("pidfile");
+    const pidfile = this.pidFile;
     if (pidfile) {
+      log.notice("Removing the pid file.");
       try {
         Deno.removeSync(pidfile);
       } catch {

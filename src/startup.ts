@@ -9,6 +9,7 @@ import { registerAllCommands } from "./commands/mod.ts";
 import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { installReplication } from "./replication/mod.ts";
+import { daemonize, isDaemonChild, writePidFile } from "./daemonize.ts";
 
 const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
        ./redeno - (read config from stdin)
@@ -83,6 +84,9 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     throw err;
   }
 
+  if (config.getBool("daemonize") && !isDaemonChild()) {
+    return await daemonize(args, config.getNumber("port"));
+  }
   log.level = config.getString("loglevel") as typeof log.level;
   try {
     log.setFile(config.getString("logfile"));
@@ -134,6 +138,16 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     replication.becomeReplicaOf(master.host, master.port, { startup: true, cached });
   }
   installSignalHandlers(server);
+  const pidfile = config.getString("pidfile");
+  if (pidfile || config.getBool("daemonize")) {
+    const path = pidfile || "/var/run/redis.pid";
+    try {
+      writePidFile(path);
+      server.pidFile = path;
+    } catch (err) {
+      log.warning(`Failed to write PID file: ${(err as Error).message}`);
+    }
+  }
   await server.stopped;
   log.close();
   return 0;

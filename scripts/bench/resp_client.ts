@@ -28,6 +28,7 @@ export interface BatchResult {
 }
 
 interface Expectation {
+  count: number;
   remaining: number;
   errors: number;
   firstError?: string;
@@ -130,6 +131,7 @@ export class RespClient {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({
+        count,
         remaining: count,
         errors: 0,
         collected: collect ? [] : undefined,
@@ -201,7 +203,7 @@ export class RespClient {
         this.#queue.shift();
         head.resolve(
           {
-            replies: head.collected?.length ?? -1,
+            replies: head.count,
             errors: head.errors,
             firstError: head.firstError,
           },

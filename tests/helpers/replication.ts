@@ -367,12 +367,17 @@ export async function debugDigest(port: number): Promise<string | undefined> {
 
 /**
  * Checks two servers hold the same data: key by key always, and by
- * `DEBUG DIGEST` when both have it. Returns whether digests were compared.
+ * `DEBUG DIGEST` when both have it. Returns the number of keys and whether
+ * digests were compared.
  */
-export async function assertSameData(portA: number, portB: number, what = ""): Promise<boolean> {
-  await assertSameDataset(portA, portB, what);
+export async function assertSameData(
+  portA: number,
+  portB: number,
+  what = "",
+): Promise<{ keys: number; digests: boolean }> {
+  const keys = await assertSameDataset(portA, portB, what);
   const [da, db] = await Promise.all([debugDigest(portA), debugDigest(portB)]);
-  if (da === undefined || db === undefined) return false;
+  if (da === undefined || db === undefined) return { keys, digests: false };
   if (da !== db) {
     throw new Error(
       `DEBUG DIGEST of ports ${portA} and ${portB} differ${
@@ -380,7 +385,7 @@ export async function assertSameData(portA: number, portB: number, what = ""): P
       }: ${da} vs ${db}`,
     );
   }
-  return true;
+  return { keys, digests: true };
 }
 
 /**

@@ -218,7 +218,9 @@ class Generator {
         return e([
           "SADD",
           k,
-          ...(k === "s4" ? Array.from({ length: this.int(1, 4) }, () => String(this.int(-3, 30))) : this.members(1, 4)),
+          ...(k === "s4"
+            ? Array.from({ length: this.int(1, 4) }, () => String(this.int(-3, 30)))
+            : this.members(1, 4)),
         ]);
       case 3:
         return e(["SREM", k, ...this.members(1, 3)]);
@@ -329,21 +331,26 @@ class Generator {
         const ks = Array.from({ length: this.int(1, 3) }, () => this.key(LIST_KEYS));
         const n = this.chance(0.1) ? this.pick(["0", "x", "-1", "9"]) : String(ks.length);
         const argv = ["LMPOP", n, ...ks, this.end()];
-        if (this.chance(0.5)) argv.push(this.kw("COUNT"), this.pick(["1", "2", "5", "0", "-1", "x"]));
+        if (this.chance(0.5)) {
+          argv.push(this.kw("COUNT"), this.pick(["1", "2", "5", "0", "-1", "x"]));
+        }
         if (this.chance(0.03)) argv.push("COUNT", "1");
         return e(argv);
       }
       case 18:
         return e(["LRANGE", k, "0", "-1"]);
       default:
-        return e([this.pick(["LPUSH", "LSET", "LPOS", "LMPOP", "LMOVE"]), k, "x"].slice(0, this.int(1, 3)));
+        return e(
+          [this.pick(["LPUSH", "LSET", "LPOS", "LMPOP", "LMOVE"]), k, "x"].slice(0, this.int(1, 3)),
+        );
     }
   }
 
   zsetStep(): Step {
     const k = this.key(ZSET_KEYS);
     const e = (argv: string[], compare: Compare = "exact"): Step => ({ argv, compare });
-    const keys = () => Array.from({ length: this.int(1, 3) }, () => this.key([...ZSET_KEYS, "s1", "s2"]));
+    const keys = () =>
+      Array.from({ length: this.int(1, 3) }, () => this.key([...ZSET_KEYS, "s1", "s2"]));
     switch (this.int(0, 27)) {
       case 0:
       case 1:
@@ -379,7 +386,13 @@ class Generator {
         else argv.push(this.lexBound(), this.lexBound(), this.kw("BYLEX"));
         if (this.chance(0.3)) argv.push(this.kw("REV"));
         if (this.chance(0.3)) argv.push(this.kw("WITHSCORES"));
-        if (this.chance(0.3)) argv.push(this.kw("LIMIT"), this.pick(["0", "1", "-1", "5"]), this.pick(["1", "2", "-1", "0", "x"]));
+        if (this.chance(0.3)) {
+          argv.push(
+            this.kw("LIMIT"),
+            this.pick(["0", "1", "-1", "5"]),
+            this.pick(["1", "2", "-1", "0", "x"]),
+          );
+        }
         if (this.chance(0.05)) argv.splice(4, 0, this.pick(["BYSCORE", "BYLEX", "REV", "FOO"]));
         return e(argv, argv.some((a) => a.toUpperCase() === "BYLEX") ? "lex" : "exact");
       }
@@ -399,19 +412,33 @@ class Generator {
         const cmd = this.pick(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]);
         const argv = [cmd, k, this.scoreBound(), this.scoreBound()];
         if (this.chance(0.4)) argv.push(this.kw("WITHSCORES"));
-        if (this.chance(0.3)) argv.push(this.kw("LIMIT"), this.pick(["0", "1", "-1", "3"]), this.pick(["1", "-1", "0", "2"]));
+        if (this.chance(0.3)) {
+          argv.push(
+            this.kw("LIMIT"),
+            this.pick(["0", "1", "-1", "3"]),
+            this.pick(["1", "-1", "0", "2"]),
+          );
+        }
         if (this.chance(0.05)) argv.push("REV");
         return e(argv);
       }
       case 14: {
         const cmd = this.pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]);
         const argv = [cmd, k, this.lexBound(), this.lexBound()];
-        if (this.chance(0.3)) argv.push(this.kw("LIMIT"), this.pick(["0", "1", "-1"]), this.pick(["1", "-1", "2"]));
+        if (this.chance(0.3)) {
+          argv.push(this.kw("LIMIT"), this.pick(["0", "1", "-1"]), this.pick(["1", "-1", "2"]));
+        }
         if (this.chance(0.05)) argv.push("WITHSCORES");
         return e(argv, "lex");
       }
       case 15:
-        return e(["ZREVRANGE", k, this.index(), this.index(), ...(this.chance(0.5) ? ["WITHSCORES"] : [])]);
+        return e([
+          "ZREVRANGE",
+          k,
+          this.index(),
+          this.index(),
+          ...(this.chance(0.5) ? ["WITHSCORES"] : []),
+        ]);
       case 16:
         return e(["ZLEXCOUNT", k, this.lexBound(), this.lexBound()], "lex");
       case 17:
@@ -429,8 +456,15 @@ class Generator {
       case 21: {
         const ks = Array.from({ length: this.int(1, 3) }, () => this.key(ZSET_KEYS));
         const n = this.chance(0.1) ? this.pick(["0", "x", "-1", "9"]) : String(ks.length);
-        const argv = ["ZMPOP", n, ...ks, this.chance(0.05) ? "MIDDLE" : this.kw(this.pick(["MIN", "MAX"]))];
-        if (this.chance(0.5)) argv.push(this.kw("COUNT"), this.pick(["1", "2", "5", "0", "-1", "x"]));
+        const argv = [
+          "ZMPOP",
+          n,
+          ...ks,
+          this.chance(0.05) ? "MIDDLE" : this.kw(this.pick(["MIN", "MAX"])),
+        ];
+        if (this.chance(0.5)) {
+          argv.push(this.kw("COUNT"), this.pick(["1", "2", "5", "0", "-1", "x"]));
+        }
         return e(argv);
       }
       case 22: {
@@ -443,7 +477,15 @@ class Generator {
       }
       case 23:
       case 24: {
-        const cmd = this.pick(["ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"]);
+        const cmd = this.pick([
+          "ZUNION",
+          "ZINTER",
+          "ZDIFF",
+          "ZUNIONSTORE",
+          "ZINTERSTORE",
+          "ZDIFFSTORE",
+          "ZINTERCARD",
+        ]);
         const ks = keys();
         const n = this.chance(0.08) ? this.pick(["0", "x", "-1", "9"]) : String(ks.length);
         const argv = cmd.endsWith("STORE") ? [cmd, this.key(ZSET_KEYS), n, ...ks] : [cmd, n, ...ks];
@@ -451,11 +493,15 @@ class Generator {
           cmd === "ZINTERSTORE";
         const odd = this.chance(0.05); // an option this command does not take
         if ((plain || odd) && this.chance(0.4)) {
-          const weight = () => this.chance(0.03) ? "x" : this.pick(["1", "2", "-1", "0", "0.5", "inf", "-inf"]);
+          const weight = () =>
+            this.chance(0.03) ? "x" : this.pick(["1", "2", "-1", "0", "0.5", "inf", "-inf"]);
           argv.push(this.kw("WEIGHTS"), ...ks.map(weight));
         }
         if ((plain || odd) && this.chance(0.4)) {
-          argv.push(this.kw("AGGREGATE"), this.chance(0.05) ? "AVG" : this.pick(["SUM", "min", "MAX"]));
+          argv.push(
+            this.kw("AGGREGATE"),
+            this.chance(0.05) ? "AVG" : this.pick(["SUM", "min", "MAX"]),
+          );
         }
         if ((!cmd.endsWith("STORE") && cmd !== "ZINTERCARD" || odd) && this.chance(0.5)) {
           argv.push(this.kw("WITHSCORES"));
@@ -673,8 +719,17 @@ async function runScript(
     const where = `step ${i} ${show(argv)}`;
     if (i === TRACE_STEP) {
       for (const key of ALL_KEYS) {
-        console.log(key, JSON.stringify(await dumpKey(redeno, key)), "|", JSON.stringify(await dumpKey(redis, key)));
-        console.log(key, JSON.stringify(await redeno.raw("OBJECT", "ENCODING", key)), JSON.stringify(await redis.raw("OBJECT", "ENCODING", key)));
+        console.log(
+          key,
+          JSON.stringify(await dumpKey(redeno, key)),
+          "|",
+          JSON.stringify(await dumpKey(redis, key)),
+        );
+        console.log(
+          key,
+          JSON.stringify(await redeno.raw("OBJECT", "ENCODING", key)),
+          JSON.stringify(await redis.raw("OBJECT", "ENCODING", key)),
+        );
       }
     }
     if (compare === "scan") {
@@ -717,7 +772,10 @@ async function runScript(
       const tag = `${argv[0]} ${b.raw[0] === "-" ? b.raw.slice(0, 30).trim() : b.raw[0]}`;
       STATS.set(tag, (STATS.get(tag) ?? 0) + 1);
     }
-    if (compare === "exact" || compare === "lex" || b.value instanceof ErrorReply || a.value instanceof ErrorReply) {
+    if (
+      compare === "exact" || compare === "lex" || b.value instanceof ErrorReply ||
+      a.value instanceof ErrorReply
+    ) {
       assert.equal(a.raw, b.raw, where);
     } else if (compare === "unordered") {
       assert.equal(a.raw[0], b.raw[0], where);
@@ -946,7 +1004,10 @@ const WRITES: string[][] = [
   ["ZREMRANGEBYSCORE", "zu", "100", "200"],
 ];
 
-async function propagatedStreams(writes: string[][], extra: string[]): Promise<[string[], string[]]> {
+async function propagatedStreams(
+  writes: string[][],
+  extra: string[],
+): Promise<[string[], string[]]> {
   const redis = await startRedis(["--appendonly", "yes", "--appendfsync", "always", ...extra]);
   let redisStream: string[];
   const a = await RespClient.connect(redis.port);
@@ -963,7 +1024,17 @@ async function propagatedStreams(writes: string[][], extra: string[]): Promise<[
 
   registerAllCommands();
   const config = new Config();
-  config.loadArgs(["--port", "0", "--save", "", "--bind", "127.0.0.1", "--loglevel", "warning", ...extra]);
+  config.loadArgs([
+    "--port",
+    "0",
+    "--save",
+    "",
+    "--bind",
+    "127.0.0.1",
+    "--loglevel",
+    "warning",
+    ...extra,
+  ]);
   const server = new Server(config);
   let captured = "";
   server.propagator.addSink({

@@ -12,8 +12,8 @@ import {
   delay,
   parseInfo,
   parseReply,
-  RespConnection,
   redisCliWithInput,
+  RespConnection,
   type ServerProcess,
   startRedeno,
   startRedis,
@@ -49,7 +49,11 @@ function mask(raw: string): string {
 }
 
 /** Runs each command on both connections and requires the same (masked) reply bytes. */
-async function same(ours: RespConnection, redis: RespConnection, script: string[][]): Promise<void> {
+async function same(
+  ours: RespConnection,
+  redis: RespConnection,
+  script: string[][],
+): Promise<void> {
   for (const argv of script) {
     const [a, b] = [await rawCall(ours, ...argv), await rawCall(redis, ...argv)];
     assert.equal(mask(a), mask(b), `reply to ${JSON.stringify(argv)}`);
@@ -70,7 +74,9 @@ function maskEntries(reply: Reply, positions: number[]): Reply {
 /** Sorts a COMMAND INFO entry's subcommands (Redis lists them in hash order). */
 function sortSubcommands(entry: Reply): Reply {
   if (!Array.isArray(entry) || !Array.isArray(entry[9])) return entry;
-  const subs = [...entry[9]].sort((x, y) => String((x as Reply[])[0]).localeCompare(String((y as Reply[])[0])));
+  const subs = [...entry[9]].sort((x, y) =>
+    String((x as Reply[])[0]).localeCompare(String((y as Reply[])[0]))
+  );
   return [...entry.slice(0, 9), subs];
 }
 
@@ -286,7 +292,23 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         ["DEBUG", "ERROR", "-CUSTOM boom"],
         ["DEBUG", "PROTOCOL", "x"],
       ]);
-      for (const type of ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push", "true", "false", "verbatim"]) {
+      for (
+        const type of [
+          "string",
+          "integer",
+          "double",
+          "bignum",
+          "null",
+          "array",
+          "set",
+          "map",
+          "attrib",
+          "push",
+          "true",
+          "false",
+          "verbatim",
+        ]
+      ) {
         await same(a, b, [["DEBUG", "PROTOCOL", type]]);
       }
       await same(a, b, [["HELLO", "3"]]);
@@ -339,7 +361,10 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         );
       assert.deepEqual(norm(x), norm(y));
       const first = (x as Reply[][])[0];
-      assert.ok(typeof first[0] === "number" && typeof first[1] === "number" && typeof first[2] === "number");
+      assert.ok(
+        typeof first[0] === "number" && typeof first[1] === "number" &&
+          typeof first[2] === "number",
+      );
       await same(a, b, [
         ["SLOWLOG", "GET", "0"],
         ["CONFIG", "SET", "slowlog-log-slower-than", "10000"],
@@ -371,18 +396,51 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       ]);
       // Every command of these families is described exactly as Redis describes it.
       const mine = [
-        "ping", "echo", "quit", "select", "auth", "hello", "reset", "monitor", "client",
-        "dbsize", "flushdb", "flushall", "swapdb", "time", "config", "shutdown", "debug",
-        "latency", "slowlog", "info", "command", "get", "set",
+        "ping",
+        "echo",
+        "quit",
+        "select",
+        "auth",
+        "hello",
+        "reset",
+        "monitor",
+        "client",
+        "dbsize",
+        "flushdb",
+        "flushall",
+        "swapdb",
+        "time",
+        "config",
+        "shutdown",
+        "debug",
+        "latency",
+        "slowlog",
+        "info",
+        "command",
+        "get",
+        "set",
       ];
       await same(a, b, [["HELLO", "3"]]);
       for (const name of mine) {
-        const [x, y] = [await a.call("COMMAND", "INFO", name), await b.call("COMMAND", "INFO", name)];
-        assert.deepEqual(sortSubcommands((x as Reply[])[0]), sortSubcommands((y as Reply[])[0]), name);
-        const [dx, dy] = [await a.call("COMMAND", "DOCS", name), await b.call("COMMAND", "DOCS", name)];
+        const [x, y] = [
+          await a.call("COMMAND", "INFO", name),
+          await b.call("COMMAND", "INFO", name),
+        ];
+        assert.deepEqual(
+          sortSubcommands((x as Reply[])[0]),
+          sortSubcommands((y as Reply[])[0]),
+          name,
+        );
+        const [dx, dy] = [
+          await a.call("COMMAND", "DOCS", name),
+          await b.call("COMMAND", "DOCS", name),
+        ];
         assert.deepEqual(withoutSubcommands(dx), withoutSubcommands(dy), `COMMAND DOCS ${name}`);
         for (const sub of subcommandNames(x)) {
-          const [sx, sy] = [await a.call("COMMAND", "DOCS", sub), await b.call("COMMAND", "DOCS", sub)];
+          const [sx, sy] = [
+            await a.call("COMMAND", "DOCS", sub),
+            await b.call("COMMAND", "DOCS", sub),
+          ];
           assert.deepEqual(sx, sy, `COMMAND DOCS ${sub}`);
         }
       }
@@ -409,7 +467,19 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       const layout = (text: string) =>
         text.split("\r\n").filter((l) => l !== "" && !dynamic.test(l.split(":")[0]))
           .map((l) => l.startsWith("#") ? l : l.slice(0, l.indexOf(":")));
-      for (const args of [[], ["all"], ["default"], ["everything"], ["server", "clients"], ["bogus"], ["KEYSPACE"], ["modules"], ["cpu", "Server"]]) {
+      for (
+        const args of [
+          [],
+          ["all"],
+          ["default"],
+          ["everything"],
+          ["server", "clients"],
+          ["bogus"],
+          ["KEYSPACE"],
+          ["modules"],
+          ["cpu", "Server"],
+        ]
+      ) {
         const [x, y] = [await a.call("INFO", ...args), await b.call("INFO", ...args)];
         assert.deepEqual(layout(String(x)), layout(String(y)), `INFO ${args.join(" ")}`);
       }
@@ -439,7 +509,10 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         ["instantaneous_input_kbps", /^\d+\.\d\d$/],
         ["expired_stale_perc", /^\d+\.\d\d$/],
         ["role", /^master$/],
-        ["cmdstat_set", /^calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0$/],
+        [
+          "cmdstat_set",
+          /^calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0$/,
+        ],
         ["errorstat_ERR", /^count=\d+$/],
         ["db0", /^keys=1,expires=1,avg_ttl=\d+$/],
       ];
@@ -459,12 +532,18 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       try {
         assert.equal(await monitor.call("MONITOR"), "OK");
         await other.call("SELECT", "2");
-        await other.call("SET", "mon key", "v\x01\"");
+        await other.call("SET", "mon key", 'v\x01"');
         await other.call("AUTH", "default", "pw");
         const set = await monitor.reply();
-        assert.match(String(set), /^\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SET" "mon key" "v\\x01\\""$/);
+        assert.match(
+          String(set),
+          /^\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SET" "mon key" "v\\x01\\""$/,
+        );
         const auth = await monitor.reply();
-        assert.match(String(auth), /^\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"$/);
+        assert.match(
+          String(auth),
+          /^\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"$/,
+        );
         const info = String(await a.call("CLIENT", "LIST"));
         assert.match(info, /flags=O .*cmd=monitor/);
         await other.call("DEL", "mon key");
@@ -485,7 +564,10 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         const addr = /addr=(\S+)/.exec(String(await victim2.call("CLIENT", "INFO")))![1];
         assert.equal(await a.call("CLIENT", "KILL", addr), "OK");
         assert.equal((await victim2.readUntilClosed(2000)).closed, true);
-        assert.deepEqual(await a.call("CLIENT", "KILL", addr), new ErrorReply("ERR No such client"));
+        assert.deepEqual(
+          await a.call("CLIENT", "KILL", addr),
+          new ErrorReply("ERR No such client"),
+        );
         const selfId = String(await self.call("CLIENT", "ID"));
         assert.equal(await self.call("CLIENT", "KILL", "ID", selfId), 0);
         assert.equal(await self.call("CLIENT", "KILL", "ID", selfId, "SKIPME", "no"), 1);
@@ -524,7 +606,10 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       assert.match(graph, /^command - high \d+ ms, low \d+ ms \(all time high \d+ ms\)\n-{80}\n/);
       const doctor = String(await a.call("LATENCY", "DOCTOR"));
       assert.match(doctor, /^Dave, I have observed latency spikes in this Redis instance\./);
-      assert.match(doctor, /\n1\. command: 1 latency spikes \(average \d+ms, mean deviation 0ms, period 1\.00 sec\)/);
+      assert.match(
+        doctor,
+        /\n1\. command: 1 latency spikes \(average \d+ms, mean deviation 0ms, period 1\.00 sec\)/,
+      );
       assert.deepEqual(
         await a.call("LATENCY", "GRAPH", "nosuch"),
         new ErrorReply("ERR No samples available for event 'nosuch'"),
@@ -660,7 +745,10 @@ Deno.test("INFO latencystats and LATENCY HISTOGRAM report the commands run", asy
   try {
     for (let i = 0; i < 5; i++) await conn.call("SET", "h", String(i));
     const text = String(await conn.call("INFO", "latencystats"));
-    assert.match(text, /\r\nlatency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+    assert.match(
+      text,
+      /\r\nlatency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/,
+    );
     const histogram = await conn.call("LATENCY", "HISTOGRAM", "set") as Reply[];
     assert.equal(histogram[0], "set");
     const body = histogram[1] as Reply[];
@@ -693,7 +781,11 @@ Deno.test("SHUTDOWN NOSAVE stops the server process", async () => {
 Deno.test("redis-cli runs piped commands against Redeno", async () => {
   const ours = await startRedeno(ARGS);
   try {
-    const out = await redisCliWithInput(ours.port, [], "SET cli-key hello\nGET cli-key\nCOMMAND COUNT\nINFO server\nCLIENT SETNAME cli\nCLIENT GETNAME\n");
+    const out = await redisCliWithInput(
+      ours.port,
+      [],
+      "SET cli-key hello\nGET cli-key\nCOMMAND COUNT\nINFO server\nCLIENT SETNAME cli\nCLIENT GETNAME\n",
+    );
     assert.equal(out.code, 0, out.stderr);
     const lines = out.stdout.split("\n");
     assert.deepEqual(lines.slice(0, 2), ["OK", "hello"]);

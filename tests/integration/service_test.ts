@@ -1,0 +1,117 @@
+/**
+ * Running Redeno like a Redis service: the conf/ files (valid for redis-server
+ * 7.0 too), daemonize with a pid file, SIGTERM's final save, and the modes and
+ * errors of the command line.
+ */
+import assert from "node:assert/strict";
+import { delay, freePort, REPO_ROOT, startRedeno, startRedis } from "../helpers/server_process.ts";
+import { command } from "../helpers/server_process.ts";
+
+function run(args: string[]): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${REPO_ROOT}main.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await delay(50);
+  }
+  return false;
+}
+
+Deno.test("conf/master.conf and conf/replica.conf start both redis-server 7.0 and Redeno", async () => {
+  for (const file of ["conf/master.conf", "conf/replica.conf"]) {
+    const extra = file.includes("replica") ? ["--replicaof", `127.0.0.1 ${freePort()}`] : [];
+    for (const start of [startRedis, startRedeno]) {
+      const server = await start([`${REPO_ROOT}${file}`, ...extra]);
+      try {
+        assert.equal(await command(server.port, "PING"), "PONG", `${file} with ${start.name}`);
+        const role = await command(server.port, "ROLE") as unknown[];
+        assert.equal(role[0], file.includes("replica") ? "slave" : "master");
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+});
+
+Deno.test("daemonize yes detaches, writes the pid file, and SIGTERM removes it with Redis's last line", async () => {
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const pidfile = `${dir}/redeno.pid`;
+  const logfile = `${dir}/redeno.log`;
+  try {
+    const out = await run([
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      pidfile,
+      "--logfile",
+      logfile,
+      "--dir",
+      dir,
+      "--save",
+      "",
+    ]);
+    assert.equal(out.code, 0);
+    assert.equal(await command(port, "PING"), "PONG");
+    const pid = Number((await Deno.readTextFile(pidfile)).trim());
+    assert.ok(pid > 0);
+    Deno.kill(pid, "SIGTERM");
+    const gone = await waitFor(async () => {
+      try {
+        await Deno.stat(pidfile);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    assert.ok(gone, "pid file removed on exit");
+    const log = await Deno.readTextFile(logfile);
+    assert.match(log, /Received SIGTERM scheduling shutdown\.\.\./);
+    assert.match(log, /Removing the pid file\./);
+    assert.match(log, /Redis is now ready to exit, bye bye\.\.\./);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("SIGTERM saves the dataset when save points are configured", async () => {
+  const server = await startRedeno(["--save", "3600 1"]);
+  try {
+    assert.equal(await command(server.port, "SET", "name", "HongWan"), "OK");
+  } finally {
+    await server.stop();
+  }
+  assert.match(server.log(), /Saving the final RDB snapshot before exiting\./);
+  assert.match(server.log(), /DB saved on disk/);
+});
+
+Deno.test("redis-server-only modes and bad config files exit 1 with a message", async () => {
+  const memory = await run(["--test-memory", "10"]);
+  assert.equal(memory.code, 1);
+  assert.match(new TextDecoder().decode(memory.stderr), /not support/);
+
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.conf`, "port 6379\nno-such-directive yes\n");
+    const bad = await run([`${dir}/bad.conf`]);
+    assert.equal(bad.code, 1);
+    const text = new TextDecoder().decode(bad.stderr);
+    assert.match(text, /\*\*\* FATAL CONFIG FILE ERROR \(Redis 7\.0\.15\) \*\*\*/);
+    assert.match(text, /at line 2/);
+    assert.match(text, />>> 'no-such-directive yes'/);
+    assert.match(text, /Bad directive or wrong number of arguments/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
