@@ -598,17 +598,13 @@ export async function supports(port: number, args: string[]): Promise<boolean> {
   }
 }
 
-/** A Markdown table with padded columns; numeric-looking columns align right. */
+/** A Markdown table with padded columns; every column but the first aligns right. */
 export function markdownTable(headers: readonly string[], rows: readonly string[][]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const right = headers.map((_, c) =>
-    c > 0 && rows.every((r) => /^[-+0-9.,×%µ a-zA-Z/()≤≥]*$/.test(r[c] ?? "") && /\d|n\/a/.test(r[c] ?? ""))
-  );
-  const cell = (text: string, c: number) =>
-    right[c] ? text.padStart(widths[c]) : text.padEnd(widths[c]);
+  const cell = (text: string, c: number) => c > 0 ? text.padStart(widths[c]) : text.padEnd(widths[c]);
   const line = (cells: readonly string[]) =>
-    `| ${cells.map((t, c) => cell(t ?? "", c)).join(" | ")} |`;
-  const rule = `|${widths.map((w, c) => right[c] ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)).join("|")}|`;
+    `| ${headers.map((_, c) => cell(cells[c] ?? "", c)).join(" | ")} |`;
+  const rule = `|${widths.map((w, c) => c > 0 ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)).join("|")}|`;
   return [line(headers), rule, ...rows.map(line)].join("\n");
 }
 
@@ -641,6 +637,12 @@ export function fmtMiB(bytes: number): string {
 /** Microseconds per request from seconds per request. */
 export function fmtUs(seconds: number): string {
   return Number.isFinite(seconds) ? `${(seconds * 1e6).toFixed(2)} µs` : "n/a";
+}
+
+/** A comparison that is undefined when the value is not a number. */
+export function cmp(value: number, op: ">=" | "<=", goal: number): boolean | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  return op === ">=" ? value >= goal : value <= goal;
 }
 
 /** PASS / MISS / n/a. */

@@ -63,6 +63,8 @@ async function handle(msg: SnapshotRequest): Promise<void> {
 }
 
 async function discard(): Promise<void> {
+  // Only a file this worker opened is ours to delete.
+  const created = file !== undefined;
   try {
     file?.close();
   } catch {
@@ -70,9 +72,9 @@ async function discard(): Promise<void> {
   }
   file = undefined;
   try {
-    if (tempPath) await Deno.remove(tempPath);
+    if (created && tempPath) await Deno.remove(tempPath);
   } catch {
-    // never created
+    // already gone
   }
 }
 
