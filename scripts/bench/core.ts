@@ -24,9 +24,9 @@ import {
 const TESTS = ["ping_mbulk", "set", "get", "incr", "mset"];
 
 function requestsFor(test: string, pipeline: number, quick: boolean): number {
-  const base = pipeline === 1 ? 100_000 : 500_000;
-  const n = test === "mset" ? base / 2 : base;
-  return quick ? n / 5 : n;
+  const base = pipeline === 1 ? 200_000 : 1_500_000;
+  const n = test === "mset" ? base / 3 : base;
+  return Math.round(quick ? n / 10 : n);
 }
 
 /** Runs the core section and returns its Markdown. */

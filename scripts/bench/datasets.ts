@@ -122,28 +122,35 @@ export async function dbsize(port: number): Promise<number> {
   }
 }
 
-/**
- * Starts a fresh server, measures its RSS, loads the dataset, measures again;
- * `then` may use the loaded server before it is stopped.
- */
+/** Measures a running, freshly started server's RSS, loads the dataset, measures again. */
+export async function loadAndMeasure(
+  server: ServerHandle,
+  label: string,
+  batches: Iterable<CommandBatch>,
+): Promise<MemoryResult> {
+  const baseline = await settledRss(server.pid, 500);
+  const load = await loadInto(server, label, batches);
+  const loaded = await settledRss(server.pid, 1500);
+  const client = await RespClient.connect(server.port);
+  try {
+    const usedMemory = Number((await info(client, "memory")).get("used_memory") ?? NaN);
+    const keys = Number(await client.command("DBSIZE"));
+    return { baseline, loaded, usedMemory, keys, load };
+  } finally {
+    client.close();
+  }
+}
+
+/** Starts a fresh server, loads the dataset with `loadAndMeasure`, stops it. */
 export async function measureMemory(
   impl: Impl,
   label: string,
   batches: () => Iterable<CommandBatch>,
-  then?: (server: ServerHandle) => Promise<void>,
   startOptions?: StartOptions,
 ): Promise<MemoryResult> {
   const server = await startServer(impl, startOptions);
   try {
-    const baseline = await settledRss(server.pid, 500);
-    const load = await loadInto(server, label, batches());
-    const loaded = await settledRss(server.pid, 1500);
-    const client = await RespClient.connect(server.port);
-    const usedMemory = Number((await info(client, "memory")).get("used_memory") ?? NaN);
-    client.close();
-    const keys = await dbsize(server.port);
-    if (then !== undefined) await then(server);
-    return { baseline, loaded, usedMemory, keys, load };
+    return await loadAndMeasure(server, label, batches());
   } finally {
     await server.stop();
   }

@@ -37,7 +37,7 @@ const STDERR_TAIL = 16 * 1024;
 
 let tempRoot: string | undefined;
 const liveServers = new Set<ServerHandle>();
-const liveLoads = new Set<Deno.ChildProcess>();
+const liveChildren = new Set<Deno.ChildProcess>();
 
 /** Writes a progress line to stderr (stdout carries only the tables). */
 export function progress(message: string): void {
@@ -247,9 +247,9 @@ export async function startServer(impl: Impl, opts: StartOptions = {}): Promise<
   return server;
 }
 
-/** Stops every server and background load still running, and removes the temp root. */
+/** Stops every server and redis-benchmark still running, and removes the temp root. */
 export async function cleanupAll(): Promise<void> {
-  for (const load of liveLoads) {
+  for (const load of liveChildren) {
     try {
       load.kill("SIGKILL");
     } catch {
@@ -257,7 +257,7 @@ export async function cleanupAll(): Promise<void> {
     }
     await load.status;
   }
-  liveLoads.clear();
+  liveChildren.clear();
   await Promise.all([...liveServers].map((s) => s.stop()));
   if (tempRoot !== undefined) {
     await Deno.remove(tempRoot, { recursive: true }).catch(() => {});
@@ -369,10 +369,17 @@ export async function redisBenchmark(
   server: ServerHandle,
   spec: BenchmarkSpec,
 ): Promise<BenchmarkResult> {
-  const args = [...benchmarkArgs(server.port, spec), "--csv"];
+  const args = ["--csv", ...benchmarkArgs(server.port, spec)];
   const cpuBefore = cpuSeconds(server.pid);
-  const out = await new Deno.Command("redis-benchmark", { args, stdout: "piped", stderr: "piped" })
-    .output();
+  const child = new Deno.Command("redis-benchmark", {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  liveChildren.add(child);
+  const out = await child.output();
+  liveChildren.delete(child);
   const cpuAfter = cpuSeconds(server.pid);
   const text = new TextDecoder().decode(out.stdout);
   const rows = parseCsv(text);
@@ -403,15 +410,15 @@ export interface BackgroundLoad {
 export function startLoad(server: ServerHandle, spec: Omit<BenchmarkSpec, "requests">): BackgroundLoad {
   const args = benchmarkArgs(server.port, { ...spec, requests: 2_000_000_000 });
   const child = new Deno.Command("redis-benchmark", {
-    args: [...args, "-q"],
+    args: ["-q", ...args],
     stdin: "null",
     stdout: "null",
     stderr: "null",
   }).spawn();
-  liveLoads.add(child);
+  liveChildren.add(child);
   return {
     async stop() {
-      liveLoads.delete(child);
+      liveChildren.delete(child);
       try {
         child.kill("SIGKILL");
       } catch {

@@ -9,11 +9,16 @@
  * scripts/gen_command_docs.ts and kept with its RESP3 types, so it replays
  * exactly in RESP2 and RESP3.
  *
- * Also the two reply helpers every container command shares: `replyHelp`
- * (Redis's addReplyHelp) and `subcommandSyntaxError`.
+ * Also the per-command latency histograms (INFO latencystats, LATENCY
+ * HISTOGRAM) and the two reply helpers every container command shares:
+ * `replyHelp` (Redis's addReplyHelp) and `subcommandSyntaxError`.
+ *
+ * This module imports no value from src/server.ts, so the dispatcher may
+ * import it without an import cycle.
  */
 import type { CommandContext, CommandFlag, CommandSpec } from "./types.ts";
 import type { ReplyWriter } from "../net/resp.ts";
+import type { Server } from "../server.ts";
 import { fail, ReplyError, SYNTAX_ERROR } from "../errors.ts";
 import { allCommands, lookupCommand, lookupSubcommand } from "./table.ts";
 import { globMatch } from "../util/glob.ts";
@@ -46,6 +51,140 @@ export function subcommandSyntaxError(argv: string[]): ReplyError {
     `ERR unknown subcommand or wrong number of arguments for '${argv[1].slice(0, 128)}'. ` +
       `Try ${argv[0].toUpperCase()} HELP.`,
   );
+}
+
+// ---------------------------------------------------------------------------
+// Per-command latency histograms (Redis's hdr_histogram with 2 significant figures)
+// ---------------------------------------------------------------------------
+
+/** Redis records command latency in nanoseconds between these bounds (CMD_LATENCY_MIN/MAX_VALUE). */
+const LATENCY_MIN_NS = 1;
+const LATENCY_MAX_NS = 1_000_000_000;
+/** hdr_histogram with 2 significant figures: 256 sub-buckets, half of them per bucket after the first. */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 7;
+const SUB_BUCKET_MASK = 255;
+
+/**
+ * The HDR histogram Redis keeps per command (lowest 1, highest 1e9, 2
+ * significant figures): values are kept at the resolution hdr_histogram
+ * would keep them, so percentiles and the CDF come out as Redis prints them.
+ */
+export class LatencyHistogram {
+  /** Count per recorded value's lowest equivalent value. */
+  #counts = new Map<number, number>();
+  #total = 0;
+
+  get totalCount(): number {
+    return this.#total;
+  }
+
+  /** Records one value in nanoseconds. */
+  record(ns: number): void {
+    const v = Math.min(LATENCY_MAX_NS, Math.max(LATENCY_MIN_NS, Math.round(ns)));
+    const low = lowestEquivalent(v);
+    this.#counts.set(low, (this.#counts.get(low) ?? 0) + 1);
+    this.#total++;
+  }
+
+  /** hdr_value_at_percentile: the highest equivalent value of the bucket holding the percentile. */
+  valueAtPercentile(percentile: number): number {
+    if (this.#total === 0) return 0;
+    const p = Math.min(percentile, 100);
+    const target = Math.max(1, Math.ceil((p / 100) * this.#total));
+    let seen = 0;
+    for (const value of [...this.#counts.keys()].sort((a, b) => a - b)) {
+      seen += this.#counts.get(value)!;
+      if (seen >= target) return highestEquivalent(value);
+    }
+    return 0;
+  }
+
+  /**
+   * The cumulative distribution LATENCY HISTOGRAM prints (hdr_iter_log_init
+   * with 1024 ns and base 2): [µs bucket, cumulative count] for each bucket
+   * where the count grew.
+   */
+  cdf(): Array<[number, number]> {
+    const values = [...this.#counts.keys()].sort((a, b) => a - b);
+    const out: Array<[number, number]> = [];
+    let cumulative = 0;
+    let previous = 0;
+    let i = 0;
+    for (let level = 1024; cumulative < this.#total; level *= 2) {
+      const top = highestEquivalent(level);
+      while (i < values.length && values[i] <= top) cumulative += this.#counts.get(values[i++])!;
+      if (cumulative > previous) out.push([Math.floor(top / 1000), cumulative]);
+      previous = cumulative;
+    }
+    return out;
+  }
+}
+
+function bucketIndex(v: number): number {
+  // pow2ceiling: bit length of (v | mask) minus the first bucket's magnitude.
+  // Values are clamped to LATENCY_MAX_NS < 2^31, so 32-bit operations are exact.
+  return 32 - Math.clz32(v | SUB_BUCKET_MASK) - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
+}
+
+function lowestEquivalent(v: number): number {
+  const bucket = bucketIndex(v);
+  const shift = 2 ** bucket;
+  return Math.floor(v / shift) * shift;
+}
+
+function highestEquivalent(v: number): number {
+  const bucket = bucketIndex(v);
+  const sub = Math.floor(v / 2 ** bucket);
+  const adjusted = sub >= 256 ? bucket + 1 : bucket;
+  return lowestEquivalent(v) + 2 ** adjusted - 1;
+}
+
+/** Per server: histograms by full command name, and whether latency-tracking is on. */
+interface LatencyState {
+  histograms: Map<string, LatencyHistogram>;
+  enabled: boolean;
+}
+
+const latencyStates = new WeakMap<Server, LatencyState>();
+
+function latencyState(server: Server): LatencyState {
+  let state = latencyStates.get(server);
+  if (state === undefined) {
+    const s: LatencyState = {
+      histograms: new Map(),
+      enabled: server.config.getBool("latency-tracking"),
+    };
+    server.config.onChange("latency-tracking", (v) => s.enabled = v === "yes");
+    latencyStates.set(server, s);
+    state = s;
+  }
+  return state;
+}
+
+/**
+ * Records a command's duration in its latency histogram (Redis's
+ * updateCommandLatencyHistogram, when `latency-tracking` is yes). `name` is
+ * the full name ("config|get"). The dispatcher calls this once per call.
+ */
+export function recordCommandLatency(server: Server, name: string, micros: number): void {
+  const state = latencyState(server);
+  if (!state.enabled) return;
+  let histogram = state.histograms.get(name);
+  if (histogram === undefined) {
+    histogram = new LatencyHistogram();
+    state.histograms.set(name, histogram);
+  }
+  histogram.record(micros * 1000);
+}
+
+/** The latency histograms by full command name (INFO latencystats, LATENCY HISTOGRAM). */
+export function commandLatencyHistograms(server: Server): ReadonlyMap<string, LatencyHistogram> {
+  return latencyState(server).histograms;
+}
+
+/** Drops every histogram (CONFIG RESETSTAT). */
+export function resetCommandLatency(server: Server): void {
+  latencyState(server).histograms.clear();
 }
 
 // ---------------------------------------------------------------------------

@@ -5,12 +5,15 @@
  * Also the CLIENT PAUSE machinery: the pause state lives on the server
  * (`pauseUntil`, `pauseWritesOnly`); `clientPauseWait` tells the dispatcher
  * whether a command must wait, and returns the promise it waits on.
+ *
+ * This module imports no value from src/server.ts, so the dispatcher may
+ * import it without an import cycle.
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
-import { REDIS_VERSION } from "../server.ts";
+import { REDIS_VERSION } from "../config.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { lookupCommand, lookupSubcommand } from "./table.ts";
 import { replyHelp, subcommandSyntaxError } from "./command_info.ts";
@@ -197,7 +200,7 @@ const hello: CommandSpec = {
     if (!client.authenticated) {
       fail(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
-          "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and " +
+          "HELLO AUTH <user> <pass> option can be used to authenticate the client and " +
           "select the RESP protocol version at the same time",
       );
     }

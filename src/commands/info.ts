@@ -1,7 +1,5 @@
 /**
- * INFO, field for field as Redis 7.0.15's genRedisInfoString prints it, and
- * the per-command latency histograms behind INFO latencystats and LATENCY
- * HISTOGRAM.
+ * INFO, field for field as Redis 7.0.15's genRedisInfoString prints it.
  *
  * Every figure is measured, never a constant standing in for one: memory from
  * the runtime (`Deno.memoryUsage()`, the V8 heap plus external buffers is our
@@ -20,8 +18,8 @@
 import type { CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
-import { hashSlots, randomHex, REDIS_VERSION, usedMemory } from "../server.ts";
-import { REDENO_VERSION } from "../server.ts";
+import { hashSlots, randomHex, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
+import { commandLatencyHistograms, resetCommandLatency } from "./command_info.ts";
 
 /** Lines of one section: [field, value] in print order. */
 export type InfoFields = Array<[string, string | number]>;
@@ -109,96 +107,8 @@ function floatRatio(a: number, b: number): number {
   return Math.fround(Math.fround(a) / Math.fround(b));
 }
 
-// ---------------------------------------------------------------------------
-// Per-command latency histograms (Redis's hdr_histogram with 2 significant figures)
-// ---------------------------------------------------------------------------
-
-/** Redis records command latency in nanoseconds between these bounds (CMD_LATENCY_MIN/MAX_VALUE). */
-const LATENCY_MIN_NS = 1;
-const LATENCY_MAX_NS = 1_000_000_000;
-/** hdr_histogram with 2 significant figures: 256 sub-buckets, half of them per bucket after the first. */
-const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 7;
-const SUB_BUCKET_MASK = 255;
-
-/**
- * The HDR histogram Redis keeps per command (lowest 1, highest 1e9, 2
- * significant figures): values are kept at the resolution hdr_histogram
- * would keep them, so percentiles and the CDF come out as Redis prints them.
- */
-export class LatencyHistogram {
-  /** Count per recorded value's lowest equivalent value. */
-  #counts = new Map<number, number>();
-  #total = 0;
-
-  get totalCount(): number {
-    return this.#total;
-  }
-
-  /** Records one value in nanoseconds. */
-  record(ns: number): void {
-    const v = Math.min(LATENCY_MAX_NS, Math.max(LATENCY_MIN_NS, Math.round(ns)));
-    const low = lowestEquivalent(v);
-    this.#counts.set(low, (this.#counts.get(low) ?? 0) + 1);
-    this.#total++;
-  }
-
-  /** hdr_value_at_percentile: the highest equivalent value of the bucket holding the percentile. */
-  valueAtPercentile(percentile: number): number {
-    if (this.#total === 0) return 0;
-    const p = Math.min(percentile, 100);
-    const target = Math.max(1, Math.ceil((p / 100) * this.#total));
-    let seen = 0;
-    for (const value of [...this.#counts.keys()].sort((a, b) => a - b)) {
-      seen += this.#counts.get(value)!;
-      if (seen >= target) return highestEquivalent(value);
-    }
-    return 0;
-  }
-
-  /**
-   * The cumulative distribution LATENCY HISTOGRAM prints (hdr_iter_log_init
-   * with 1024 ns and base 2): [µs bucket, cumulative count] for each bucket
-   * where the count grew.
-   */
-  cdf(): Array<[number, number]> {
-    const values = [...this.#counts.keys()].sort((a, b) => a - b);
-    const out: Array<[number, number]> = [];
-    let cumulative = 0;
-    let previous = 0;
-    let i = 0;
-    for (let level = 1024; cumulative < this.#total; level *= 2) {
-      const top = highestEquivalent(level);
-      while (i < values.length && values[i] <= top) cumulative += this.#counts.get(values[i++])!;
-      if (cumulative > previous) out.push([Math.floor(top / 1000), cumulative]);
-      previous = cumulative;
-    }
-    return out;
-  }
-}
-
-function bucketIndex(v: number): number {
-  // pow2ceiling: bit length of (v | mask) minus the first bucket's magnitude.
-  // Values are clamped to LATENCY_MAX_NS < 2^31, so 32-bit operations are exact.
-  return 32 - Math.clz32(v | SUB_BUCKET_MASK) - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
-}
-
-function lowestEquivalent(v: number): number {
-  const bucket = bucketIndex(v);
-  const shift = 2 ** bucket;
-  return Math.floor(v / shift) * shift;
-}
-
-function highestEquivalent(v: number): number {
-  const bucket = bucketIndex(v);
-  const sub = Math.floor(v / 2 ** bucket);
-  const adjusted = sub >= 256 ? bucket + 1 : bucket;
-  return lowestEquivalent(v) + 2 ** adjusted - 1;
-}
-
 /** What INFO keeps per server beyond the server's own counters. */
 interface InfoState {
-  histograms: Map<string, LatencyHistogram>;
-  latencyTracking: boolean;
   memoryPeak: number;
   /** Fallback replication id until the replication layer provides its section. */
   replid: string;
@@ -209,13 +119,7 @@ const states = new WeakMap<Server, InfoState>();
 function stateOf(server: Server): InfoState {
   let state = states.get(server);
   if (state === undefined) {
-    const s: InfoState = {
-      histograms: new Map(),
-      latencyTracking: server.config.getBool("latency-tracking"),
-      memoryPeak: usedMemory(),
-      replid: randomHex(40),
-    };
-    server.config.onChange("latency-tracking", (v) => s.latencyTracking = v === "yes");
+    const s: InfoState = { memoryPeak: usedMemory(), replid: randomHex(40) };
     // Redis samples the peak in serverCron; so do we, from the first use on.
     server.cronJobs.push(() => updateMemoryPeak(s));
     states.set(server, s);
@@ -231,31 +135,18 @@ function updateMemoryPeak(state: InfoState): number {
 }
 
 /**
- * Records a command's duration in its latency histogram (Redis's
- * updateCommandLatencyHistogram, when `latency-tracking` is yes). `name` is
- * the full name ("config|get"). The dispatcher calls this once per call.
+ * Starts sampling the memory peak in the cron (used_memory_peak); call once
+ * at start-up so the peak covers the time before the first INFO. INFO starts
+ * it anyway on first use.
  */
-export function recordCommandLatency(server: Server, name: string, micros: number): void {
-  const state = stateOf(server);
-  if (!state.latencyTracking) return;
-  let histogram = state.histograms.get(name);
-  if (histogram === undefined) {
-    histogram = new LatencyHistogram();
-    state.histograms.set(name, histogram);
-  }
-  histogram.record(micros * 1000);
+export function installInfoTracking(server: Server): void {
+  stateOf(server);
 }
 
-/** The latency histograms by full command name (LATENCY HISTOGRAM). */
-export function commandLatencyHistograms(server: Server): ReadonlyMap<string, LatencyHistogram> {
-  return stateOf(server).histograms;
-}
-
-/** CONFIG RESETSTAT's part here: histograms and the memory peak. */
+/** CONFIG RESETSTAT's part here: the latency histograms and the memory peak. */
 export function resetInfoStats(server: Server): void {
-  const state = stateOf(server);
-  state.histograms.clear();
-  state.memoryPeak = usedMemory();
+  resetCommandLatency(server);
+  stateOf(server).memoryPeak = usedMemory();
 }
 
 /**
@@ -638,11 +529,11 @@ function percentileName(p: number): string {
   return String(Number(p.toFixed(6)));
 }
 
-function latencystatsSection(server: Server, state: InfoState): InfoFields {
-  if (!state.latencyTracking) return [];
+function latencystatsSection(server: Server): InfoFields {
+  if (!server.config.getBool("latency-tracking")) return [];
   const percentiles = server.config.latencyPercentiles();
   const fields: InfoFields = [];
-  for (const [name, histogram] of state.histograms) {
+  for (const [name, histogram] of commandLatencyHistograms(server)) {
     if (histogram.totalCount === 0) continue;
     const parts = percentiles.map((p) =>
       `p${percentileName(p)}=${formatFixed(histogram.valueAtPercentile(p) / 1000, 3)}`
@@ -706,7 +597,7 @@ function sectionFields(server: Server, section: string, state: InfoState): InfoF
     case "errorstats":
       return errorstatsSection(server);
     case "latencystats":
-      return latencystatsSection(server, state);
+      return latencystatsSection(server);
     case "cluster":
       return withProvider(server, section, () => [["cluster_enabled", 0]]);
     case "keyspace":

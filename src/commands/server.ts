@@ -34,9 +34,14 @@ import {
   RDB_TYPE_ZSET_LISTPACK,
 } from "../persistence/rdb_constants.ts";
 import { allCommands } from "./table.ts";
-import { command, replyHelp, subcommandSyntaxError } from "./command_info.ts";
-import { commandLatencyHistograms, info, type LatencyHistogram, lruClock } from "./info.ts";
-import { resetInfoStats } from "./info.ts";
+import {
+  command,
+  commandLatencyHistograms,
+  type LatencyHistogram,
+  replyHelp,
+  subcommandSyntaxError,
+} from "./command_info.ts";
+import { info, lruClock, resetInfoStats } from "./info.ts";
 import { setActiveExpireDisabled } from "./connection.ts";
 
 /** A container's subcommand with the flags Redis gives admin subcommands. */
@@ -194,7 +199,7 @@ const config = container("config", [
     for (const s of pairs) ctx.reply.bulk(s);
   }),
   adminSub("config|set", -4, (ctx, argv) => {
-    if (argv.length % 2 === 1) fail("ERR wrong number of arguments for 'config|set' command");
+    if (argv.length % 2 === 1) fail(SYNTAX_ERROR);
     const cfg = ctx.server.config;
     const pairs: Array<[string, string]> = [];
     for (let i = 2; i < argv.length; i += 2) {
@@ -567,7 +572,7 @@ function debugProtocol(ctx: CommandContext, name: string): void {
         reply.bulk("key:123");
         reply.int(90);
       }
-      return reply.ok();
+      return reply.bulk("Some real reply following the attribute");
     case "push":
       if (reply.protocol < 3) fail("ERR RESP2 is not supported by this command");
       reply.push(2);
@@ -624,8 +629,8 @@ const debug: CommandSpec = {
       return ctx.reply.ok();
     }
     if (sub === "error" && argc === 3) {
-      // addReplyError: a message without its own "-" code gets "ERR ".
-      fail(argv[2].startsWith("-") ? argv[2].slice(1) : `ERR ${argv[2]}`);
+      // Written raw after a "-", as Redis does: not an error reply it counts (no errorstats).
+      return ctx.reply.raw("-" + argv[2].replace(/[\r\n]/g, " ") + "\r\n");
     }
     if (sub === "protocol" && argc === 3) return debugProtocol(ctx, argv[2]);
     const extension = debugExtensions.get(sub);

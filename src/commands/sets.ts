@@ -529,14 +529,23 @@ const smove: CommandSpec = {
   },
 };
 
-/** Looks up the sets of a SINTER/SUNION/SDIFF family command; undefined for a missing key. */
-function lookupSets(ctx: CommandContext, keys: string[], write: boolean): (RedisSet | undefined)[] {
-  return keys.map((k) => ctx.db.getSet(k, write));
+/**
+ * Looks up the sets of a SINTER/SUNION/SDIFF family command; undefined for a
+ * missing key. Reads, also for the *STORE forms (Redis 7.0 counts them as
+ * keyspace hits and misses).
+ */
+function lookupSets(ctx: CommandContext, keys: string[]): (RedisSet | undefined)[] {
+  return keys.map((k) => ctx.db.getSet(k));
 }
 
 /** Stores `result` at `dst` like the *STORE commands: an empty result deletes `dst`. */
 function storeSet(ctx: CommandContext, dst: string, result: RedisSet): void {
   if (result.size > 0) {
+    // Redis builds the result as an intset and converts it as members come.
+    for (const member of result) {
+      noteSetAdd(ctx, result, member);
+      if (hashtableEncoded.has(result)) break;
+    }
     ctx.db.set(dst, result);
     ctx.server.dirty++;
   } else if (ctx.db.delete(dst)) {
@@ -563,7 +572,7 @@ function intersect(sets: RedisSet[], limit = 0): RedisSet {
 }
 
 function sinterGeneric(ctx: CommandContext, keys: string[], dst?: string): void {
-  const sets = lookupSets(ctx, keys, dst !== undefined);
+  const sets = lookupSets(ctx, keys);
   if (sets.some((s) => s === undefined)) {
     if (dst !== undefined) return storeSet(ctx, dst, new Set());
     return ctx.reply.set(0);
@@ -579,7 +588,7 @@ function sunionDiffGeneric(
   diff: boolean,
   dst?: string,
 ): void {
-  const sets = lookupSets(ctx, keys, dst !== undefined);
+  const sets = lookupSets(ctx, keys);
   let result: RedisSet;
   if (!diff) {
     result = new Set();
@@ -624,7 +633,7 @@ const sintercard: CommandSpec = {
         fail(SYNTAX_ERROR);
       }
     }
-    const sets = lookupSets(ctx, argv.slice(2, 2 + numkeys), false);
+    const sets = lookupSets(ctx, argv.slice(2, 2 + numkeys));
     if (sets.some((s) => s === undefined)) return ctx.reply.int(0);
     ctx.reply.int(intersect(sets as RedisSet[], limit).size);
   },

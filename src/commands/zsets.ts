@@ -301,7 +301,9 @@ const zlexcount: CommandSpec = {
     const range = parseLexRangeOrFail(argv[2], argv[3]);
     const z = ctx.db.getZSet(argv[1]);
     if (z === undefined || isEmptyLexRange(range)) return ctx.reply.int(0);
-    ctx.reply.int(z.encoding === "listpack" ? lexMembers(z, range).length : z.countInLexRange(range));
+    ctx.reply.int(
+      z.encoding === "listpack" ? lexMembers(z, range).length : z.countInLexRange(range),
+    );
   },
 };
 
@@ -814,7 +816,7 @@ function zsetOpGeneric(
   const sources: OpSource[] = [];
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const value = dst !== undefined ? ctx.db.lookupWrite(argv[j]) : ctx.db.lookupRead(argv[j]);
+    const value = ctx.db.lookupRead(argv[j]); // a read even for *STORE, as in Redis 7.0
     if (value !== undefined && !(value instanceof ZSet) && !(value instanceof Set)) {
       throw new WrongTypeError();
     }

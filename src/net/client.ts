@@ -9,6 +9,7 @@ import type { Server } from "../server.ts";
 import type { Db } from "../store/keyspace.ts";
 import type { CommandContext } from "../commands/types.ts";
 import { log } from "../log.ts";
+import { reprArg } from "../util/repr.ts";
 
 /** Size of a new client's read buffer (Redis's PROTO_IOBUF_LEN). */
 export const READ_BUFFER_SIZE = 16 * 1024;
@@ -136,6 +137,11 @@ export class Client {
         }
         this.#end += n;
         this.server.stats.netInputBytes += n;
+        // Like Redis, checked right after the read: an oversized request never runs.
+        if (!this.flags.master && this.#end - this.#start > this.server.queryBufferLimit) {
+          this.#closeForQueryBuffer();
+          break;
+        }
         this.lastInteraction = Date.now();
         await this.#processInput();
         if (this.reply.pos > 0) await this.flush();
@@ -206,14 +212,15 @@ export class Client {
       }
       limits.authenticated = this.authenticated;
     }
-    if (this.#end - this.#start > this.server.queryBufferLimit) {
-      log.warning(
-        "Closing client that reached max query buffer length: " +
-          this.server.clientInfoString(this) +
-          ` (qbuf initial bytes: ${JSON.stringify(this.#peekQuery())})`,
-      );
-      this.close();
-    }
+  }
+
+  #closeForQueryBuffer(): void {
+    log.warning(
+      "Closing client that reached max query buffer length: " +
+        this.server.clientInfoString(this) +
+        ` (qbuf initial bytes: ${reprArg(this.#peekQuery())})`,
+    );
+    this.close();
   }
 
   /**

@@ -40,15 +40,15 @@ export interface DecodeLimits {
 
 const CR = 13;
 const LF = 10;
+const INT64_MAX_DIGITS = "9223372036854775807";
+const INT64_MIN_DIGITS = "9223372036854775808";
 
-/** Finds "\r\n" at or after `from` before `end`; returns the index of '\r' or -1. */
+/** The end of a `*`/`$` header line: the index of its '\r', or -1 when incomplete. */
 function findCrlf(buf: Uint8Array, from: number, end: number): number {
-  let i = buf.indexOf(CR, from);
-  while (i !== -1 && i < end - 1) {
-    if (buf[i + 1] === LF) return i;
-    i = buf.indexOf(CR, i + 1);
-  }
-  return -1;
+  // Like Redis: a header line ends at the first '\r', and the byte after it
+  // (normally '\n') must have arrived; it is skipped without being checked.
+  const i = buf.indexOf(CR, from);
+  return i === -1 || i + 1 >= end ? -1 : i;
 }
 
 /** Parses a decimal integer in buf[start, end) as Redis's string2ll; NaN when it is not one. */
@@ -68,6 +68,21 @@ function parseDecimal(buf: Uint8Array, start: number, end: number): number {
     const c = buf[i] - 48;
     if (c < 0 || c > 9) return NaN;
     value = value * 10 + c;
+  }
+  // int64 bounds, compared on the digits: doubles cannot tell 2^63 - 1 from 2^63.
+  const digits = end - (negative ? start + 1 : start);
+  if (digits > 19) return NaN;
+  if (digits === 19) {
+    const limit = negative ? INT64_MIN_DIGITS : INT64_MAX_DIGITS;
+    const from = negative ? start + 1 : start;
+    for (let k = 0; k < 19; k++) {
+      const d = buf[from + k] - 48;
+      const l = limit.charCodeAt(k) - 48;
+      if (d !== l) {
+        if (d > l) return NaN;
+        break;
+      }
+    }
   }
   return negative ? -value : value;
 }
@@ -114,17 +129,17 @@ function decodeMultibulk(
   const argv: string[] = [];
   for (let n = 0; n < count; n++) {
     if (pos >= end) return INCOMPLETE;
-    if (buf[pos] !== 36) { // '$'
-      throw new ProtocolError(
-        `Protocol error: expected '$', got '${String.fromCharCode(buf[pos])}'`,
-      );
-    }
-    const lenEnd = findCrlf(buf, pos + 1, end);
+    const lenEnd = findCrlf(buf, pos, end);
     if (lenEnd === -1) {
       if (end - pos > PROTO_INLINE_MAX_SIZE) {
         throw new ProtocolError("Protocol error: too big bulk count string");
       }
       return INCOMPLETE;
+    }
+    if (buf[pos] !== 36) { // '$'
+      throw new ProtocolError(
+        `Protocol error: expected '$', got '${String.fromCharCode(buf[pos])}'`,
+      );
     }
     const len = parseDecimal(buf, pos + 1, lenEnd);
     if (Number.isNaN(len) || len < 0 || len > limits.protoMaxBulkLen) {

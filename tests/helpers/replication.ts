@@ -406,6 +406,15 @@ export async function writeMixedData(port: number, prefix = "k"): Promise<void> 
     cmds.push(["SADD", `${prefix}:intset`, "1", "2", "3", "100000"]);
     cmds.push(["ZADD", `${prefix}:zset`, "1", "one", "2.5", "two", "-3", "three"]);
     cmds.push(["EXPIRE", `${prefix}:hash`, "900"]);
+    // Past the listpack/intset limits: quicklist, hashtable and skiplist encodings.
+    const many = (n: number, f: (i: number) => string[]) =>
+      Array.from({ length: n }, (_, i) => f(i)).flat();
+    cmds.push(["RPUSH", `${prefix}:biglist`, ...many(1000, (i) => [`item-${i}`])]);
+    cmds.push(["HSET", `${prefix}:bighash`, ...many(300, (i) => [`field-${i}`, `${i}`])]);
+    cmds.push(["SADD", `${prefix}:bigset`, ...many(600, (i) => [`m${i}`])]);
+    cmds.push(["SADD", `${prefix}:bigintset`, ...many(600, (i) => [String(i * 7)])]);
+    cmds.push(["ZADD", `${prefix}:bigzset`, ...many(300, (i) => [String(i / 3), `z${i}`])]);
+    cmds.push(["SET", `${prefix}:bigstr`, "abcdefgh".repeat(20_000)]);
     cmds.push(["SELECT", "3"], ["SET", `${prefix}:db3`, "three"], ["SELECT", "0"]);
     const replies = await client.pipeline(cmds);
     for (const [i, r] of replies.entries()) {

@@ -81,7 +81,8 @@ async function startProcess(
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "redeno_test_" });
   const all = [...prefix];
-  // A config file must come first, as with redis-server.
+  // A config file must come first, as with redis-server (give an absolute
+  // path: the process runs in `dir`).
   let rest = args;
   if (rest.length > 0 && !rest[0].startsWith("--")) {
     all.push(rest[0]);
@@ -102,8 +103,8 @@ async function startProcess(
     stderr: "piped",
   }).spawn();
   let output = "";
-  const decoder = new TextDecoder();
   const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder(); // one per stream: chunks may split a UTF-8 sequence
     for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);

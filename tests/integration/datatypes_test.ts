@@ -72,10 +72,24 @@ interface Step {
   compare: Compare;
 }
 
+/** Many members, so collections outgrow listpack/intset limits (128/512) and convert. */
+const WIDE_MEMBERS = [
+  ...MEMBERS,
+  ...Array.from({ length: 300 }, (_, i) => `m${i}`),
+  ...Array.from({ length: 300 }, (_, i) => String(i * 7)),
+];
+
 class Generator {
   #r: () => number;
-  constructor(seed: number) {
+  #members: readonly string[];
+  /** How many members a multi-member command takes at most. */
+  #fan: number;
+
+  /** `wide` draws from many members, many at a time, so collections get big. */
+  constructor(seed: number, wide = false) {
     this.#r = prng(seed);
+    this.#members = wide ? WIDE_MEMBERS : MEMBERS;
+    this.#fan = wide ? 12 : 3;
   }
 
   chance(p: number): boolean {
@@ -95,11 +109,13 @@ class Generator {
   }
 
   member(): string {
-    return this.chance(0.03) ? LONG_MEMBER : this.pick(MEMBERS);
+    return this.chance(0.03) ? LONG_MEMBER : this.pick(this.#members);
   }
 
+  /** Between `min` and `max` members (`max` scaled up for wide scripts). */
   members(min: number, max: number): string[] {
-    return Array.from({ length: this.int(min, max) }, () => this.member());
+    const top = max === 1 ? 1 : Math.max(max, Math.round((max * this.#fan) / 3));
+    return Array.from({ length: this.int(min, top) }, () => this.member());
   }
 
   index(): string {
@@ -145,7 +161,7 @@ class Generator {
     const e = (argv: string[], compare: Compare = "exact"): Step => ({ argv, compare });
     const fieldValues = () => {
       const out: string[] = [];
-      for (let i = this.int(1, 3); i > 0; i--) out.push(this.member(), this.pick(VALUES));
+      for (let i = this.int(1, this.#fan); i > 0; i--) out.push(this.member(), this.pick(VALUES));
       if (this.chance(0.05)) out.push(this.member()); // odd: wrong number of arguments
       return out;
     };
@@ -219,7 +235,10 @@ class Generator {
           "SADD",
           k,
           ...(k === "s4"
-            ? Array.from({ length: this.int(1, 4) }, () => String(this.int(-3, 30)))
+            ? Array.from(
+              { length: this.int(1, this.#fan + 1) },
+              () => String(this.int(-3, 30 * this.#fan)),
+            )
             : this.members(1, 4)),
         ]);
       case 3:
@@ -359,7 +378,7 @@ class Generator {
         for (const flag of ["NX", "XX", "GT", "LT", "CH", "INCR"]) {
           if (this.chance(0.08)) argv.push(this.kw(flag));
         }
-        for (let i = this.int(1, 3); i > 0; i--) argv.push(this.score(), this.member());
+        for (let i = this.int(1, this.#fan); i > 0; i--) argv.push(this.score(), this.member());
         if (this.chance(0.03)) argv.push("1");
         return e(argv);
       }
@@ -679,6 +698,13 @@ async function fullScan(client: RespClient, argv: string[]): Promise<string> {
   return [...seen].sort().join("\n");
 }
 
+/** INFO's keyspace_hits and keyspace_misses. */
+async function hitsAndMisses(client: RespClient): Promise<number[]> {
+  const info = await client.command("INFO", "stats") as string;
+  const field = (name: string) => Number(new RegExp(`(?:^|\\r\\n)${name}:(\\d+)`).exec(info)?.[1]);
+  return [field("keyspace_hits"), field("keyspace_misses")];
+}
+
 /** Whether `key` is a skiplist-encoded sorted set whose scores are not all equal. */
 async function lexOrderUndefined(redis: RespClient, key: string): Promise<boolean> {
   if (await redis.command("OBJECT", "ENCODING", key) !== "skiplist") return false;
@@ -710,10 +736,14 @@ async function runScript(
   redis: RespClient,
   seed: number,
   steps: number,
+  wide = false,
 ): Promise<Map<Compare, number>> {
-  const gen = new Generator(seed);
+  const gen = new Generator(seed, wide);
   const tally = new Map<Compare, number>();
+  // keyspace_hits/misses before the step, on each server (undefined: re-read).
+  let base: [number[], number[]] | undefined;
   for (let i = 0; i < steps; i++) {
+    base ??= [await hitsAndMisses(redeno), await hitsAndMisses(redis)];
     const { argv, compare } = gen.step();
     tally.set(compare, (tally.get(compare) ?? 0) + 1);
     const where = `step ${i} ${show(argv)}`;
@@ -734,6 +764,7 @@ async function runScript(
     }
     if (compare === "scan") {
       assert.equal(await fullScan(redeno, argv), await fullScan(redis, argv), where);
+      base = undefined;
       continue;
     }
     if (compare === "spop") {
@@ -754,6 +785,7 @@ async function runScript(
           if (after.size > 0) await c.command("SADD", key, ...after.keys());
         }
       }
+      base = undefined;
       continue;
     }
     if (compare === "lex" && await lexOrderUndefined(redis, argv[1])) {
@@ -764,6 +796,7 @@ async function runScript(
       const b = await redis.exchange(argv);
       assert.equal(a.raw[0], b.raw[0], where);
       if (argv[0] === "ZREMRANGEBYLEX") await resyncZset(redeno, redis, argv[1]);
+      base = undefined;
       continue;
     }
     const a = await redeno.exchange(argv);
@@ -793,7 +826,22 @@ async function runScript(
       checkRandom(argv, a, truth);
       checkRandom(argv, b, truth);
     }
-    if (i % CHECK_EVERY === CHECK_EVERY - 1) await compareKeyspace(redeno, redis, where);
+    if (compare === "random") {
+      base = undefined; // contents() read from Redis only
+    } else {
+      const now: [number[], number[]] = [await hitsAndMisses(redeno), await hitsAndMisses(redis)];
+      const [before0, before1] = base;
+      assert.deepEqual(
+        now[0].map((n, j) => n - before0[j]),
+        now[1].map((n, j) => n - before1[j]),
+        `${where}: keyspace hits and misses`,
+      );
+      base = now;
+    }
+    if (i % CHECK_EVERY === CHECK_EVERY - 1) {
+      await compareKeyspace(redeno, redis, where);
+      base = undefined;
+    }
   }
   await compareKeyspace(redeno, redis, "the last step");
   if (STATS) console.log([...STATS].sort().map(([k, n]) => `${n}\t${k}`).join("\n"));
@@ -838,6 +886,26 @@ Deno.test("data-type commands reply like Redis 7.0 over RESP3 for a generated sc
       await c.command("SET", "str", "hello");
     }
     await runScript(redeno, redis, 7919 + SEED_OFFSET, STEPS);
+  });
+});
+
+Deno.test("data-type commands reply like Redis 7.0 once collections outgrow compact encodings", async () => {
+  await withServers(async (redeno, redis) => {
+    for (const c of [redeno, redis]) await c.command("SET", "str", "hello");
+    await runScript(redeno, redis, 4242 + SEED_OFFSET, STEPS, true);
+    // The script did make big collections.
+    const encodings = new Set<string>();
+    for (const key of ALL_KEYS) {
+      encodings.add(String(await redis.command("OBJECT", "ENCODING", key)));
+      if (STATS) {
+        console.log(
+          key,
+          await redis.command("OBJECT", "ENCODING", key),
+          await redis.command("TYPE", key),
+        );
+      }
+    }
+    assert.ok(encodings.has("skiplist") || encodings.has("hashtable"), [...encodings].join());
   });
 });
 

@@ -387,10 +387,14 @@ Deno.test("a replica doing a full sync under redis-benchmark load ends with the 
     })();
     let benchRunning = true;
     benchDone.finally(() => benchRunning = false);
-    await delay(150);
+    // REPLICAOF as soon as the benchmark's writes arrive.
+    const startedBy = Date.now() + 10_000;
+    while (Number(await call(master.port, "DBSIZE")) < 21_000 && Date.now() < startedBy) {
+      await delay(5);
+    }
     await call(replica.port, "REPLICAOF", "127.0.0.1", master.port);
-    // The whole transfer overlaps the load: the replica loaded it before the benchmark ended.
-    const loadedDuringLoad = await waitUntil(
+    // The snapshot starts while the load runs, so writes land during it.
+    const syncDuringLoad = await waitUntil(
       "the replica's full sync",
       () =>
         replica!.log().includes("MASTER <-> REPLICA sync: Finished with success")
@@ -402,7 +406,7 @@ Deno.test("a replica doing a full sync under redis-benchmark load ends with the 
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     await waitLinkUp(replica.port);
     await waitOffsetsMatch(master.port, [replica.port], 30_000);
-    assert.ok(loadedDuringLoad, "the full sync ended while redis-benchmark was running");
+    assert.ok(syncDuringLoad, "the full sync started while redis-benchmark was running");
     assert.ok(countLog(replica, "Full resync from master") >= 1);
     const { keys } = await assertSameData(master.port, replica.port, "after the load");
     assert.ok(keys > 80_000, `expected most of the 100000 random keys, got ${keys}`);

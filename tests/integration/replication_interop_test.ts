@@ -1,0 +1,135 @@
+/**
+ * Replication between Redeno and the reference redis-server 7.0, both ways:
+ * a Redis replica of a Redeno master, a Redeno replica of a Redis master with
+ * a disk transfer (`$<len>`) and a diskless one (`$EOF:<mark>`), and a chain
+ * Redis → Redeno → Redis where Redeno forwards the stream verbatim. Each ends
+ * with equal datasets (and equal DEBUG DIGEST once Redeno has it).
+ */
+
+import assert from "node:assert/strict";
+import {
+  assertSameData,
+  call,
+  countLog,
+  info,
+  startReplicaOf,
+  startServer,
+  stopAll,
+  waitForLog,
+  waitLinkUp,
+  waitOffsetsMatch,
+  writeMixedData,
+} from "../helpers/replication.ts";
+import type { ServerProcess } from "../helpers/server_process.ts";
+
+const DEBUG = ["--enable-debug-command", "yes"];
+
+Deno.test("a redis-server 7.0 replica of a Redeno master ends with the same dataset", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    master = await startServer("redeno", DEBUG);
+    await writeMixedData(master.port, "before");
+    replica = await startReplicaOf(master.port, "redis", DEBUG);
+    await waitLinkUp(replica.port);
+    await writeMixedData(master.port, "after");
+    await call(master.port, "DEL", "before:str:1");
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(
+      (await info(replica.port, "replication")).master_replid,
+      (await info(master.port, "replication")).master_replid,
+    );
+    await waitForLog(replica, "MASTER <-> REPLICA sync: Finished with success");
+    await assertSameData(master.port, replica.port, "Redeno master, Redis replica");
+
+    // A killed link continues with a partial resync, Redis replica and Redeno master agreeing.
+    assert.equal(await call(master.port, "CLIENT", "KILL", "TYPE", "replica"), 1);
+    await call(master.port, "HSET", "after-kill", "f", "v");
+    await waitForLog(replica, "Successful partial resynchronization with master.");
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "HGET", "after-kill", "f"), "v");
+    assert.equal(countLog(replica, "Full resync from master"), 1);
+    await assertSameData(master.port, replica.port, "after a partial resync");
+  } finally {
+    await stopAll(replica, master);
+  }
+});
+
+for (const diskless of ["no", "yes"]) {
+  const form = diskless === "yes" ? "diskless $EOF: transfer" : "disk $<len> transfer";
+  Deno.test(`a Redeno replica of a redis-server 7.0 master (${form}) ends with the same dataset`, async () => {
+    let master: ServerProcess | undefined;
+    let replica: ServerProcess | undefined;
+    try {
+      master = await startServer("redis", [
+        ...DEBUG,
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+      ]);
+      await writeMixedData(master.port, "before");
+      replica = await startReplicaOf(master.port, "redeno", DEBUG);
+      await waitLinkUp(replica.port);
+      await writeMixedData(master.port, "after");
+      await call(master.port, "SET", "ttl-ms", "x", "PX", "900000");
+      await call(master.port, "INCRBYFLOAT", "float", "1.5");
+      await waitOffsetsMatch(master.port, [replica.port]);
+      assert.equal(
+        (await info(replica.port, "replication")).master_replid,
+        (await info(master.port, "replication")).master_replid,
+      );
+      if (diskless === "yes") {
+        await waitForLog(master, "Starting BGSAVE for SYNC with target: replicas sockets");
+        await waitForLog(
+          replica,
+          "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
+        );
+      } else {
+        await waitForLog(
+          replica,
+          /MASTER <-> REPLICA sync: receiving \d+ bytes from master to disk/,
+        );
+      }
+      await waitForLog(replica, "MASTER <-> REPLICA sync: Finished with success");
+      await assertSameData(master.port, replica.port, "Redis master, Redeno replica");
+
+      // The link killed on the replica's side: a partial resync from Redis's backlog.
+      assert.equal(await call(replica.port, "CLIENT", "KILL", "TYPE", "master"), 1);
+      await call(master.port, "RPUSH", "after-kill", "x");
+      await waitForLog(replica, "Successful partial resynchronization with master.");
+      await waitOffsetsMatch(master.port, [replica.port]);
+      assert.equal(countLog(replica, "Full resync from master"), 1);
+      assert.ok(Number((await info(master.port, "stats")).sync_partial_ok) >= 1);
+      await assertSameData(master.port, replica.port, "after a partial resync");
+    } finally {
+      await stopAll(replica, master);
+    }
+  });
+}
+
+Deno.test("a Redeno replica between two redis-servers forwards the stream with the same replid and offsets", async () => {
+  let top: ServerProcess | undefined;
+  let middle: ServerProcess | undefined;
+  let leaf: ServerProcess | undefined;
+  try {
+    top = await startServer("redis", [...DEBUG, "--repl-diskless-sync", "no"]);
+    await writeMixedData(top.port, "before");
+    middle = await startReplicaOf(top.port, "redeno", DEBUG);
+    await waitLinkUp(middle.port);
+    leaf = await startReplicaOf(middle.port, "redis", DEBUG);
+    await waitLinkUp(leaf.port);
+    await writeMixedData(top.port, "after");
+    const offset = await waitOffsetsMatch(top.port, [middle.port, leaf.port]);
+    const ids = await Promise.all(
+      [top, middle, leaf].map(async (s) => (await info(s.port, "replication")).master_replid),
+    );
+    assert.equal(ids[1], ids[0]);
+    assert.equal(ids[2], ids[0]);
+    assert.equal(Number((await info(leaf.port, "replication")).master_repl_offset), offset);
+    await assertSameData(top.port, leaf.port, "Redis → Redeno → Redis");
+    await assertSameData(top.port, middle.port, "Redis → Redeno");
+  } finally {
+    await stopAll(leaf, middle, top);
+  }
+});
