@@ -28,7 +28,9 @@ const TOOLS = ["redis-server", "redis-cli", "redis-benchmark"];
 
 function usage(): never {
   console.error(
-    `usage: deno task bench [${Object.keys(SECTIONS).join("|")} …] [--quick] [--rounds N] [--keys N]`,
+    `usage: deno task bench [${
+      Object.keys(SECTIONS).join("|")
+    } …] [--quick] [--rounds N] [--keys N]`,
   );
   Deno.exit(2);
 }
@@ -96,7 +98,10 @@ async function versionLine(): Promise<string> {
     .output();
   const redis = new TextDecoder().decode(out.stdout).trim().split(" ").slice(0, 3).join(" ");
   const cpus = Deno.readTextFileSync("/proc/cpuinfo").match(/^processor\s*:/gm)?.length ?? 0;
-  return `${redis} · Deno ${Deno.version.deno} · ${cpus} CPU(s) · ${new Date().toISOString()}`;
+  const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  return `${redis} · Deno ${Deno.version.deno} · ${cpus} CPU(s) · load average ${load} · ${
+    new Date().toISOString()
+  }`;
 }
 
 async function main(): Promise<number> {

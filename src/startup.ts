@@ -9,6 +9,7 @@ import { registerAllCommands } from "./commands/mod.ts";
 import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { installReplication } from "./replication/mod.ts";
+import { aofOf } from "./persistence/aof.ts";
 import { daemonize, isDaemonChild, writePidFile } from "./daemonize.ts";
 
 const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
@@ -116,6 +117,8 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   const server = new Server(config);
   installPersistence(server);
   const replication = installReplication(server);
+  // A replica with appendonly yes rewrites its AOF after each full sync.
+  replication.onLinkCreated.push((link) => aofOf(server).attachToLink(link));
   const master = config.replicaOf();
   log.role = master ? "S" : "M";
   log.notice("monotonic clock: POSIX clock_gettime");

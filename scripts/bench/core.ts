@@ -4,15 +4,21 @@
  * server CPU per request; RSS after loading `SET key:N <100 bytes>`.
  */
 import { measureMemory, type MemoryResult, stringKeys } from "./datasets.ts";
-import { alternate, type BenchCase, casesTable, medianOfFinite, summarize } from "./side_by_side.ts";
+import {
+  alternate,
+  type BenchCase,
+  casesTable,
+  medianOfFinite,
+  summarize,
+} from "./side_by_side.ts";
 import {
   type BenchOptions,
+  cmp,
   fmtInt,
   fmtMiB,
   fmtRatio,
   fmtSec,
   type Impl,
-  cmp,
   IMPLS,
   mark,
   markdownTable,
@@ -54,10 +60,17 @@ export async function runCore(opts: BenchOptions): Promise<string> {
   const memory = {} as Record<Impl, MemoryResult>;
   for (const impl of IMPLS) {
     progress(`core: ${impl}: RSS with ${fmtInt(opts.keys)} keys`);
-    memory[impl] = await measureMemory(impl, `${opts.keys} string keys`, () => stringKeys(opts.keys));
+    memory[impl] = await measureMemory(
+      impl,
+      `${opts.keys} string keys`,
+      () => stringKeys(opts.keys),
+    );
   }
 
-  const summaries = results.map((r) => ({ pipeline: r.benchCase.spec.pipeline ?? 1, ...summarize(r) }));
+  const summaries = results.map((r) => ({
+    pipeline: r.benchCase.spec.pipeline ?? 1,
+    ...summarize(r),
+  }));
   const ratioP1 = medianOfFinite(summaries.filter((s) => s.pipeline === 1).map((s) => s.ratio));
   const ratioP16 = medianOfFinite(summaries.filter((s) => s.pipeline === 16).map((s) => s.ratio));
   const cpuP1 = medianOfFinite(summaries.filter((s) => s.pipeline === 1).map((s) => s.cpuRatio));
@@ -70,22 +83,72 @@ export async function runCore(opts: BenchOptions): Promise<string> {
   const memTable = markdownTable(
     [`${fmtInt(opts.keys)} × SET key:N <100 B>`, "Redis 7.0", "Redeno", "Redeno/Redis"],
     [
-      ["RSS empty", fmtMiB(memory.redis.baseline), fmtMiB(memory.redeno.baseline), fmtRatio(memory.redeno.baseline / memory.redis.baseline)],
+      [
+        "RSS empty",
+        fmtMiB(memory.redis.baseline),
+        fmtMiB(memory.redeno.baseline),
+        fmtRatio(memory.redeno.baseline / memory.redis.baseline),
+      ],
       ["RSS loaded", fmtMiB(memory.redis.loaded), fmtMiB(memory.redeno.loaded), fmtRatio(rssRatio)],
-      ["RSS for the keys (loaded − empty)", fmtMiB(delta(memory.redis)), fmtMiB(delta(memory.redeno)), fmtRatio(memRatio)],
-      ["used_memory (INFO)", fmtMiB(memory.redis.usedMemory), fmtMiB(memory.redeno.usedMemory), fmtRatio(memory.redeno.usedMemory / memory.redis.usedMemory)],
+      [
+        "RSS for the keys (loaded − empty)",
+        fmtMiB(delta(memory.redis)),
+        fmtMiB(delta(memory.redeno)),
+        fmtRatio(memRatio),
+      ],
+      [
+        "used_memory (INFO)",
+        fmtMiB(memory.redis.usedMemory),
+        fmtMiB(memory.redeno.usedMemory),
+        fmtRatio(memory.redeno.usedMemory / memory.redis.usedMemory),
+      ],
       ["keys (DBSIZE)", fmtInt(memory.redis.keys), fmtInt(memory.redeno.keys), ""],
-      ["load time (pipelined)", fmtSec(memory.redis.load.seconds), fmtSec(memory.redeno.load.seconds), fmtRatio(memory.redeno.load.seconds / memory.redis.load.seconds)],
+      [
+        "load time (pipelined)",
+        fmtSec(memory.redis.load.seconds),
+        fmtSec(memory.redeno.load.seconds),
+        fmtRatio(memory.redeno.load.seconds / memory.redis.load.seconds),
+      ],
     ],
   );
 
   const targets = markdownTable(["target (medians)", "measured", "goal", "result"], [
-    ["throughput at -P 1 (Redeno/Redis)", fmtRatio(ratioP1), "≥ 0.90×", mark(cmp(ratioP1, ">=", 0.9))],
-    ["throughput at -P 16 (Redeno/Redis)", fmtRatio(ratioP16), "≥ 0.70×", mark(cmp(ratioP16, ">=", 0.7))],
-    ["CPU per request at -P 1 (Redeno/Redis)", fmtRatio(cpuP1), "≤ 1.50×", mark(cmp(cpuP1, "<=", 1.5))],
-    ["CPU per request at -P 16 (Redeno/Redis)", fmtRatio(cpuP16), "≤ 1.50×", mark(cmp(cpuP16, "<=", 1.5))],
-    ["CPU per request, all tests (Redeno/Redis)", fmtRatio(cpuAll), "≤ 1.50×", mark(cmp(cpuAll, "<=", 1.5))],
-    [`memory for ${fmtInt(opts.keys)} keys (RSS Δ)`, fmtRatio(memRatio), "≤ 2.00×", mark(cmp(memRatio, "<=", 2))],
+    [
+      "throughput at -P 1 (Redeno/Redis)",
+      fmtRatio(ratioP1),
+      "≥ 0.90×",
+      mark(cmp(ratioP1, ">=", 0.9)),
+    ],
+    [
+      "throughput at -P 16 (Redeno/Redis)",
+      fmtRatio(ratioP16),
+      "≥ 0.70×",
+      mark(cmp(ratioP16, ">=", 0.7)),
+    ],
+    [
+      "CPU per request at -P 1 (Redeno/Redis)",
+      fmtRatio(cpuP1),
+      "≤ 1.50×",
+      mark(cmp(cpuP1, "<=", 1.5)),
+    ],
+    [
+      "CPU per request at -P 16 (Redeno/Redis)",
+      fmtRatio(cpuP16),
+      "≤ 1.50×",
+      mark(cmp(cpuP16, "<=", 1.5)),
+    ],
+    [
+      "CPU per request, all tests (Redeno/Redis)",
+      fmtRatio(cpuAll),
+      "≤ 1.50×",
+      mark(cmp(cpuAll, "<=", 1.5)),
+    ],
+    [
+      `memory for ${fmtInt(opts.keys)} keys (RSS Δ)`,
+      fmtRatio(memRatio),
+      "≤ 2.00×",
+      mark(cmp(memRatio, "<=", 2)),
+    ],
   ]);
 
   return [

@@ -14,8 +14,8 @@ import {
   progress,
   type ServerHandle,
   settledRss,
-  startServer,
   type StartOptions,
+  startServer,
 } from "./util.ts";
 
 /** Commands per pipelined batch. */

@@ -7,8 +7,8 @@ import { bigCollection, loadAndMeasure, type MemoryResult } from "./datasets.ts"
 import {
   alternate,
   type BenchCase,
-  casesTable,
   type CaseResult,
+  casesTable,
   medianOfFinite,
   summarize,
 } from "./side_by_side.ts";
@@ -173,7 +173,9 @@ export async function runDatatypes(opts: BenchOptions): Promise<string> {
     "",
     casesTable(small),
     "",
-    `#### ${fmtInt(n)}-member sorted set (redis-benchmark -c 50 -P 16 -r ${n}, random members/scores)`,
+    `#### ${
+      fmtInt(n)
+    }-member sorted set (redis-benchmark -c 50 -P 16 -r ${n}, random members/scores)`,
     "",
     zsetOps.length > 0 ? casesTable(zsetOps) : "n/a (sorted sets not available in both servers)",
     "",
@@ -191,9 +193,24 @@ export async function runDatatypes(opts: BenchOptions): Promise<string> {
     ], memRows),
     "",
     markdownTable(["target", "measured", "goal", "result"], [
-      ["median throughput at -P 1 (Redeno/Redis)", fmtRatio(medianP1), "≥ 0.80×", mark(cmp(medianP1, ">=", 0.8))],
-      ["slowest operation (Redeno/Redis)", fmtRatio(worst), "≥ 0.33×", mark(cmp(worst, ">=", 1 / 3))],
-      ["memory, worst of zset/hash/set (RSS Δ)", fmtRatio(worstMem), "≤ 2.50×", mark(cmp(worstMem, "<=", 2.5))],
+      [
+        "median throughput at -P 1 (Redeno/Redis)",
+        fmtRatio(medianP1),
+        "≥ 0.80×",
+        mark(cmp(medianP1, ">=", 0.8)),
+      ],
+      [
+        "slowest operation (Redeno/Redis)",
+        fmtRatio(worst),
+        "≥ 0.33×",
+        mark(cmp(worst, ">=", 1 / 3)),
+      ],
+      [
+        "memory, worst of zset/hash/set (RSS Δ)",
+        fmtRatio(worstMem),
+        "≤ 2.50×",
+        mark(cmp(worstMem, "<=", 2.5)),
+      ],
     ]),
     "",
     "LRANGE_100 runs include redis-benchmark's LPUSH prefill in the CPU figure.",

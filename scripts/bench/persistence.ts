@@ -13,12 +13,13 @@ import {
   fmtInt,
   fmtMiB,
   fmtMs,
+  fmtPct,
   fmtRatio,
   fmtSec,
+  idleLatency,
   type Impl,
   IMPL_NAME,
   IMPLS,
-  idleLatency,
   type LatencySummary,
   mark,
   markdownTable,
@@ -80,14 +81,23 @@ async function timedBgsave(
       throw new Error(`${IMPL_NAME[server.impl]} BGSAVE: ${JSON.stringify(reply)}`);
     }
     let fields = new Map<string, string>();
-    await waitUntil("BGSAVE to finish", async () => {
-      fields = await info(client, "persistence");
-      return fields.get("rdb_bgsave_in_progress") === "0";
-    }, BGSAVE_TIMEOUT_MS, 10);
+    await waitUntil(
+      "BGSAVE to finish",
+      async () => {
+        fields = await info(client, "persistence");
+        return fields.get("rdb_bgsave_in_progress") === "0";
+      },
+      BGSAVE_TIMEOUT_MS,
+      10,
+    );
     const seconds = (performance.now() - started) / 1000;
     const after = await commandsProcessed(client);
     if (fields.get("rdb_last_bgsave_status") !== "ok") {
-      throw new Error(`${IMPL_NAME[server.impl]} BGSAVE failed: rdb_last_bgsave_status ${fields.get("rdb_last_bgsave_status")}`);
+      throw new Error(
+        `${IMPL_NAME[server.impl]} BGSAVE failed: rdb_last_bgsave_status ${
+          fields.get("rdb_last_bgsave_status")
+        }`,
+      );
     }
     const latency = await probe?.stop();
     return { seconds, peakRss, latency, rate: (after - before) / seconds };
@@ -152,11 +162,33 @@ async function saveFigures(
   }
 }
 
-/** Milliseconds from spawn to the first PONG for a server started in dir, and its DBSIZE. */
-async function startupTime(impl: Impl, dir: string): Promise<{ ms: number; keys: number }> {
+/**
+ * Milliseconds from spawn until the server answers PING with PONG and
+ * DBSIZE reaches `expectedKeys` (a server that answers before it finished
+ * loading is timed to the end of its load), and the DBSIZE reached.
+ */
+async function startupTime(
+  impl: Impl,
+  dir: string,
+  expectedKeys: number,
+): Promise<{ ms: number; keys: number; answeredEarly: boolean }> {
   const server = await startServer(impl, { dir });
   try {
-    return { ms: server.startupMs, keys: await dbsize(server.port) };
+    let keys = await dbsize(server.port);
+    const answeredEarly = keys < expectedKeys;
+    if (answeredEarly) {
+      await waitUntil(
+        `${IMPL_NAME[impl]} to finish loading`,
+        async () => {
+          keys = await dbsize(server.port);
+          return keys >= expectedKeys;
+        },
+        60_000,
+        5,
+      );
+    }
+    const ms = (answeredEarly ? performance.now() : server.readyAt) - server.spawnedAt;
+    return { ms, keys, answeredEarly };
   } finally {
     await server.stop();
   }
@@ -165,15 +197,17 @@ async function startupTime(impl: Impl, dir: string): Promise<{ ms: number; keys:
 /** The start-up time of a server on an empty directory (best of two). */
 async function emptyStartup(impl: Impl): Promise<number> {
   const times = [];
-  for (let i = 0; i < 2; i++) times.push((await startupTime(impl, await newTempDir(`${impl}-empty`))).ms);
+  for (let i = 0; i < 2; i++) {
+    times.push((await startupTime(impl, await newTempDir(`${impl}-empty`), 0)).ms);
+  }
   return Math.min(...times);
 }
 
 /** Start-up on a copy of a dump. */
-async function dumpStartup(impl: Impl, dump: string): Promise<{ ms: number; keys: number }> {
+async function dumpStartup(impl: Impl, dump: string, expectedKeys: number) {
   const dir = await newTempDir(`${impl}-load`);
   await Deno.copyFile(dump, `${dir}/dump.rdb`);
-  return await startupTime(impl, dir);
+  return await startupTime(impl, dir, expectedKeys);
 }
 
 /** Runs the persistence section and returns its Markdown. */
@@ -187,19 +221,23 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
   }
 
   progress("persistence: start-up load times");
-  const load = {} as Record<Impl, { empty: number; ms: number; keys: number; source: string }>;
+  const load = {} as Record<
+    Impl,
+    { empty: number; ms: number; keys: number; source: string; answeredEarly: boolean }
+  >;
+  const expected = figures.redis.keys;
   for (const impl of IMPLS) {
     const empty = await emptyStartup(impl);
     let source = "Redis's dump";
-    let run: { ms: number; keys: number };
+    let run;
     try {
-      run = await dumpStartup(impl, dumps.redis);
+      run = await dumpStartup(impl, dumps.redis, expected);
     } catch (err) {
       progress(`${IMPL_NAME[impl]} could not load Redis's dump: ${(err as Error).message}`);
       source = "its own dump (Redis's failed)";
-      run = await dumpStartup(impl, dumps[impl]);
+      run = await dumpStartup(impl, dumps[impl], expected);
     }
-    load[impl] = { empty, ms: run.ms - empty, keys: run.keys, source };
+    load[impl] = { empty, ...run, ms: run.ms - empty, source };
   }
 
   const r = figures.redis;
@@ -209,46 +247,114 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
   const lat = (s: LatencySummary) => `${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)}`;
   const dur = (f: SaveFigures) => summarizeLatency(f.quiet.latency ?? []);
   const keepRate = (f: SaveFigures) => (f.underLoad.rate ?? NaN) / f.idleRate;
-  const snapshotPeak = (f: SaveFigures) => (f.quiet.peakRss - f.emptyRss) / (f.loadedRss - f.emptyRss);
+  const snapshotPeak = (f: SaveFigures) =>
+    (f.quiet.peakRss - f.emptyRss) / (f.loadedRss - f.emptyRss);
 
   const rows = [
     ["keys (DBSIZE)", fmtInt(r.keys), fmtInt(d.keys), ""],
-    ["BGSAVE duration (quiet)", fmtSec(r.quiet.seconds), fmtSec(d.quiet.seconds), fmtRatio(saveRatio)],
-    ["BGSAVE duration (under GET load)", fmtSec(r.underLoad.seconds), fmtSec(d.underLoad.seconds), fmtRatio(d.underLoad.seconds / r.underLoad.seconds)],
-    ["dump.rdb size", fmtMiB(r.fileBytes), fmtMiB(d.fileBytes), fmtRatio(d.fileBytes / r.fileBytes)],
+    [
+      "BGSAVE duration (quiet)",
+      fmtSec(r.quiet.seconds),
+      fmtSec(d.quiet.seconds),
+      fmtRatio(saveRatio),
+    ],
+    [
+      "BGSAVE duration (under GET load)",
+      fmtSec(r.underLoad.seconds),
+      fmtSec(d.underLoad.seconds),
+      fmtRatio(d.underLoad.seconds / r.underLoad.seconds),
+    ],
+    [
+      "dump.rdb size",
+      fmtMiB(r.fileBytes),
+      fmtMiB(d.fileBytes),
+      fmtRatio(d.fileBytes / r.fileBytes),
+    ],
     ["latency idle p50 / p99 / max", lat(r.idleLatency), lat(d.idleLatency), ""],
     ["latency during BGSAVE p50 / p99 / max", lat(dur(r)), lat(dur(d)), ""],
-    ["probe round trips (idle / during)", `${fmtInt(r.idleLatency.count)} / ${fmtInt(dur(r).count)}`, `${fmtInt(d.idleLatency.count)} / ${fmtInt(dur(d).count)}`, ""],
-    ["GET load idle (commands/s)", fmtInt(r.idleRate), fmtInt(d.idleRate), fmtRatio(d.idleRate / r.idleRate)],
-    ["GET load during BGSAVE (commands/s)", fmtInt(r.underLoad.rate ?? NaN), fmtInt(d.underLoad.rate ?? NaN), fmtRatio((d.underLoad.rate ?? NaN) / (r.underLoad.rate ?? NaN))],
-    ["throughput kept during BGSAVE", pct(keepRate(r)), pct(keepRate(d)), ""],
-    ["RSS empty / loaded", `${fmtMiB(r.emptyRss)} / ${fmtMiB(r.loadedRss)}`, `${fmtMiB(d.emptyRss)} / ${fmtMiB(d.loadedRss)}`, ""],
+    [
+      "probe round trips (idle / during)",
+      `${fmtInt(r.idleLatency.count)} / ${fmtInt(dur(r).count)}`,
+      `${fmtInt(d.idleLatency.count)} / ${fmtInt(dur(d).count)}`,
+      "",
+    ],
+    [
+      "GET load idle (commands/s)",
+      fmtInt(r.idleRate),
+      fmtInt(d.idleRate),
+      fmtRatio(d.idleRate / r.idleRate),
+    ],
+    [
+      "GET load during BGSAVE (commands/s)",
+      fmtInt(r.underLoad.rate ?? NaN),
+      fmtInt(d.underLoad.rate ?? NaN),
+      fmtRatio((d.underLoad.rate ?? NaN) / (r.underLoad.rate ?? NaN)),
+    ],
+    ["throughput kept during BGSAVE", fmtPct(keepRate(r)), fmtPct(keepRate(d)), ""],
+    [
+      "RSS empty / loaded",
+      `${fmtMiB(r.emptyRss)} / ${fmtMiB(r.loadedRss)}`,
+      `${fmtMiB(d.emptyRss)} / ${fmtMiB(d.loadedRss)}`,
+      "",
+    ],
     ["server RSS peak during BGSAVE", fmtMiB(r.quiet.peakRss), fmtMiB(d.quiet.peakRss), ""],
     ["fork child copy-on-write (rdb_last_cow_size)", fmtMiB(r.cowBytes), "no fork", ""],
     ["start-up, empty dir", fmtMs(load.redis.empty), fmtMs(load.redeno.empty), ""],
-    ["start-up load time (minus empty start)", fmtMs(load.redis.ms), fmtMs(load.redeno.ms), fmtRatio(loadRatio)],
-    ["dump loaded / keys after start", `${load.redis.source} / ${fmtInt(load.redis.keys)}`, `${load.redeno.source} / ${fmtInt(load.redeno.keys)}`, ""],
+    [
+      "start-up load time (minus empty start)",
+      fmtMs(load.redis.ms),
+      fmtMs(load.redeno.ms),
+      fmtRatio(loadRatio),
+    ],
+    [
+      "dump loaded / keys after start",
+      `${load.redis.source} / ${fmtInt(load.redis.keys)}`,
+      `${load.redeno.source} / ${fmtInt(load.redeno.keys)}`,
+      "",
+    ],
   ];
+  const early = IMPLS.filter((impl) => load[impl].answeredEarly).map((impl) => IMPL_NAME[impl]);
   const maxDuring = dur(d).max;
   return [
-    `### persistence — BGSAVE of ${fmtInt(opts.keys)} mixed keys (70% strings, 30% hash/list/set/zset)`,
+    `### persistence — BGSAVE of ${
+      fmtInt(opts.keys)
+    } mixed keys (70% strings, 30% hash/list/set/zset)`,
     "",
     markdownTable(["", "Redis 7.0", "Redeno", "Redeno/Redis"], rows),
     "",
     markdownTable(["target (Redeno)", "measured", "goal", "result"], [
       ["max latency during BGSAVE", fmtMs(maxDuring), "≤ 10 ms", mark(cmp(maxDuring, "<=", 10))],
-      ["throughput kept during BGSAVE", pct(keepRate(d)), "≥ 70%", mark(cmp(keepRate(d), ">=", 0.7))],
+      [
+        "throughput kept during BGSAVE",
+        fmtPct(keepRate(d)),
+        "≥ 70%",
+        mark(cmp(keepRate(d), ">=", 0.7)),
+      ],
       ["BGSAVE time vs Redis", fmtRatio(saveRatio), "≤ 2.00×", mark(cmp(saveRatio, "<=", 2))],
-      ["start-up load time vs Redis", fmtRatio(loadRatio), "≤ 2.00×", mark(cmp(loadRatio, "<=", 2))],
-      ["snapshot peak memory / dataset memory (RSS over empty)", fmtRatio(snapshotPeak(d)), "≤ 1.30×", mark(cmp(snapshotPeak(d), "<=", 1.3))],
+      [
+        "start-up load time vs Redis",
+        fmtRatio(loadRatio),
+        "≤ 2.00×",
+        mark(cmp(loadRatio, "<=", 2)),
+      ],
+      [
+        "snapshot peak memory / dataset memory (RSS over empty)",
+        fmtRatio(snapshotPeak(d)),
+        "≤ 1.30×",
+        mark(cmp(snapshotPeak(d), "<=", 1.3)),
+      ],
     ]),
     "",
     `Latency: one client alternating PING and GET, one request at a time (own loop over a socket); idle window ${windowMs} ms. ` +
     "Throughput: redis-benchmark GET -c 50 -P 1 -r N as the load, total_commands_processed over the window. " +
-    "Durations: BGSAVE sent → INFO persistence rdb_bgsave_in_progress:0 (polled every 10 ms).",
+    "Durations: BGSAVE sent → INFO persistence rdb_bgsave_in_progress:0 (polled every 10 ms). " +
+    "Start-up: spawn → PING answered with PONG and DBSIZE complete, minus the empty-dir start-up.",
+    ...(early.length > 0
+      ? [
+        `\nNote: ${
+          early.join(", ")
+        } answered PING before the dump was loaded (Redis answers -LOADING).`,
+      ]
+      : []),
   ].join("\n");
-}
-
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a";
 }

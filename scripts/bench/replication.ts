@@ -1,5 +1,401 @@
-import type { BenchOptions } from "./util.ts";
-/** stub */
-export function runReplication(_opts: BenchOptions): Promise<string> {
-  return Promise.resolve("### replication\n\nn/a");
+/**
+ * Section "replication" (issue 5): master → replica for each implementation
+ * on the same mixed dataset: full sync time (diskless and disk-based), the
+ * master's latency and throughput during a sync vs idle, and the replica's
+ * lag under a steady redis-benchmark SET -P 16 write load.
+ */
+import { dbsize, loadInto, mixedKeys } from "./datasets.ts";
+import { info, RespClient } from "./resp_client.ts";
+import {
+  type BenchOptions,
+  cmp,
+  commandsProcessed,
+  fmtInt,
+  fmtMiB,
+  fmtMs,
+  fmtPct,
+  fmtRatio,
+  fmtSec,
+  idleLatency,
+  type Impl,
+  IMPLS,
+  type LatencySummary,
+  mark,
+  markdownTable,
+  pad12,
+  percentile,
+  progress,
+  redisBenchmark,
+  type ServerHandle,
+  sleep,
+  startLatencyProbe,
+  startLoad,
+  startServer,
+  summarizeLatency,
+  waitUntil,
+} from "./util.ts";
+
+/** Settings every master and replica of the section gets (no 5 s diskless delay). */
+const REPL_ARGS = ["--repl-diskless-sync-delay", "0"];
+/** The longest a full sync may take before the section gives up. */
+const SYNC_TIMEOUT_MS = 300_000;
+/** The longest a replica may take to catch up after the write load. */
+const CATCH_UP_TIMEOUT_MS = 60_000;
+/** How often offsets are sampled under the write load. */
+const LAG_SAMPLE_MS = 50;
+
+/** One full sync as seen from outside. */
+interface SyncRun {
+  seconds: number;
+  latency?: LatencySummary;
+  rate?: number;
+  replicaKeys: number;
+}
+
+/** The replica's lag under a write load. */
+interface LagRun {
+  writeRps: number;
+  streamBytesPerSec: number;
+  lagBytes: { p50: number; max: number };
+  lagMs: { p50: number; max: number };
+  catchUpMs: number;
+  samples: number;
+}
+
+interface ReplFigures {
+  keys: number;
+  idleLatency: LatencySummary;
+  idleRate: number;
+  diskless: SyncRun;
+  underLoad: SyncRun;
+  disk: SyncRun;
+  lag: LagRun;
+}
+
+/**
+ * Starts a replica, sends REPLICAOF and waits for master_link_status:up with
+ * no sync in progress; optionally probes the master's latency or measures
+ * the commands/s a running load gets from it meanwhile.
+ */
+async function fullSync(
+  master: ServerHandle,
+  expectedKeys: number,
+  measure: "latency" | "rate",
+): Promise<{ replica: ServerHandle; run: SyncRun }> {
+  const replica = await startServer(master.impl, { extraArgs: REPL_ARGS });
+  const rc = await RespClient.connect(replica.port);
+  const mc = await RespClient.connect(master.port);
+  const probe = measure === "latency"
+    ? await startLatencyProbe(master.port, `key:${pad12(1)}`, SYNC_TIMEOUT_MS)
+    : undefined;
+  try {
+    const c0 = await commandsProcessed(mc);
+    const started = performance.now();
+    const reply = await rc.command("REPLICAOF", "127.0.0.1", String(master.port));
+    if (reply !== "OK") throw new Error(`REPLICAOF: ${JSON.stringify(reply)}`);
+    await waitUntil(
+      "the replica's link to be up",
+      async () => {
+        const f = await info(rc, "replication");
+        return f.get("master_link_status") === "up" && f.get("master_sync_in_progress") === "0";
+      },
+      SYNC_TIMEOUT_MS,
+      10,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const rate = (await commandsProcessed(mc) - c0) / seconds;
+    const samples = await probe?.stop();
+    let replicaKeys = 0;
+    await waitUntil("the replica to hold every key", async () => {
+      replicaKeys = await dbsize(replica.port);
+      return replicaKeys >= expectedKeys;
+    }, 10_000).catch(() => {});
+    return {
+      replica,
+      run: {
+        seconds,
+        latency: samples ? summarizeLatency(samples) : undefined,
+        rate: measure === "rate" ? rate : undefined,
+        replicaKeys,
+      },
+    };
+  } catch (err) {
+    await replica.stop();
+    throw err;
+  } finally {
+    await probe?.stop();
+    rc.close();
+    mc.close();
+  }
+}
+
+/** Offsets of master and replica, sampled as close together as two INFO calls allow. */
+interface OffsetSample {
+  t: number;
+  master: number;
+  replica: number;
+}
+
+async function sampleOffsets(mc: RespClient, rc: RespClient): Promise<OffsetSample> {
+  const [m, r] = await Promise.all([info(mc, "replication"), info(rc, "replication")]);
+  return {
+    t: performance.now(),
+    master: Number(m.get("master_repl_offset")),
+    replica: Number(r.get("slave_repl_offset")),
+  };
+}
+
+/** When (ms) the master's offset reached `offset`, interpolated between samples. */
+function masterReachedAt(samples: readonly OffsetSample[], offset: number): number {
+  for (let i = 0; i < samples.length; i++) {
+    if (samples[i].master >= offset) {
+      if (i === 0) return samples[0].t;
+      const a = samples[i - 1];
+      const b = samples[i];
+      const f = (offset - a.master) / Math.max(1, b.master - a.master);
+      return a.t + f * (b.t - a.t);
+    }
+  }
+  return samples[samples.length - 1].t;
+}
+
+/** redis-benchmark SET -P 16 on the master while offsets are sampled; then the catch-up. */
+async function lagUnderWrites(
+  master: ServerHandle,
+  replica: ServerHandle,
+  opts: BenchOptions,
+): Promise<LagRun> {
+  const mc = await RespClient.connect(master.port);
+  const rc = await RespClient.connect(replica.port);
+  try {
+    const samples: OffsetSample[] = [];
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        samples.push(await sampleOffsets(mc, rc));
+        await sleep(LAG_SAMPLE_MS);
+      }
+    })();
+    const requests = opts.quick ? 300_000 : 2_000_000;
+    let writeRps: number;
+    try {
+      writeRps = (await redisBenchmark(master, {
+        test: "set",
+        clients: 50,
+        pipeline: 16,
+        keyspace: opts.keys,
+        dataSize: 100,
+        requests,
+      })).rps;
+    } finally {
+      running = false;
+      await sampler;
+    }
+    const endMaster = (await sampleOffsets(mc, rc)).master;
+    const loadEnd = performance.now();
+    await waitUntil(
+      "the replica to catch up",
+      async () => {
+        const s = await sampleOffsets(mc, rc);
+        return s.replica >= endMaster;
+      },
+      CATCH_UP_TIMEOUT_MS,
+      5,
+    );
+    const catchUpMs = performance.now() - loadEnd;
+    const lagBytes = samples.map((s) => Math.max(0, s.master - s.replica));
+    const lagMs = samples.map((s) => Math.max(0, s.t - masterReachedAt(samples, s.replica)));
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    return {
+      writeRps,
+      streamBytesPerSec: (last.master - first.master) / ((last.t - first.t) / 1000),
+      lagBytes: { p50: percentile(lagBytes, 0.5), max: Math.max(...lagBytes) },
+      lagMs: { p50: percentile(lagMs, 0.5), max: Math.max(...lagMs) },
+      catchUpMs,
+      samples: samples.length,
+    };
+  } finally {
+    mc.close();
+    rc.close();
+  }
+}
+
+async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: number) {
+  const master = await startServer(impl, { extraArgs: REPL_ARGS });
+  try {
+    const load = await loadInto(master, `${opts.keys} mixed keys`, mixedKeys(opts.keys));
+    if (load.errors > 0) throw new Error(`loading failed: ${load.firstError}`);
+    const keys = await dbsize(master.port);
+
+    progress(`replication: ${impl}: idle latency, then a diskless full sync with a latency probe`);
+    const idle = summarizeLatency(await idleLatency(master.port, `key:${pad12(1)}`, windowMs));
+    const quiet = await fullSync(master, keys, "latency");
+    await quiet.replica.stop();
+
+    progress(`replication: ${impl}: a GET load, idle then during a diskless full sync`);
+    const mc = await RespClient.connect(master.port);
+    const bench = startLoad(master, { test: "get", clients: 50, pipeline: 1, keyspace: opts.keys });
+    let idleRate: number;
+    let loaded: { replica: ServerHandle; run: SyncRun };
+    try {
+      await sleep(500);
+      const c0 = await commandsProcessed(mc);
+      const t0 = performance.now();
+      await sleep(windowMs);
+      idleRate = (await commandsProcessed(mc) - c0) / ((performance.now() - t0) / 1000);
+      loaded = await fullSync(master, keys, "rate");
+    } finally {
+      await bench.stop();
+    }
+
+    let lag: LagRun;
+    try {
+      progress(`replication: ${impl}: replica lag under redis-benchmark SET -P 16`);
+      lag = await lagUnderWrites(master, loaded.replica, opts);
+    } finally {
+      await loaded.replica.stop();
+    }
+
+    progress(`replication: ${impl}: a disk-based full sync with a latency probe`);
+    await mc.command("CONFIG", "SET", "repl-diskless-sync", "no");
+    mc.close();
+    const disk = await fullSync(master, await dbsize(master.port), "latency");
+    await disk.replica.stop();
+
+    return {
+      keys,
+      idleLatency: idle,
+      idleRate,
+      diskless: quiet.run,
+      underLoad: loaded.run,
+      disk: disk.run,
+      lag,
+    } satisfies ReplFigures;
+  } finally {
+    await master.stop();
+  }
+}
+
+/** Runs the replication section and returns its Markdown. */
+export async function runReplication(opts: BenchOptions): Promise<string> {
+  const windowMs = opts.quick ? 1000 : 2000;
+  const figures = {} as Record<Impl, ReplFigures>;
+  for (const impl of IMPLS) figures[impl] = await replicationFigures(impl, opts, windowMs);
+
+  const r = figures.redis;
+  const d = figures.redeno;
+  const lat = (s: LatencySummary | undefined) =>
+    s === undefined ? "n/a" : `${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)}`;
+  const kept = (f: ReplFigures) => (f.underLoad.rate ?? NaN) / f.idleRate;
+  const ratio = (a: number, b: number) => fmtRatio(a / b);
+  const syncRatio = d.diskless.seconds / r.diskless.seconds;
+  const rows = [
+    [
+      "keys on the master / on the replica",
+      `${fmtInt(r.keys)} / ${fmtInt(r.diskless.replicaKeys)}`,
+      `${fmtInt(d.keys)} / ${fmtInt(d.diskless.replicaKeys)}`,
+      "",
+    ],
+    [
+      "full sync, diskless (REPLICAOF → link up)",
+      fmtSec(r.diskless.seconds),
+      fmtSec(d.diskless.seconds),
+      fmtRatio(syncRatio),
+    ],
+    [
+      "full sync, disk-based",
+      fmtSec(r.disk.seconds),
+      fmtSec(d.disk.seconds),
+      ratio(d.disk.seconds, r.disk.seconds),
+    ],
+    [
+      "full sync, diskless, under GET load",
+      fmtSec(r.underLoad.seconds),
+      fmtSec(d.underLoad.seconds),
+      ratio(d.underLoad.seconds, r.underLoad.seconds),
+    ],
+    ["master latency idle p50 / p99 / max", lat(r.idleLatency), lat(d.idleLatency), ""],
+    ["master latency during diskless sync", lat(r.diskless.latency), lat(d.diskless.latency), ""],
+    ["master latency during disk-based sync", lat(r.disk.latency), lat(d.disk.latency), ""],
+    [
+      "master GET load idle (commands/s)",
+      fmtInt(r.idleRate),
+      fmtInt(d.idleRate),
+      ratio(d.idleRate, r.idleRate),
+    ],
+    [
+      "master GET load during sync (commands/s)",
+      fmtInt(r.underLoad.rate ?? NaN),
+      fmtInt(d.underLoad.rate ?? NaN),
+      ratio(d.underLoad.rate ?? NaN, r.underLoad.rate ?? NaN),
+    ],
+    ["throughput kept during sync", fmtPct(kept(r)), fmtPct(kept(d)), ""],
+    [
+      "write load: SET -P 16 -c 50 -d 100 (req/s)",
+      fmtInt(r.lag.writeRps),
+      fmtInt(d.lag.writeRps),
+      ratio(d.lag.writeRps, r.lag.writeRps),
+    ],
+    [
+      "replication stream (MiB/s)",
+      fmtMiB(r.lag.streamBytesPerSec),
+      fmtMiB(d.lag.streamBytesPerSec),
+      "",
+    ],
+    [
+      "replica lag p50 / max (bytes)",
+      `${fmtInt(r.lag.lagBytes.p50)} / ${fmtInt(r.lag.lagBytes.max)}`,
+      `${fmtInt(d.lag.lagBytes.p50)} / ${fmtInt(d.lag.lagBytes.max)}`,
+      "",
+    ],
+    [
+      "replica lag p50 / max (ms)",
+      `${fmtMs(r.lag.lagMs.p50)} / ${fmtMs(r.lag.lagMs.max)}`,
+      `${fmtMs(d.lag.lagMs.p50)} / ${fmtMs(d.lag.lagMs.max)}`,
+      "",
+    ],
+    ["catch-up after the load ends", fmtMs(r.lag.catchUpMs), fmtMs(d.lag.catchUpMs), ""],
+    ["offset samples", fmtInt(r.lag.samples), fmtInt(d.lag.samples), ""],
+  ];
+  const maxDuring = Math.max(d.diskless.latency?.max ?? NaN, d.disk.latency?.max ?? NaN);
+  return [
+    `### replication — master → replica, ${
+      fmtInt(opts.keys)
+    } mixed keys, repl-diskless-sync-delay 0`,
+    "",
+    markdownTable(["", "Redis 7.0", "Redeno", "Redeno/Redis"], rows),
+    "",
+    markdownTable(["target (Redeno)", "measured", "goal", "result"], [
+      [
+        "full sync time vs Redis (diskless)",
+        fmtRatio(syncRatio),
+        "≤ 1.50×",
+        mark(cmp(syncRatio, "<=", 1.5)),
+      ],
+      [
+        "master throughput kept during sync",
+        fmtPct(kept(d)),
+        "≥ 70%",
+        mark(cmp(kept(d), ">=", 0.7)),
+      ],
+      [
+        "master max latency during sync",
+        fmtMs(maxDuring),
+        "≤ 10 ms",
+        mark(cmp(maxDuring, "<=", 10)),
+      ],
+      [
+        "replica lag under the max write load",
+        fmtMs(d.lag.lagMs.max),
+        "< 100 ms",
+        mark(cmp(d.lag.lagMs.max, "<=", 100)),
+      ],
+    ]),
+    "",
+    "Sync time: REPLICAOF sent → replica INFO master_link_status:up and master_sync_in_progress:0 (polled every 10 ms). " +
+    "Latency: one client alternating PING and GET on the master. Throughput: redis-benchmark GET -c 50 -P 1 as the load, " +
+    `master total_commands_processed over the window. Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
+    "in ms, how long before the sample the master's offset had the replica's value.",
+  ].join("\n");
 }

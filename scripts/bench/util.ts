@@ -4,7 +4,7 @@
  * redis-benchmark, a pipelined loader, a latency probe, statistics and
  * Markdown tables.
  */
-import { encodeCommands, info, type Reply, RespClient, ServerError } from "./resp_client.ts";
+import { encodeCommands, info, isUnknownCommand, type Reply, RespClient } from "./resp_client.ts";
 
 /** The two implementations compared. */
 export type Impl = "redis" | "redeno";
@@ -128,7 +128,9 @@ export class ServerHandle {
     } catch {
       // No log yet.
     }
-    return `${IMPL_NAME[this.impl]} on port ${this.port}\n--- stderr ---\n${this.#stderr}\n--- log ---\n${logTail}`;
+    return `${
+      IMPL_NAME[this.impl]
+    } on port ${this.port}\n--- stderr ---\n${this.#stderr}\n--- log ---\n${logTail}`;
   }
 
   /** Waits until PING answers PONG (not -LOADING). */
@@ -392,9 +394,7 @@ export async function redisBenchmark(
   }
   if (!out.success || row === undefined) {
     throw new Error(
-      `redis-benchmark ${args.join(" ")} failed:\n${text}\n${
-        new TextDecoder().decode(out.stderr)
-      }`,
+      `redis-benchmark ${args.join(" ")} failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
     );
   }
   return { rps: row[1], cpuPerRequest: (cpuAfter - cpuBefore) / spec.requests };
@@ -407,7 +407,10 @@ export interface BackgroundLoad {
 }
 
 /** Starts redis-benchmark with a huge -n as a background load. */
-export function startLoad(server: ServerHandle, spec: Omit<BenchmarkSpec, "requests">): BackgroundLoad {
+export function startLoad(
+  server: ServerHandle,
+  spec: Omit<BenchmarkSpec, "requests">,
+): BackgroundLoad {
   const args = benchmarkArgs(server.port, { ...spec, requests: 2_000_000_000 });
   const child = new Deno.Command("redis-benchmark", {
     args: ["-q", ...args],
@@ -476,10 +479,12 @@ export async function loadBatches(
   try {
     for (const batch of batches) {
       result.commands += batch.count;
-      inFlight.push(client.sendBatch(batch.bytes, batch.count).then((r) => {
-        result.errors += r.errors;
-        result.firstError ??= r.firstError;
-      }));
+      inFlight.push(
+        client.sendBatch(batch.bytes, batch.count).then((r) => {
+          result.errors += r.errors;
+          result.firstError ??= r.firstError;
+        }),
+      );
       if (inFlight.length >= window) await inFlight.shift();
     }
     await Promise.all(inFlight);
@@ -599,7 +604,7 @@ export async function supports(port: number, args: string[]): Promise<boolean> {
   const client = await RespClient.connect(port);
   try {
     const reply = await client.command(...args);
-    return !(reply instanceof ServerError && /^ERR unknown (sub)?command/.test(reply.message));
+    return !isUnknownCommand(reply);
   } finally {
     client.close();
   }
@@ -608,10 +613,13 @@ export async function supports(port: number, args: string[]): Promise<boolean> {
 /** A Markdown table with padded columns; every column but the first aligns right. */
 export function markdownTable(headers: readonly string[], rows: readonly string[][]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const cell = (text: string, c: number) => c > 0 ? text.padStart(widths[c]) : text.padEnd(widths[c]);
+  const cell = (text: string, c: number) =>
+    c > 0 ? text.padStart(widths[c]) : text.padEnd(widths[c]);
   const line = (cells: readonly string[]) =>
     `| ${headers.map((_, c) => cell(cells[c] ?? "", c)).join(" | ")} |`;
-  const rule = `|${widths.map((w, c) => c > 0 ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)).join("|")}|`;
+  const rule = `|${
+    widths.map((w, c) => c > 0 ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2)).join("|")
+  }|`;
   return [line(headers), rule, ...rows.map(line)].join("\n");
 }
 
@@ -628,7 +636,11 @@ export function fmtRatio(x: number): string {
 /** Milliseconds with a sensible precision. */
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return "n/a";
-  return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(0)} ms`;
+  return ms < 10
+    ? `${ms.toFixed(2)} ms`
+    : ms < 1000
+    ? `${ms.toFixed(1)} ms`
+    : `${ms.toFixed(0)} ms`;
 }
 
 /** Seconds as "1.23 s". */
@@ -650,6 +662,11 @@ export function fmtUs(seconds: number): string {
 export function cmp(value: number, op: ">=" | "<=", goal: number): boolean | undefined {
   if (!Number.isFinite(value)) return undefined;
   return op === ">=" ? value >= goal : value <= goal;
+}
+
+/** A fraction as a percentage: 0.7 → "70%". */
+export function fmtPct(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a";
 }
 
 /** PASS / MISS / n/a. */

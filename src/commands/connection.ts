@@ -260,7 +260,7 @@ const reset: CommandSpec = {
     client.name = "";
     client.flags.readonly = false;
     client.flags.noEvict = false;
-    client.replyMode = "on";
+    setReplyMode(client, "on");
     ctx.reply.simple("RESET");
   },
 };
@@ -380,6 +380,48 @@ export function clientPauseWait(client: Client, cmd: CommandSpec): Promise<void>
   if (client.flags.replica && !client.flags.monitor) return undefined;
   if (server.pauseWritesOnly && !mayReplicate(client, cmd)) return undefined;
   return new Promise((resolve) => pauseState(server).waiters.push(resolve));
+}
+
+// ---------------------------------------------------------------------------
+// CLIENT REPLY
+// ---------------------------------------------------------------------------
+
+/** How many times CLIENT REPLY set each client's mode, so a command can tell it changed it. */
+const replyModeChanges = new WeakMap<Client, number>();
+
+function setReplyMode(client: Client, mode: Client["replyMode"]): void {
+  client.replyMode = mode;
+  replyModeChanges.set(client, (replyModeChanges.get(client) ?? 0) + 1);
+}
+
+/**
+ * Runs one command under CLIENT REPLY OFF or SKIP (Redis's CLIENT_REPLY_OFF,
+ * CLIENT_REPLY_SKIP_NEXT/SKIP): what the command replies is dropped, except
+ * the OK of a CLIENT REPLY ON that turns replies back on; a SKIP lasts for
+ * one command. The dispatcher calls it when `client.replyMode` is not "on".
+ */
+export function runWithReplyMode(
+  client: Client,
+  run: () => Promise<void> | undefined,
+): Promise<void> | undefined {
+  const mode = client.replyMode;
+  if (mode === "on") return run();
+  const mark = client.reply.pos;
+  const changesBefore = replyModeChanges.get(client) ?? 0;
+  const finish = () => {
+    const changed = (replyModeChanges.get(client) ?? 0) !== changesBefore;
+    if (!(changed && client.replyMode === "on")) {
+      // A waiting command may have had its earlier output flushed: then drop all that is left.
+      client.reply.pos = client.reply.pos >= mark ? mark : 0;
+    }
+    if (!changed && mode === "skip") client.replyMode = "on";
+  };
+  const pending = run();
+  if (pending === undefined) {
+    finish();
+    return undefined;
+  }
+  return pending.then(finish);
 }
 
 // ---------------------------------------------------------------------------
@@ -620,12 +662,12 @@ const clientCommand: CommandSpec = {
       const mode = argv[2].toLowerCase();
       const client = ctx.client;
       if (mode === "on") {
-        client.replyMode = "on";
+        setReplyMode(client, "on");
         ctx.reply.ok();
       } else if (mode === "off") {
-        client.replyMode = "off";
+        setReplyMode(client, "off");
       } else if (mode === "skip") {
-        if (client.replyMode !== "off") client.replyMode = "skip";
+        if (client.replyMode !== "off") setReplyMode(client, "skip");
       } else {
         fail(SYNTAX_ERROR);
       }

@@ -28,6 +28,7 @@ import type { RedisHash } from "../store/types.ts";
 import { hashtableEncoded, objectEncoding } from "./keys.ts";
 import {
   checkRandomCountWithValues,
+  checkRandomReplyBytes,
   parseRandomCount,
   parseScanCursor,
   parseScanOptions,
@@ -55,19 +56,23 @@ function hashForWrite(ctx: CommandContext, key: string): RedisHash {
 
 /**
  * Records Redis's one-way listpack → hashtable conversion after a write to
- * `hash` that involved `strings` (fields and values): any of them longer than
- * hash-max-listpack-value, or more fields than hash-max-listpack-entries.
+ * `hash` that involved `strings[start..end)` (fields and values): any of them
+ * longer than hash-max-listpack-value, or more fields than
+ * hash-max-listpack-entries.
  */
-function noteHashWrite(ctx: CommandContext, hash: RedisHash, ...strings: string[]): void {
+function noteHashWrite(
+  ctx: CommandContext,
+  hash: RedisHash,
+  strings: readonly string[],
+  start = 0,
+  end = strings.length,
+): void {
   if (hashtableEncoded.has(hash)) return;
   const config = ctx.server.config;
   const maxValue = config.getNumber("hash-max-listpack-value");
-  if (
-    strings.some((s) => s.length > maxValue) ||
-    hash.size > config.getNumber("hash-max-listpack-entries")
-  ) {
-    hashtableEncoded.add(hash);
-  }
+  let convert = hash.size > config.getNumber("hash-max-listpack-entries");
+  for (let i = start; i < end && !convert; i++) convert = strings[i].length > maxValue;
+  if (convert) hashtableEncoded.add(hash);
 }
 
 /** Sets a field, keeping the random-sampling snapshot in step; true when the field is new. */
@@ -87,7 +92,7 @@ function hsetGeneric(ctx: CommandContext, argv: string[], name: string): number 
   for (let i = 2; i < argv.length; i += 2) {
     if (setField(hash, argv[i], argv[i + 1])) created++;
   }
-  noteHashWrite(ctx, hash, ...argv.slice(2));
+  noteHashWrite(ctx, hash, argv, 2);
   ctx.db.modified(key);
   ctx.server.dirty += (argv.length - 2) / 2;
   return created;
@@ -127,11 +132,11 @@ const hsetnx: CommandSpec = {
     const hash = hashForWrite(ctx, key);
     // Redis checks the arguments' lengths for conversion before the field.
     if (hash.has(argv[2])) {
-      noteHashWrite(ctx, hash, argv[2], argv[3]);
+      noteHashWrite(ctx, hash, argv, 2, 4);
       return ctx.reply.int(0);
     }
     setField(hash, argv[2], argv[3]);
-    noteHashWrite(ctx, hash, argv[2], argv[3]);
+    noteHashWrite(ctx, hash, argv, 2, 4);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.reply.int(1);
@@ -293,7 +298,7 @@ const hincrby: CommandSpec = {
     if (sum > INT64_MAX || sum < INT64_MIN) fail("ERR increment or decrement would overflow");
     const text = formatInteger(sum);
     setField(hash, field, text);
-    noteHashWrite(ctx, hash, field, text);
+    noteHashWrite(ctx, hash, [field, text]);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.reply.int(sum);
@@ -321,7 +326,7 @@ const hincrbyfloat: CommandSpec = {
     }
     const result = incrByLongDouble(value, incr);
     setField(hash, field, result);
-    noteHashWrite(ctx, hash, field, result);
+    noteHashWrite(ctx, hash, [field, result]);
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.propagate(["HSET", key, field, result]);
@@ -350,8 +355,10 @@ const hrandfield: CommandSpec = {
     const hash = ctx.db.getHash(argv[1]);
     if (hash === undefined || count === 0) return ctx.reply.array(0);
     let fields: string[];
-    if (count < 0) fields = randomMembersWithRepeats(hash, -count);
-    else if (count >= hash.size) fields = [...hash.keys()];
+    if (count < 0) {
+      fields = randomMembersWithRepeats(hash, -count);
+      if (withValues) checkRandomReplyBytes(fields.map((f) => hash.get(f)!));
+    } else if (count >= hash.size) fields = [...hash.keys()];
     else fields = randomDistinctMembers(hash, count);
     replyFields(ctx, hash, fields, withValues);
   },

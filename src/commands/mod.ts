@@ -10,6 +10,11 @@ import { listCommands } from "./lists.ts";
 import { zsetCommands } from "./zsets.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { replicationCommands } from "./replication.ts";
+import { aofCommands } from "./aof.ts";
+import { bitmapCommands } from "./bitmaps.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
+import { sortCommands } from "./sort.ts";
+import { dumpCommands } from "./dump.ts";
 
 let registered = false;
 
@@ -27,4 +32,9 @@ export function registerAllCommands(): void {
   registerCommands(zsetCommands);
   registerCommands(persistenceCommands);
   registerCommands(replicationCommands);
+  registerCommands(aofCommands);
+  registerCommands(bitmapCommands);
+  registerCommands(hyperloglogCommands);
+  registerCommands(sortCommands);
+  registerCommands(dumpCommands);
 }

@@ -56,9 +56,11 @@ export function parsePositiveLong(arg: string, message: string = MUST_BE_POSITIV
 
 /**
  * A count for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER: Redis's
- * getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX). A negative count asks for -count members with repetitions; Redis 7.0 would
- * build that reply however large it is (and can be killed for it), so Redeno
- * refuses more than {@link MAX_RANDOM_REPLY} with the same range error.
+ * getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX). A negative count asks
+ * for -count members with repetitions; Redis 7.0 builds that reply however
+ * large it is (and can be killed for it), so Redeno refuses more than
+ * {@link MAX_RANDOM_REPLY} members, or (see {@link checkRandomReplyBytes})
+ * more than {@link MAX_RANDOM_REPLY_BYTES} bytes, with Redis's range error.
  */
 export function parseRandomCount(arg: string): number {
   const n = parseLong(arg);
@@ -81,16 +83,26 @@ export function checkRandomCountWithValues(countArg: string): void {
 /** The most members a negative random count may ask for (see {@link parseRandomCount}). */
 export const MAX_RANDOM_REPLY = 10_000_000;
 
+/** The most bytes of members (and values) a reply with repetitions may carry. */
+export const MAX_RANDOM_REPLY_BYTES = 512 * 1024 * 1024;
+
+/** Refuses a reply with repetitions whose strings add up to more than MAX_RANDOM_REPLY_BYTES. */
+export function checkRandomReplyBytes(strings: Iterable<string>): void {
+  let bytes = 0;
+  for (const s of strings) bytes += s.length;
+  if (bytes > MAX_RANDOM_REPLY_BYTES) fail(OUT_OF_RANGE);
+}
+
 // ========================================================= random sampling
 
 /**
  * Random access into Sets and Maps, which JS only iterates. A snapshot of
  * the members in an array is built on first use and kept in step by the
- * commands that mutate collections (they call {@link sampleAdded} /
- * {@link sampleRemoved} / {@link sampleInvalidate}); a snapshot whose length
- * disagrees with the collection (changed by code that does not keep it) is
- * rebuilt. So repeated SRANDMEMBER/SPOP/HRANDFIELD cost O(1) per member
- * instead of O(n) per call.
+ * commands that mutate collections (they call {@link sampleAdded} and
+ * {@link sampleInvalidate}). A snapshot whose length disagrees with the
+ * collection is rebuilt, and so is one that yields a member no longer there
+ * (the collection was changed by code that does not keep it). So repeated
+ * SRANDMEMBER/SPOP/HRANDFIELD cost O(1) per member instead of O(n) per call.
  */
 const samples = new WeakMap<RedisSet | Map<string, string>, string[]>();
 
@@ -101,6 +113,21 @@ function snapshot(coll: RedisSet | Map<string, string>): string[] {
     samples.set(coll, arr);
   }
   return arr;
+}
+
+/** Runs `choose` over the snapshot, again over a fresh one if it picked a stale member. */
+function chooseFrom(
+  coll: RedisSet | Map<string, string>,
+  choose: (members: string[]) => string[],
+): string[] {
+  const picked = choose(snapshot(coll));
+  if (picked.every((m) => coll.has(m))) return picked;
+  samples.delete(coll);
+  return choose(snapshot(coll));
+}
+
+function randomIndex(n: number): number {
+  return Math.floor(Math.random() * n);
 }
 
 /** Records that `member` was added to `coll` (keeps a live snapshot in step). */
@@ -115,8 +142,7 @@ export function sampleInvalidate(coll: RedisSet | Map<string, string>): void {
 
 /** A uniformly random member (key) of a non-empty collection. */
 export function randomMember(coll: RedisSet | Map<string, string>): string {
-  const arr = snapshot(coll);
-  return arr[Math.floor(Math.random() * arr.length)];
+  return chooseFrom(coll, (arr) => [arr[randomIndex(arr.length)]])[0];
 }
 
 /** `count` random members with repetitions (negative SRANDMEMBER counts). */
@@ -124,9 +150,12 @@ export function randomMembersWithRepeats(
   coll: RedisSet | Map<string, string>,
   count: number,
 ): string[] {
-  const arr = snapshot(coll);
-  const out = new Array<string>(count);
-  for (let i = 0; i < count; i++) out[i] = arr[Math.floor(Math.random() * arr.length)];
+  const out = chooseFrom(coll, (arr) => {
+    const picked = new Array<string>(count);
+    for (let i = 0; i < count; i++) picked[i] = arr[randomIndex(arr.length)];
+    return picked;
+  });
+  checkRandomReplyBytes(out);
   return out;
 }
 
@@ -135,29 +164,35 @@ export function randomDistinctMembers(
   coll: RedisSet | Map<string, string>,
   count: number,
 ): string[] {
-  const arr = snapshot(coll);
-  const n = arr.length;
-  if (count * 2 < n) {
-    const chosen = new Set<number>();
-    while (chosen.size < count) chosen.add(Math.floor(Math.random() * n));
-    return [...chosen].map((i) => arr[i]);
-  }
-  // Partial Fisher–Yates over a copy.
-  const copy = arr.slice();
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(Math.random() * (n - i));
-    const t = copy[i];
-    copy[i] = copy[j];
-    copy[j] = t;
-  }
-  copy.length = count;
-  return copy;
+  return chooseFrom(coll, (arr) => {
+    const n = arr.length;
+    if (count * 2 < n) {
+      const chosen = new Set<number>();
+      while (chosen.size < count) chosen.add(randomIndex(n));
+      return [...chosen].map((i) => arr[i]);
+    }
+    // Partial Fisher–Yates over a copy.
+    const copy = arr.slice();
+    for (let i = 0; i < count; i++) {
+      const j = i + randomIndex(n - i);
+      const t = copy[i];
+      copy[i] = copy[j];
+      copy[j] = t;
+    }
+    copy.length = count;
+    return copy;
+  });
 }
 
 /** Removes and returns a random member of a non-empty set, keeping the snapshot in step. */
 function popRandom(set: RedisSet): string {
-  const arr = snapshot(set);
-  const i = Math.floor(Math.random() * arr.length);
+  let arr = snapshot(set);
+  let i = randomIndex(arr.length);
+  if (!set.has(arr[i])) {
+    samples.delete(set);
+    arr = snapshot(set);
+    i = randomIndex(arr.length);
+  }
   const member = arr[i];
   arr[i] = arr[arr.length - 1];
   arr.pop();

@@ -34,6 +34,7 @@ import {
 import type { RedisSet } from "../store/types.ts";
 import {
   checkRandomCountWithValues,
+  checkRandomReplyBytes,
   parseLong,
   parseNumKeys,
   parsePositiveLong,
@@ -738,6 +739,7 @@ const zrandmember: CommandSpec = {
     if (count < 0) {
       items = new Array<ScoredMember>(-count);
       for (let i = 0; i < -count; i++) items[i] = z.at(Math.floor(Math.random() * n))!;
+      checkRandomReplyBytes(items.map(([member]) => member));
     } else if (count >= n) {
       items = [...z.entries()];
     } else {

@@ -11,6 +11,24 @@ import type { CommandContext } from "../commands/types.ts";
 import { log } from "../log.ts";
 import { reprArg } from "../util/repr.ts";
 
+/**
+ * What a client's output waits for before it reaches the socket, per server.
+ * The AOF layer (src/persistence/aof.ts) installs one: with appendonly yes a
+ * reply (or pushed data) is written only once the writes made before it are in
+ * the AOF (written, and fsynced with appendfsync always), as Redis flushes the
+ * AOF in beforeSleep before it writes to clients. Undefined means "go ahead".
+ */
+const outputBarriers = new WeakMap<Server, () => Promise<void> | undefined>();
+
+/** Installs (or removes, with undefined) the output barrier of `server`'s clients. */
+export function setOutputBarrier(
+  server: Server,
+  barrier: (() => Promise<void> | undefined) | undefined,
+): void {
+  if (barrier === undefined) outputBarriers.delete(server);
+  else outputBarriers.set(server, barrier);
+}
+
 /** Size of a new client's read buffer (Redis's PROTO_IOBUF_LEN). */
 export const READ_BUFFER_SIZE = 16 * 1024;
 
@@ -287,6 +305,10 @@ export class Client {
       while (this.reply.pos > 0 && !this.#closed) {
         const data = this.reply.take();
         this.#inflight = data.length;
+        // The AOF: everything taken was produced after its writes were handed to the AOF,
+        // so waiting for the AOF's current end covers them (group commit, see aof.ts).
+        const barrier = outputBarriers.get(this.server)?.();
+        if (barrier !== undefined) await barrier;
         let offset = 0;
         while (offset < data.length) {
           offset += await this.#conn.write(data.subarray(offset));

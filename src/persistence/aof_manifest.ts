@@ -130,7 +130,9 @@ export class AofManifest {
     const keep = keepLast ? this.incr.slice(-1) : [];
     const rewritten = keepLast ? this.incr.slice(0, -1) : this.incr;
     // Redis walks the list from the tail and adds each to the head of history.
-    for (const ai of rewritten) this.history.unshift({ ...ai, fileType: "h" });
+    for (let i = rewritten.length - 1; i >= 0; i--) {
+      this.history.unshift({ ...rewritten[i], fileType: "h" });
+    }
     this.incr = keep;
     this.dirty = true;
   }

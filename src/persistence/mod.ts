@@ -6,6 +6,7 @@ import type { Server, ShutdownOptions } from "../server.ts";
 import { log } from "../log.ts";
 import { loadRdbBytes, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
 import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
+import { aofOf, installAof } from "./aof.ts";
 
 /** Redis's reply when writes are refused after a failed save (stop-writes-on-bgsave-error). */
 export const MISCONF_ERROR =
@@ -15,6 +16,7 @@ export const MISCONF_ERROR =
 export function installPersistence(server: Server): void {
   const rdb = server.rdb;
   server.cronJobs.push((now) => rdb.cron(now));
+  const aof = installAof(server);
 
   server.guards.push((client, cmd) => {
     if (rdb.lastBgsaveOk || client.flags.master) return undefined;
@@ -29,6 +31,8 @@ export function installPersistence(server: Server): void {
       log.warning("There is a child saving an .rdb. Killing it!");
       rdb.running.snapshot.abort("killed by shutdown");
     }
+    // Redis's prepareForShutdown: the AOF (kill a rewrite, flush, fsync) before the final save.
+    if (!(await aof.prepareForShutdown(opts))) return false;
     const wantSave = opts.save === "save" ||
       (opts.save === "default" && server.config.savePoints().length > 0);
     if (!wantSave) return true;
@@ -54,13 +58,16 @@ export function installPersistence(server: Server): void {
     ...server.aofInfoFields(),
     ["module_fork_in_progress", 0],
     ["module_fork_last_cow_size", 0],
+    ...aof.extraInfoFields(),
   ]);
 }
 
 /**
- * Start-up load of `dir/dbfilename` (Redis's loadDataFromDisk). Returns the
- * aux fields of the file (a replica reads its cached master from them), or
- * exits the process like Redis when the file is unreadable or corrupt.
+ * Start-up load (Redis's aofLoadManifestFromDisk, loadDataFromDisk,
+ * aofOpenIfNeededOnServerStart, aofDelHistoryFiles): with appendonly yes the
+ * AOF is loaded instead of the RDB. Returns the aux fields of the RDB (a
+ * replica reads its cached master from them), or exits the process like
+ * Redis when a file is unreadable or corrupt.
  */
 export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | undefined> {
   try {
@@ -68,6 +75,18 @@ export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | un
   } catch {
     // an unreadable dir shows up below
   }
+  const aof = aofOf(server);
+  await aof.loadManifestAtStartup();
+  let aux: RdbAuxInfo | undefined;
+  if (server.config.getBool("appendonly")) await aof.loadAtStartup();
+  else aux = await loadRdbAtStartup(server);
+  await aof.openAtStartup();
+  await aof.deleteHistoryFiles();
+  return aux;
+}
+
+/** The RDB branch of loadDataFromDisk: `dir/dbfilename`. */
+async function loadRdbAtStartup(server: Server): Promise<RdbAuxInfo | undefined> {
   const start = performance.now();
   let bytes: Uint8Array | undefined;
   try {

@@ -32,6 +32,11 @@ export class Replication {
   readonly primary: Primary;
   /** Our link to our master when we are a replica. */
   link: MasterLink | undefined;
+  /**
+   * Called with each new link to a master, before it starts (the AOF layer
+   * adds its afterFullSync hook there: a replica rewrites its AOF after a full sync).
+   */
+  readonly onLinkCreated: Array<(link: MasterLink) => void> = [];
   #server: Server;
   #sink: StreamSink;
   #secondsTick = 0;
@@ -146,6 +151,7 @@ export class Replication {
     }
     log.role = "S";
     this.link = new MasterLink(this.#server, this, host, port, cached);
+    for (const hook of this.onLinkCreated) hook(this.link);
     this.link.start();
   }
 

@@ -40,6 +40,8 @@ class LinkReader {
   #end = 0;
   lastIo = Date.now();
   onBytes: (n: number) => void = () => {};
+  /** What a closed connection is reported as (Redis words it per step). */
+  closedMessage = "Master closed the connection";
 
   constructor(conn: Deno.Conn, readonly timeoutMs: () => number) {
     this.#conn = conn;
@@ -63,7 +65,7 @@ class LinkReader {
     const n = await Promise.race([this.#conn.read(this.#buf.subarray(this.#end)), timeout]);
     clearTimeout(timer);
     if (n === "timeout") throw new SyncAborted("Timeout connecting to the MASTER...");
-    if (n === null) throw new SyncAborted("Master closed the connection");
+    if (n === null) throw new SyncAborted(this.closedMessage);
     this.#end += n;
     this.lastIo = Date.now();
     this.onBytes(n);
@@ -223,7 +225,8 @@ export class MasterLink {
 
     await send(["PING"]);
     const pong = await reader.line();
-    if (pong.startsWith("-") && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(pong)) {
+    // As in Redis, only +PONG, -NOAUTH, -NOPERM and "-ERR operation not permitted" go on.
+    if (!pong.startsWith("+") && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(pong)) {
       throw new SyncAborted(`Error reply to PING from master: '${pong}'`);
     }
     log.notice("Master replied to PING, replication can continue...");
@@ -346,6 +349,8 @@ export class MasterLink {
       log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master to disk`);
     }
     this.transferRead = 0;
+    // Redis's readSyncBulkPayload words a close during the transfer so.
+    reader.closedMessage = "I/O error trying to sync with MASTER: connection lost";
     this.transferLastIo = Date.now();
     const tempPath = `temp-${Math.floor(Date.now() / 1000)}.${Deno.pid}.rdb`;
     const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });

@@ -38,8 +38,14 @@ export function startServer(
   return kind === "redeno" ? startRedeno(args, opts) : startRedis(args, opts);
 }
 
+/** Set REPL_TEST_LOGS=1 to print every stopped server's log (debugging). */
+const PRINT_LOGS = Deno.env.get("REPL_TEST_LOGS") === "1";
+
 /** Stops every server given (undefined entries skipped), in parallel; never throws. */
 export async function stopAll(...servers: Array<ServerProcess | undefined>): Promise<void> {
+  if (PRINT_LOGS) {
+    for (const s of servers) if (s) console.log(`--- log of port ${s.port} ---\n${s.log()}`);
+  }
   await Promise.all(
     servers.map(async (s) => {
       if (s === undefined) return;

@@ -24,36 +24,51 @@ import type { ServerProcess } from "../helpers/server_process.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 
-Deno.test("a redis-server 7.0 replica of a Redeno master ends with the same dataset", async () => {
-  let master: ServerProcess | undefined;
-  let replica: ServerProcess | undefined;
-  try {
-    master = await startServer("redeno", DEBUG);
-    await writeMixedData(master.port, "before");
-    replica = await startReplicaOf(master.port, "redis", DEBUG);
-    await waitLinkUp(replica.port);
-    await writeMixedData(master.port, "after");
-    await call(master.port, "DEL", "before:str:1");
-    await waitOffsetsMatch(master.port, [replica.port]);
-    assert.equal(
-      (await info(replica.port, "replication")).master_replid,
-      (await info(master.port, "replication")).master_replid,
-    );
-    await waitForLog(replica, "MASTER <-> REPLICA sync: Finished with success");
-    await assertSameData(master.port, replica.port, "Redeno master, Redis replica");
+for (const diskless of ["no", "yes"]) {
+  const form = diskless === "yes" ? "diskless $EOF: transfer" : "disk $<len> transfer";
+  Deno.test(`a redis-server 7.0 replica of a Redeno master (${form}) ends with the same dataset`, async () => {
+    let master: ServerProcess | undefined;
+    let replica: ServerProcess | undefined;
+    try {
+      master = await startServer("redeno", [
+        ...DEBUG,
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+      ]);
+      await writeMixedData(master.port, "before");
+      replica = await startReplicaOf(master.port, "redis", DEBUG);
+      await waitLinkUp(replica.port);
+      await writeMixedData(master.port, "after");
+      await call(master.port, "DEL", "before:str:1");
+      await waitOffsetsMatch(master.port, [replica.port]);
+      assert.equal(
+        (await info(replica.port, "replication")).master_replid,
+        (await info(master.port, "replication")).master_replid,
+      );
+      await waitForLog(replica, "MASTER <-> REPLICA sync: Finished with success");
+      await waitForLog(
+        replica,
+        diskless === "yes"
+          ? "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
+          : /MASTER <-> REPLICA sync: receiving \d+ bytes from master to disk/,
+      );
+      await assertSameData(master.port, replica.port, "Redeno master, Redis replica");
 
-    // A killed link continues with a partial resync, Redis replica and Redeno master agreeing.
-    assert.equal(await call(master.port, "CLIENT", "KILL", "TYPE", "replica"), 1);
-    await call(master.port, "HSET", "after-kill", "f", "v");
-    await waitForLog(replica, "Successful partial resynchronization with master.");
-    await waitOffsetsMatch(master.port, [replica.port]);
-    assert.equal(await call(replica.port, "HGET", "after-kill", "f"), "v");
-    assert.equal(countLog(replica, "Full resync from master"), 1);
-    await assertSameData(master.port, replica.port, "after a partial resync");
-  } finally {
-    await stopAll(replica, master);
-  }
-});
+      // A killed link continues with a partial resync, Redis replica and Redeno master agreeing.
+      assert.equal(await call(master.port, "CLIENT", "KILL", "TYPE", "replica"), 1);
+      await call(master.port, "HSET", "after-kill", "f", "v");
+      await waitForLog(replica, "Successful partial resynchronization with master.");
+      await waitOffsetsMatch(master.port, [replica.port]);
+      assert.equal(await call(replica.port, "HGET", "after-kill", "f"), "v");
+      assert.equal(countLog(replica, "Full resync from master"), 1);
+      await assertSameData(master.port, replica.port, "after a partial resync");
+    } finally {
+      await stopAll(replica, master);
+    }
+  });
+}
 
 for (const diskless of ["no", "yes"]) {
   const form = diskless === "yes" ? "diskless $EOF: transfer" : "disk $<len> transfer";
@@ -115,7 +130,11 @@ Deno.test("a Redeno replica between two redis-servers forwards the stream with t
   try {
     top = await startServer("redis", [...DEBUG, "--repl-diskless-sync", "no"]);
     await writeMixedData(top.port, "before");
-    middle = await startReplicaOf(top.port, "redeno", DEBUG);
+    middle = await startReplicaOf(top.port, "redeno", [
+      ...DEBUG,
+      "--repl-diskless-sync-delay",
+      "0",
+    ]);
     await waitLinkUp(middle.port);
     leaf = await startReplicaOf(middle.port, "redis", DEBUG);
     await waitLinkUp(leaf.port);

@@ -33,7 +33,8 @@ import { delay, REPO_ROOT, type ServerProcess } from "../helpers/server_process.
 const KIND: ServerKind = Deno.env.get("REPL_TEST_KIND") === "redis" ? "redis" : "redeno";
 /** Disk-target full syncs (Redis 7.0 defaults to diskless) and DEBUG for digests. */
 const MASTER_ARGS = ["--repl-diskless-sync", "no", "--enable-debug-command", "yes"];
-const REPLICA_ARGS = ["--enable-debug-command", "yes"];
+/** Replicas serve their own sub-replicas diskless (the default), without the 5 s wait. */
+const REPLICA_ARGS = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"];
 
 /** Asserts every line occurs in the log, in this order. */
 function assertLogInOrder(server: ServerProcess, expected: Array<string | RegExp>): void {

@@ -354,8 +354,22 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         ["s-raw", "x".repeat(45)],
         ["s-lzf", "abc".repeat(100)],
       ];
+      const collections: string[][] = [
+        ["RPUSH", "l-small", "a", "b", "c"],
+        ["RPUSH", "l-big", ...Array.from({ length: 3000 }, (_, i) => `element-${i}`)],
+        ["HSET", "h-small", "f", "v"],
+        ["HSET", "h-big", "f", "v".repeat(100)],
+        ["SADD", "set-int", "1", "2", "3"],
+        ["SADD", "set-str", "a", "b"],
+        ["ZADD", "z-small", "1", "a", "2", "b"],
+        ["ZADD", "z-big", "1", "m".repeat(100)],
+      ];
+      for (const argv of collections) {
+        await same(a, b, [argv]);
+        values.push([argv[1], ""]);
+      }
       for (const [key, value] of values) {
-        await same(a, b, [["SET", key, value]]);
+        if (value !== "") await same(a, b, [["SET", key, value]]);
         const [x, y] = [
           await a.call("DEBUG", "OBJECT", key),
           await b.call("DEBUG", "OBJECT", key),
@@ -741,21 +755,39 @@ Deno.test("CLIENT PAUSE WRITE delays writes until the pause ends", async () => {
   }
 });
 
-Deno.test("CLIENT REPLY OFF and SKIP suppress replies", async () => {
-  const ours = await startRedeno(ARGS);
-  const conn = await RespConnection.open(ours.port);
+Deno.test("CLIENT REPLY OFF and SKIP drop the same replies as Redis", async () => {
+  const [ours, redis] = await Promise.all([startRedeno(ARGS), startRedis(ARGS)]);
   try {
-    await conn.send(encodeRequest(["CLIENT", "REPLY", "SKIP"]));
-    await conn.send(encodeRequest(["SET", "skipped", "1"]));
-    assert.equal(await conn.call("GET", "skipped"), "1");
-    await conn.send(encodeRequest(["CLIENT", "REPLY", "OFF"]));
-    await conn.send(encodeRequest(["SET", "silent", "2"]));
-    await conn.send(encodeRequest(["NOSUCHCOMMAND"]));
-    assert.equal(await conn.call("CLIENT", "REPLY", "ON"), "OK");
-    assert.equal(await conn.call("GET", "silent"), "2");
+    const script = [
+      ["CLIENT", "REPLY", "SKIP"],
+      ["SET", "skipped", "1"],
+      ["GET", "skipped"],
+      ["CLIENT", "REPLY", "OFF"],
+      ["SET", "silent", "2"],
+      ["NOSUCHCOMMAND"],
+      ["CLIENT", "REPLY", "SKIP"],
+      ["CLIENT", "REPLY", "ON"],
+      ["GET", "silent"],
+      ["CLIENT", "REPLY", "SKIP"],
+      ["CLIENT", "REPLY", "SKIP"],
+      ["PING", "dropped"],
+      ["PING", "sent"],
+      ["CLIENT", "REPLY", "SKIP"],
+      ["CLIENT", "REPLY", "ON"],
+      ["CLIENT", "REPLY", "SKIP"],
+      ["CLIENT", "REPLY", "OFF"],
+      ["PING", "off"],
+      ["RESET"],
+      ["PING", "after-reset"],
+    ];
+    const [x, y] = await Promise.all([
+      rawExchange(ours.port, script),
+      rawExchange(redis.port, script),
+    ]);
+    assert.equal(x, y);
+    assert.ok(x.startsWith("$1\r\n1\r\n+OK\r\n$1\r\n2\r\n$4\r\nsent\r\n"), JSON.stringify(x));
   } finally {
-    await conn.close();
-    await ours.stop();
+    await Promise.all([ours.stop(), redis.stop()]);
   }
 });
 

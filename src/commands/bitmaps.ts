@@ -1,0 +1,597 @@
+/**
+ * Bitmap commands (Redis 7.0's bitops.c): SETBIT, GETBIT, BITCOUNT, BITPOS,
+ * BITOP, BITFIELD and BITFIELD_RO over string values.
+ *
+ * Bits are numbered from the most significant bit of the first byte. A write
+ * past the end of a string zero-pads it first (sdsgrowzero); bit offsets are
+ * limited to proto-max-bulk-len bytes (2^32 bits by default), as in Redis.
+ *
+ * Strings are immutable JS strings, so a write builds a new string from
+ * slices of the old one around the changed bytes (`ByteView`). V8 keeps such
+ * results as ropes, so a SETBIT costs little by itself, but the next read of
+ * a large bitmap flattens it: a mix of reads and writes on a bitmap of n
+ * bytes is O(n) per write, where Redis is O(1).
+ *
+ * Like Redis 7.0, SETBIT and BITFIELD only count (and propagate) a write when
+ * the string was created or grown or a value actually changed. Strings these
+ * commands write are "raw" in Redis; OBJECT ENCODING is told so.
+ *
+ * @module
+ */
+import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
+import { parseInt64, parseLongLong } from "../util/numbers.ts";
+import { bytesToString } from "../util/bytes.ts";
+import { MAX_STRING_LENGTH } from "./strings.ts";
+import { noteStringEncoding } from "./keys.ts";
+import type { CommandContext, CommandSpec } from "./types.ts";
+
+const BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range";
+const BIT_VALUE_ERROR = "ERR bit is not an integer or out of range";
+const BITFIELD_TYPE_ERROR =
+  "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+
+/** Set bits in each byte value. */
+const POPCOUNT = new Uint8Array(256);
+for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
+
+// ------------------------------------------------------------ arguments
+
+/**
+ * getBitOffsetFromArgument: a bit offset, or `#N` (N × bits) when `bits` is
+ * given (BITFIELD). Negative offsets and offsets at or past
+ * proto-max-bulk-len bytes are refused (the master's stream is exempt).
+ */
+function parseBitOffset(ctx: CommandContext, arg: string, bits = 0): number {
+  const useHash = bits > 0 && arg.charCodeAt(0) === 0x23; // '#'
+  const parsed = parseInt64(useHash ? arg.slice(1) : arg);
+  if (parsed === undefined) fail(BIT_OFFSET_ERROR);
+  // C multiplies in int64 (wrapping on overflow); so do we.
+  const offset = useHash ? BigInt.asIntN(64, parsed * BigInt(bits)) : parsed;
+  if (
+    offset < 0n ||
+    (!ctx.client.flags.master && (offset >> 3n) >= BigInt(ctx.server.protoMaxBulkLen))
+  ) {
+    fail(BIT_OFFSET_ERROR);
+  }
+  return Number(offset);
+}
+
+/** getLongLongFromObjectOrReply for a range index. */
+function parseIndex(arg: string): number {
+  const value = parseLongLong(arg);
+  if (value === undefined) fail(NOT_AN_INTEGER);
+  return value;
+}
+
+/** "BIT" → true, "BYTE" → false, anything else a syntax error. */
+function parseBitUnit(arg: string): boolean {
+  const unit = arg.toLowerCase();
+  if (unit === "bit") return true;
+  if (unit === "byte") return false;
+  fail(SYNTAX_ERROR);
+}
+
+// ------------------------------------------------------------ byte view
+
+/**
+ * A string seen as bytes, zero-padded to `length`, with byte writes kept
+ * aside until `toString` builds the new string from slices of the old one.
+ */
+class ByteView {
+  readonly base: string;
+  readonly length: number;
+  #patches = new Map<number, number>();
+
+  constructor(base: string, length = base.length) {
+    this.base = base;
+    this.length = Math.max(length, base.length);
+  }
+
+  get(i: number): number {
+    const patched = this.#patches.get(i);
+    if (patched !== undefined) return patched;
+    return i < this.base.length ? this.base.charCodeAt(i) : 0;
+  }
+
+  set(i: number, byte: number): void {
+    this.#patches.set(i, byte & 0xff);
+  }
+
+  /** The bytes from `start` to `end` (exclusive) of the base, zero-padded past its end. */
+  #slice(start: number, end: number): string {
+    const base = this.base;
+    if (end <= base.length) return base.slice(start, end);
+    const head = start < base.length ? base.slice(start) : "";
+    return head + "\0".repeat(end - Math.max(start, base.length));
+  }
+
+  toString(): string {
+    if (this.#patches.size === 0) return this.#slice(0, this.length);
+    const indexes = [...this.#patches.keys()].sort((a, b) => a - b);
+    let out = "";
+    let cursor = 0;
+    for (let k = 0; k < indexes.length;) {
+      let last = k;
+      while (last + 1 < indexes.length && indexes[last + 1] === indexes[last] + 1) last++;
+      out += this.#slice(cursor, indexes[k]);
+      for (let j = k; j <= last; j++) out += String.fromCharCode(this.#patches.get(indexes[j])!);
+      cursor = indexes[last] + 1;
+      k = last + 1;
+    }
+    return out + this.#slice(cursor, this.length);
+  }
+}
+
+/**
+ * lookupStringForBitCommand: the string at argv[1] for a write that reaches
+ * bit `maxBit`, as a view zero-padded far enough, and whether that already
+ * changed the value (created or grown). WRONGTYPE for another type.
+ */
+function stringForBitWrite(ctx: CommandContext, key: string, maxBit: number): [ByteView, boolean] {
+  const current = ctx.db.peek(key);
+  if (current !== undefined && typeof current !== "string") throw new WrongTypeError();
+  const needed = Math.floor(maxBit / 8) + 1;
+  if (needed > MAX_STRING_LENGTH) {
+    fail("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+  }
+  if (current === undefined) return [new ByteView("", needed), true];
+  return [new ByteView(current, needed), needed > current.length];
+}
+
+/** Stores the result of a bit write at `key`, keeping its TTL; Redis holds it as a raw string. */
+function storeBits(ctx: CommandContext, key: string, view: ByteView): void {
+  const value = view.toString();
+  ctx.db.set(key, value, true);
+  noteStringEncoding(ctx.db, key, value, "raw");
+}
+
+/** The string at `key` for a read (with stats), undefined when missing; WRONGTYPE otherwise. */
+function stringForRead(ctx: CommandContext, key: string): string | undefined {
+  return ctx.db.getString(key);
+}
+
+// --------------------------------------------------------------- SETBIT
+
+/** SETBIT key offset value — sets or clears one bit, replying its previous value. */
+const setbit: CommandSpec = {
+  name: "setbit",
+  arity: 4,
+  flags: ["write", "denyoom"],
+  keys: [1, 1, 1],
+  acl: ["write", "bitmap", "slow"],
+  run(ctx, argv) {
+    const key = argv[1];
+    const offset = parseBitOffset(ctx, argv[2]);
+    const on = argv[3];
+    if (on !== "0" && on !== "1") {
+      // getLongFromObjectOrReply then `on & ~1`: both fail with the same text.
+      fail(BIT_VALUE_ERROR);
+    }
+    const [view, grown] = stringForBitWrite(ctx, key, offset);
+    const byte = Math.floor(offset / 8);
+    const bit = 7 - (offset % 8);
+    let byteval = view.get(byte);
+    const bitval = (byteval >> bit) & 1;
+    const value = on === "1" ? 1 : 0;
+    if (grown || bitval !== value) {
+      byteval = (byteval & ~(1 << bit)) | (value << bit);
+      view.set(byte, byteval);
+      storeBits(ctx, key, view);
+      // event: string "setbit"
+      ctx.server.dirty++;
+    } else {
+      // dbUnshareStringValue still leaves a raw string behind.
+      noteStringEncoding(ctx.db, key, view.base, "raw");
+    }
+    ctx.reply.int(bitval);
+  },
+};
+
+/** GETBIT key offset — the bit at offset (0 past the end or for a missing key). */
+const getbit: CommandSpec = {
+  name: "getbit",
+  arity: 3,
+  flags: ["readonly", "fast"],
+  keys: [1, 1, 1],
+  acl: ["read", "bitmap", "fast"],
+  run(ctx, argv) {
+    const offset = parseBitOffset(ctx, argv[2]);
+    const value = stringForRead(ctx, argv[1]);
+    if (value === undefined) return ctx.reply.int(0);
+    const byte = Math.floor(offset / 8);
+    const bit = 7 - (offset % 8);
+    ctx.reply.int(byte < value.length ? (value.charCodeAt(byte) >> bit) & 1 : 0);
+  },
+};
+
+// ------------------------------------------------------- BITCOUNT / BITPOS
+
+/** Set bits of `s` from bit `first` to bit `last` inclusive (both within the string). */
+function countBits(s: string, first: number, last: number): number {
+  const firstByte = Math.floor(first / 8);
+  const lastByte = Math.floor(last / 8);
+  let count = 0;
+  for (let i = firstByte; i <= lastByte; i++) count += POPCOUNT[s.charCodeAt(i)];
+  // Remove the bits outside the range in the edge bytes.
+  const headMask = (0xff00 >> (first % 8)) & 0xff; // bits before `first`
+  const tailMask = (1 << (7 - (last % 8))) - 1; // bits after `last`
+  count -= POPCOUNT[s.charCodeAt(firstByte) & headMask];
+  count -= POPCOUNT[s.charCodeAt(lastByte) & tailMask];
+  return count;
+}
+
+/**
+ * A BITCOUNT/BITPOS range (start, end in bytes or bits, negative from the
+ * end) resolved to an inclusive bit range, or undefined when it is empty.
+ */
+function resolveRange(
+  length: number,
+  start: number,
+  end: number,
+  isBit: boolean,
+): [number, number] | undefined {
+  const total = isBit ? length * 8 : length;
+  if (start < 0) start += total;
+  if (end < 0) end += total;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= total) end = total - 1;
+  if (start > end) return undefined;
+  return isBit ? [start, end] : [start * 8, end * 8 + 7];
+}
+
+/** BITCOUNT key [start end [BYTE|BIT]] — set bits in the string or a range of it. */
+const bitcount: CommandSpec = {
+  name: "bitcount",
+  arity: -2,
+  flags: ["readonly"],
+  keys: [1, 1, 1],
+  acl: ["read", "bitmap", "slow"],
+  run(ctx, argv) {
+    // Redis 7.0 looks the key up first: a missing key is 0 whatever the arguments.
+    const value = stringForRead(ctx, argv[1]);
+    if (value === undefined) return ctx.reply.int(0);
+    let range: [number, number] | undefined;
+    if (argv.length === 4 || argv.length === 5) {
+      const start = parseIndex(argv[2]);
+      const end = parseIndex(argv[3]);
+      if (start < 0 && end < 0 && start > end) return ctx.reply.int(0);
+      const isBit = argv.length === 5 ? parseBitUnit(argv[4]) : false;
+      range = resolveRange(value.length, start, end, isBit);
+    } else if (argv.length === 2) {
+      range = value.length === 0 ? undefined : [0, value.length * 8 - 1];
+    } else {
+      fail(SYNTAX_ERROR);
+    }
+    ctx.reply.int(range === undefined ? 0 : countBits(value, range[0], range[1]));
+  },
+};
+
+/** The first bit equal to `bit` from bit `first` to bit `last` inclusive, or -1. */
+function findBit(s: string, bit: number, first: number, last: number): number {
+  const skip = bit === 1 ? 0 : 0xff; // a byte with no such bit
+  let pos = first;
+  while (pos <= last) {
+    if (pos % 8 === 0 && pos + 7 <= last) {
+      const byte = s.charCodeAt(pos >> 3);
+      if (byte === skip) {
+        pos += 8;
+        continue;
+      }
+      for (let k = 0; k < 8; k++) {
+        if (((byte >> (7 - k)) & 1) === bit) return pos + k;
+      }
+    }
+    if (((s.charCodeAt(pos >> 3) >> (7 - (pos % 8))) & 1) === bit) return pos;
+    pos++;
+  }
+  return -1;
+}
+
+/**
+ * BITPOS key bit [start [end [BYTE|BIT]]] — the first bit set to `bit`. A
+ * string reads as followed by endless zeros unless an end is given.
+ */
+const bitpos: CommandSpec = {
+  name: "bitpos",
+  arity: -3,
+  flags: ["readonly"],
+  keys: [1, 1, 1],
+  acl: ["read", "bitmap", "slow"],
+  run(ctx, argv) {
+    const bitArg = parseLongLong(argv[2]);
+    if (bitArg === undefined) fail(NOT_AN_INTEGER);
+    if (bitArg !== 0 && bitArg !== 1) fail("ERR The bit argument must be 1 or 0.");
+    const bit = bitArg;
+    const value = stringForRead(ctx, argv[1]);
+    if (value === undefined) return ctx.reply.int(bit === 1 ? -1 : 0);
+    let range: [number, number] | undefined;
+    let endGiven = false;
+    const argc = argv.length;
+    if (argc >= 4 && argc <= 6) {
+      const start = parseIndex(argv[3]);
+      const isBit = argc === 6 ? parseBitUnit(argv[5]) : false;
+      let end: number;
+      if (argc >= 5) {
+        end = parseIndex(argv[4]);
+        endGiven = true;
+      } else {
+        end = isBit ? value.length * 8 + 7 : value.length - 1;
+      }
+      range = resolveRange(value.length, start, end, isBit);
+    } else if (argc === 3) {
+      range = value.length === 0 ? undefined : [0, value.length * 8 - 1];
+    } else {
+      fail(SYNTAX_ERROR);
+    }
+    if (range === undefined) return ctx.reply.int(-1);
+    const found = findBit(value, bit, range[0], range[1]);
+    if (found !== -1 || bit === 1) return ctx.reply.int(found);
+    // Looking for a clear bit and found none: past the end unless the end was given.
+    ctx.reply.int(endGiven ? -1 : range[1] + 1);
+  },
+};
+
+// ---------------------------------------------------------------- BITOP
+
+/** BITOP AND|OR|XOR|NOT destkey key [key ...] — stores the bitwise result, replies its length. */
+const bitop: CommandSpec = {
+  name: "bitop",
+  arity: -4,
+  flags: ["write", "denyoom"],
+  keys: [2, -1, 1],
+  acl: ["write", "bitmap", "slow"],
+  run(ctx, argv) {
+    const op = argv[1].toLowerCase();
+    if (op !== "and" && op !== "or" && op !== "xor" && op !== "not") fail(SYNTAX_ERROR);
+    if (op === "not" && argv.length !== 4) {
+      fail("ERR BITOP NOT must be called with a single source key.");
+    }
+    const db = ctx.db;
+    const sources: string[] = [];
+    let maxlen = 0;
+    for (let j = 3; j < argv.length; j++) {
+      const value = db.lookupRead(argv[j]);
+      if (value === undefined) {
+        sources.push("");
+        continue;
+      }
+      if (typeof value !== "string") throw new WrongTypeError();
+      sources.push(value);
+      if (value.length > maxlen) maxlen = value.length;
+    }
+    const dest = argv[2];
+    if (maxlen === 0) {
+      if (db.delete(dest)) {
+        // event: generic "del"
+        ctx.server.dirty++;
+      }
+      ctx.reply.int(0);
+      return;
+    }
+    const result = new Uint8Array(maxlen);
+    const first = sources[0];
+    for (let i = 0; i < first.length; i++) result[i] = first.charCodeAt(i);
+    if (op === "not") {
+      for (let i = 0; i < maxlen; i++) result[i] = ~result[i];
+    } else {
+      for (let k = 1; k < sources.length; k++) {
+        const src = sources[k];
+        const n = src.length;
+        if (op === "and") {
+          for (let i = 0; i < n; i++) result[i] &= src.charCodeAt(i);
+          result.fill(0, n);
+        } else if (op === "or") {
+          for (let i = 0; i < n; i++) result[i] |= src.charCodeAt(i);
+        } else {
+          for (let i = 0; i < n; i++) result[i] ^= src.charCodeAt(i);
+        }
+      }
+    }
+    const value = bytesToString(result);
+    db.set(dest, value);
+    noteStringEncoding(db, dest, value, "raw");
+    // event: string "set"
+    ctx.server.dirty++;
+    ctx.reply.int(maxlen);
+  },
+};
+
+// ------------------------------------------------------------- BITFIELD
+
+const OVERFLOW_WRAP = 0;
+const OVERFLOW_SAT = 1;
+const OVERFLOW_FAIL = 2;
+
+/** One parsed BITFIELD operation. */
+interface BitfieldOp {
+  kind: "get" | "set" | "incrby";
+  offset: number;
+  bits: number;
+  signed: boolean;
+  /** SET's value or INCRBY's increment. */
+  value: bigint;
+  overflow: number;
+}
+
+/** getBitfieldTypeFromArgument: `i1`–`i64` or `u1`–`u63`. */
+function parseBitfieldType(arg: string): [signed: boolean, bits: number] {
+  const sign = arg[0];
+  if (sign !== "i" && sign !== "u") fail(BITFIELD_TYPE_ERROR);
+  // strlen(p+1): C stops at a NUL byte.
+  const nul = arg.indexOf("\0");
+  const digits = arg.slice(1, nul === -1 ? undefined : nul);
+  const bits = parseLongLong(digits);
+  if (bits === undefined || bits < 1 || (sign === "i" && bits > 64) || (sign === "u" && bits > 63)) {
+    fail(BITFIELD_TYPE_ERROR);
+  }
+  return [sign === "i", bits];
+}
+
+/** getUnsignedBitfield over a view: `bits` bits from `offset`, most significant first. */
+function readBits(view: ByteView | string, offset: number, bits: number): bigint {
+  let value = 0n;
+  const get = typeof view === "string"
+    ? (i: number) => (i < view.length ? view.charCodeAt(i) : 0)
+    : (i: number) => view.get(i);
+  for (let j = 0; j < bits; j++, offset++) {
+    const bitval = (get(Math.floor(offset / 8)) >> (7 - (offset % 8))) & 1;
+    value = (value << 1n) | BigInt(bitval);
+  }
+  return value;
+}
+
+/** setUnsignedBitfield: writes the low `bits` bits of `value` from `offset`, most significant first. */
+function writeBits(view: ByteView, offset: number, bits: number, value: bigint): void {
+  for (let j = 0; j < bits; j++, offset++) {
+    const bitval = Number((value >> BigInt(bits - 1 - j)) & 1n);
+    const byte = Math.floor(offset / 8);
+    const shift = 7 - (offset % 8);
+    view.set(byte, (view.get(byte) & ~(1 << shift)) | (bitval << shift));
+  }
+}
+
+/**
+ * check{Signed,Unsigned}BitfieldOverflow: the value to store for
+ * `value + incr` in a field of `bits` bits under the overflow policy, and
+ * whether it overflowed.
+ */
+function applyOverflow(
+  value: bigint,
+  incr: bigint,
+  bits: number,
+  signed: boolean,
+  policy: number,
+): [result: bigint, overflowed: boolean] {
+  const b = BigInt(bits);
+  const max = signed ? (1n << (b - 1n)) - 1n : (1n << b) - 1n;
+  const min = signed ? -max - 1n : 0n;
+  const sum = value + incr;
+  if (sum >= min && sum <= max) return [sum, false];
+  if (policy === OVERFLOW_SAT) return [sum > max ? max : min, true];
+  // WRAP (FAIL's result is not used).
+  return [signed ? BigInt.asIntN(bits, sum) : BigInt.asUintN(bits, sum), true];
+}
+
+/** BITFIELD and BITFIELD_RO (bitfieldGeneric). */
+function bitfieldGeneric(ctx: CommandContext, argv: string[], readonlyCommand: boolean): void {
+  const ops: BitfieldOp[] = [];
+  let overflow = OVERFLOW_WRAP;
+  let readonly = true;
+  let highestWrite = 0;
+  for (let j = 2; j < argv.length; j++) {
+    const remaining = argv.length - j - 1;
+    const sub = argv[j].toLowerCase();
+    let kind: BitfieldOp["kind"];
+    if (sub === "get" && remaining >= 2) kind = "get";
+    else if (sub === "set" && remaining >= 3) kind = "set";
+    else if (sub === "incrby" && remaining >= 3) kind = "incrby";
+    else if (sub === "overflow" && remaining >= 1) {
+      const policy = argv[++j].toLowerCase();
+      if (policy === "wrap") overflow = OVERFLOW_WRAP;
+      else if (policy === "sat") overflow = OVERFLOW_SAT;
+      else if (policy === "fail") overflow = OVERFLOW_FAIL;
+      else fail("ERR Invalid OVERFLOW type specified");
+      continue;
+    } else {
+      fail(SYNTAX_ERROR);
+    }
+    const [signed, bits] = parseBitfieldType(argv[j + 1]);
+    const offset = parseBitOffset(ctx, argv[j + 2], bits);
+    let value = 0n;
+    if (kind !== "get") {
+      readonly = false;
+      if (highestWrite < offset + bits - 1) highestWrite = offset + bits - 1;
+      const parsed = parseInt64(argv[j + 3]);
+      if (parsed === undefined) fail(NOT_AN_INTEGER);
+      value = parsed;
+    }
+    ops.push({ kind, offset, bits, signed, value, overflow });
+    j += kind === "get" ? 2 : 3;
+  }
+
+  const reply = ctx.reply;
+  const key = argv[1];
+  if (readonly) {
+    const value = stringForRead(ctx, key) ?? "";
+    reply.array(ops.length);
+    for (const op of ops) {
+      const raw = readBits(value, op.offset, op.bits);
+      reply.int(op.signed ? BigInt.asIntN(op.bits, raw) : raw);
+    }
+    return;
+  }
+  if (readonlyCommand) fail("ERR BITFIELD_RO only supports the GET subcommand");
+
+  const [view, grown] = stringForBitWrite(ctx, key, highestWrite);
+  let changes = 0;
+  reply.array(ops.length);
+  for (const op of ops) {
+    const raw = readBits(view, op.offset, op.bits);
+    if (op.kind === "get") {
+      reply.int(op.signed ? BigInt.asIntN(op.bits, raw) : raw);
+      continue;
+    }
+    const old = op.signed ? BigInt.asIntN(op.bits, raw) : raw;
+    let stored: bigint;
+    let overflowed: boolean;
+    let replyValue: bigint;
+    if (op.kind === "incrby") {
+      [stored, overflowed] = applyOverflow(old, op.value, op.bits, op.signed, op.overflow);
+      replyValue = stored;
+    } else {
+      // SET: the new value itself is checked; an unsigned field takes it as uint64.
+      const value = op.signed ? op.value : BigInt.asUintN(64, op.value);
+      [stored, overflowed] = applyOverflow(value, 0n, op.bits, op.signed, op.overflow);
+      replyValue = old;
+    }
+    if (overflowed && op.overflow === OVERFLOW_FAIL) {
+      reply.nil();
+      continue;
+    }
+    reply.int(replyValue);
+    writeBits(view, op.offset, op.bits, stored);
+    if (grown || stored !== old) changes++;
+  }
+  if (changes > 0 || grown) storeBits(ctx, key, view);
+  else noteStringEncoding(ctx.db, key, view.base, "raw");
+  if (changes > 0) {
+    // event: string "setbit"
+    ctx.server.dirty += changes;
+  }
+}
+
+/** BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ... */
+const bitfield: CommandSpec = {
+  name: "bitfield",
+  arity: -2,
+  flags: ["write", "denyoom"],
+  keys: [1, 1, 1],
+  acl: ["write", "bitmap", "slow"],
+  run(ctx, argv) {
+    bitfieldGeneric(ctx, argv, false);
+  },
+};
+
+/** BITFIELD_RO key [GET type offset ...] — the read-only form. */
+const bitfieldRo: CommandSpec = {
+  name: "bitfield_ro",
+  arity: -2,
+  flags: ["readonly", "fast"],
+  keys: [1, 1, 1],
+  acl: ["read", "bitmap", "fast"],
+  run(ctx, argv) {
+    bitfieldGeneric(ctx, argv, true);
+  },
+};
+
+/** The bitmap family. */
+export const bitmapCommands: readonly CommandSpec[] = [
+  setbit,
+  getbit,
+  bitcount,
+  bitpos,
+  bitop,
+  bitfield,
+  bitfieldRo,
+];
