@@ -9,6 +9,7 @@ import { registerAllCommands } from "./commands/mod.ts";
 import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { installReplication } from "./replication/mod.ts";
+import { installInfoTracking } from "./commands/info.ts";
 import { aofOf } from "./persistence/aof.ts";
 import { daemonize, isDaemonChild, writePidFile } from "./daemonize.ts";
 
@@ -116,6 +117,7 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   registerAllCommands();
   const server = new Server(config);
   installPersistence(server);
+  installInfoTracking(server);
   const replication = installReplication(server);
   // A replica with appendonly yes rewrites its AOF after each full sync.
   replication.onLinkCreated.push((link) => aofOf(server).attachToLink(link));

@@ -10,6 +10,8 @@ import { lookupCommand, lookupSubcommand } from "./table.ts";
 import type { CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import { log } from "../log.ts";
+import { clientPauseWait, runWithReplyMode } from "./connection.ts";
+import { recordCommandLatency } from "./command_info.ts";
 
 /** Commands a client in MULTI runs at once instead of queueing. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -40,10 +42,8 @@ export function resolveCommand(argv: string[]): CommandSpec {
   const container = lookupCommand(argv[0]);
   if (container === undefined) throw new ReplyError(unknownCommandError(argv));
   let cmd = container;
-  if (container.subcommands !== undefined) {
-    if (argv.length === 1) {
-      throw new ReplyError(`ERR wrong number of arguments for '${container.name}' command`);
-    }
+  // A container given alone is checked (and run, like COMMAND) as itself.
+  if (container.subcommands !== undefined && argv.length > 1) {
     const sub = lookupSubcommand(container, argv[1]);
     if (sub === undefined) {
       throw new ReplyError(
@@ -54,7 +54,7 @@ export function resolveCommand(argv: string[]): CommandSpec {
     }
     cmd = sub;
   }
-  if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
+  if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity || !cmd.run) {
     throw new ReplyError(`ERR wrong number of arguments for '${cmd.name}' command`);
   }
   return cmd;
@@ -66,6 +66,11 @@ export function resolveCommand(argv: string[]): CommandSpec {
  * settles); otherwise everything, including the reply, happens synchronously.
  */
 export function execute(client: Client, argv: string[]): Promise<void> | undefined {
+  if (client.replyMode === "on") return executeCommand(client, argv);
+  return runWithReplyMode(client, () => executeCommand(client, argv));
+}
+
+function executeCommand(client: Client, argv: string[]): Promise<void> | undefined {
   const server = client.server;
   let cmd: CommandSpec;
   try {
@@ -83,6 +88,8 @@ export function execute(client: Client, argv: string[]): Promise<void> | undefin
     client.reply.error(rejection);
     return undefined;
   }
+  const paused = clientPauseWait(client, cmd);
+  if (paused !== undefined) return paused.then(() => executeCommand(client, argv));
   if (client.flags.multi && !MULTI_IMMEDIATE.has(cmd.name)) {
     client.multiQueue.push(argv);
     client.reply.simple("QUEUED");
@@ -159,6 +166,7 @@ function finish(
   const stats = server.commandStats(cmd);
   stats.calls++;
   stats.usec += micros;
+  recordCommandLatency(server, cmd.name, micros);
   if (failed) stats.failedCalls++;
   server.afterCommand(client, cmd, argv, micros);
   if (server.dirty > dirtyBefore && !client.propagateSuppressed) {

@@ -18,7 +18,7 @@
  */
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
-import { stringToBytes, bytesToString } from "../util/bytes.ts";
+import { bytesToString, stringToBytes } from "../util/bytes.ts";
 import { encodeValueForDump } from "../persistence/rdb_encoder.ts";
 import { decodeDumpPayload, RdbError } from "../persistence/rdb_decoder.ts";
 import { datasetDigest, valueDigest } from "../store/digest.ts";

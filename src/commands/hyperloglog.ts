@@ -15,6 +15,7 @@
  */
 import { fail, WrongTypeError } from "../errors.ts";
 import {
+  cachedCardinalityOf,
   countRawRegisters,
   HLL_DENSE,
   HLL_REGISTERS,
@@ -28,11 +29,37 @@ import { noteStringEncoding } from "./keys.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
 import type { RedisValue } from "../store/types.ts";
 
+/**
+ * The last HLL parsed or stored and the string it was parsed from or stored
+ * as, so that a run of commands on one key does not re-parse 12 KB each time
+ * (copying a binary string into bytes is the expensive part). A command that
+ * mutates the cached object either stores its new string, which refreshes
+ * the entry, or drops the entry before failing.
+ */
+let cachedString: string | undefined;
+let cachedHll: HyperLogLog | undefined;
+
+/** The HLL held in `value` (already validated), from the cache when it is the same string. */
+function parseHll(value: string): HyperLogLog {
+  if (cachedHll !== undefined && value === cachedString) return cachedHll;
+  const hll = HyperLogLog.fromString(value);
+  cachedString = value;
+  cachedHll = hll;
+  return hll;
+}
+
 /** isHLLObjectOrReply: the HLL in `value`, or Redis's errors for another type or a non-HLL string. */
 function hllOf(value: RedisValue): HyperLogLog {
   if (typeof value !== "string") throw new WrongTypeError();
   if (!isHllString(value)) fail(NOT_HLL_ERROR);
-  return HyperLogLog.fromString(value);
+  return parseHll(value);
+}
+
+/** Fails with INVALIDOBJ after a partial update, dropping the cached copy. */
+function failCorrupt(): never {
+  cachedString = undefined;
+  cachedHll = undefined;
+  fail(INVALID_HLL_ERROR);
 }
 
 function sparseMaxBytes(ctx: CommandContext): number {
@@ -44,6 +71,8 @@ function storeHll(ctx: CommandContext, key: string, hll: HyperLogLog): void {
   const value = hll.toString();
   ctx.db.set(key, value, true);
   noteStringEncoding(ctx.db, key, value, "raw");
+  cachedString = value;
+  cachedHll = hll;
 }
 
 /** PFADD key [element ...] — 1 when a register changed (or the key was created), else 0. */
@@ -69,7 +98,7 @@ const pfadd: CommandSpec = {
     for (let j = 2; j < argv.length; j++) {
       const result = hll.add(argv[j], maxBytes);
       if (result === 1) updated++;
-      else if (result === -1) fail(INVALID_HLL_ERROR);
+      else if (result === -1) failCorrupt();
     }
     if (updated > 0) {
       hll.invalidateCache();
@@ -106,10 +135,12 @@ const pfcount: CommandSpec = {
       ctx.reply.int(0);
       return;
     }
-    const hll = hllOf(value);
-    noteStringEncoding(db, key, value as string, "raw");
-    let card = hll.cachedCardinality();
+    if (typeof value !== "string") throw new WrongTypeError();
+    if (!isHllString(value)) fail(NOT_HLL_ERROR);
+    noteStringEncoding(db, key, value, "raw");
+    let card = cachedCardinalityOf(value);
     if (card === undefined) {
+      const hll = parseHll(value);
       card = hll.count();
       if (card === undefined) fail(INVALID_HLL_ERROR);
       hll.storeCardinality(card);
@@ -142,9 +173,7 @@ const pfmerge: CommandSpec = {
     const key = argv[1];
     const current = db.peek(key);
     // Already checked above when it exists.
-    const dest = current === undefined
-      ? HyperLogLog.create()
-      : HyperLogLog.fromString(current as string);
+    const dest = current === undefined ? HyperLogLog.create() : parseHll(current as string);
     if (useDense && !dest.toDense()) fail(INVALID_HLL_ERROR);
     const maxBytes = sparseMaxBytes(ctx);
     for (let j = 0; j < HLL_REGISTERS; j++) {

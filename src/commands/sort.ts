@@ -154,7 +154,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
   // zsetConvert(OBJ_ENCODING_SKIPLIST): SORT leaves a sorted set skiplist-encoded.
   if (source instanceof ZSet) source.encoding = "skiplist";
 
-  let vectorLen = source instanceof List ? source.length : source.size;
+  const vectorLen = source instanceof List ? source.length : source.size;
   let start = Math.min(Math.max(limitStart, 0), vectorLen);
   limitCount = Math.min(Math.max(limitCount, -1), vectorLen);
   let end = limitCount < 0 ? vectorLen - 1 : start + limitCount - 1;

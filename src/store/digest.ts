@@ -80,11 +80,13 @@ function xorObjectDigest(digest: Uint8Array, value: RedisValue, hasExpire: boole
     for (const member of value) xorDigest(digest, bytesOf(member));
   } else if (value instanceof ZSet) {
     mixDigest(digest, uint32BE(OBJ_ZSET));
+    // A listpack cannot hold -0: Redis stores it as the integer 0.
+    const listpack = value.encoding === "listpack";
     const element = new Uint8Array(20);
     for (const [member, score] of value.dict) {
       element.fill(0);
       mixDigest(element, bytesOf(member));
-      mixDigest(element, bytesOf(formatDouble(score)));
+      mixDigest(element, bytesOf(formatDouble(listpack && score === 0 ? 0 : score)));
       xorDigest(digest, element);
     }
   } else {

@@ -240,6 +240,14 @@ export function isHllString(s: string): boolean {
   return encoding !== HLL_DENSE || s.length === HLL_DENSE_SIZE;
 }
 
+/** The cardinality cached in an HLL string's header, or undefined when it is stale. */
+export function cachedCardinalityOf(s: string): number | undefined {
+  if ((s.charCodeAt(15) & 0x80) !== 0) return undefined;
+  let card = 0;
+  for (let i = 15; i >= 8; i--) card = card * 256 + s.charCodeAt(i);
+  return card;
+}
+
 // -------------------------------------------------------- representation
 
 /** One HLL being read or updated. */
