@@ -305,11 +305,12 @@ function pauseState(server: Server): PauseState {
 }
 
 /**
- * Sets `keyspace.expiryPaused` from its two causes: DEBUG SET-ACTIVE-EXPIRE 0
- * and a client pause (during which Redis expires nothing).
+ * DEBUG SET-ACTIVE-EXPIRE 0 stops only the active cycle (lazy expiry still
+ * deletes); a client pause stops both, as Redis expires nothing while paused.
  */
 function refreshExpiryPaused(server: Server): void {
-  server.keyspace.expiryPaused = pauseState(server).activeExpireDisabled || server.pauseUntil !== 0;
+  server.keyspace.activeExpireEnabled = !pauseState(server).activeExpireDisabled;
+  server.keyspace.expiryPaused = server.pauseUntil !== 0;
 }
 
 /** DEBUG SET-ACTIVE-EXPIRE: records the switch and refreshes `keyspace.expiryPaused`. */

@@ -12,6 +12,8 @@ import type { Client } from "../net/client.ts";
 import { log } from "../log.ts";
 import { clientPauseWait, runWithReplyMode } from "./connection.ts";
 import { recordCommandLatency } from "./command_info.ts";
+import { blockingSignal, serveReadyKeys } from "./blocking.ts";
+import { unwatchAllKeys } from "../store/watch.ts";
 
 /** Commands a client in MULTI runs at once instead of queueing. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -76,16 +78,20 @@ function executeCommand(client: Client, argv: string[]): Promise<void> | undefin
   try {
     cmd = resolveCommand(argv);
   } catch (err) {
-    if (client.flags.multi) client.flags.dirtyExec = true;
     server.stats.rejectedCalls++;
-    client.reply.error((err as ReplyError).message);
+    rejectCommand(client, lookupCommand(argv[0])?.name, (err as ReplyError).message);
     return undefined;
   }
   const rejection = server.rejectReason(client, cmd, argv);
   if (rejection !== undefined) {
-    if (client.flags.multi && !MULTI_IMMEDIATE.has(cmd.name)) client.flags.dirtyExec = true;
     server.commandStats(cmd).rejectedCalls++;
-    client.reply.error(rejection);
+    rejectCommand(client, cmd.name, rejection);
+    return undefined;
+  }
+  // Transactions (transactions.ts): SAVE, SHUTDOWN … may not be queued.
+  if (client.flags.multi && cmd.flags.includes("no_multi")) {
+    server.commandStats(cmd).rejectedCalls++;
+    rejectCommand(client, cmd.name, "ERR Command not allowed inside a transaction");
     return undefined;
   }
   const paused = clientPauseWait(client, cmd);
@@ -99,12 +105,39 @@ function executeCommand(client: Client, argv: string[]): Promise<void> | undefin
     client.channels.size + client.patterns.size > 0 && client.reply.protocol === 2 &&
     !PUBSUB_ALLOWED.has(cmd.name)
   ) {
-    client.reply.error(
+    rejectCommand(
+      client,
+      cmd.name,
       `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
     );
     return undefined;
   }
-  return call(client, cmd, argv);
+  const pending = call(client, cmd, argv);
+  // Blocking pops (blocking.ts): serve clients waiting on keys this command wrote.
+  if (blockingSignal.pending) serveReadyKeys(server);
+  return pending;
+}
+
+/**
+ * Redis's rejectCommand: flags an open transaction so EXEC aborts, and a
+ * rejected EXEC aborts it at once with -EXECABORT and the reason.
+ */
+function rejectCommand(client: Client, name: string | undefined, message: string): void {
+  if (client.flags.multi) client.flags.dirtyExec = true;
+  if (name === "exec") {
+    discardTransaction(client);
+    message = `EXECABORT Transaction discarded because of: ${message.replace(/^ERR /, "")}`;
+  }
+  client.reply.error(message);
+}
+
+/** Leaves MULTI state: drops the queue, the flags and the watched keys (discardTransaction). */
+export function discardTransaction(client: Client): void {
+  client.multiQueue = [];
+  client.flags.multi = false;
+  client.flags.dirtyCas = false;
+  client.flags.dirtyExec = false;
+  unwatchAllKeys(client);
 }
 
 /**
@@ -131,11 +164,24 @@ export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<
     replyWithError(client, err);
   }
   if (result instanceof Promise) {
+    // The command waits (blocking pop, WAIT, SAVE …): close its propagation
+    // scope now so other clients' writes are not held back meanwhile. Writes
+    // made while it waited belong to whoever made them, so the dirty baseline
+    // is taken again when it settles: a waiting handler propagates its own
+    // late writes (blocking.ts does). A blocking command's time spent waiting
+    // is not its run time (no slow log entry for a long BLPOP).
+    server.propagator.end();
+    const ranMs = performance.now() - start;
+    const settle = (failed: boolean) => {
+      server.propagator.begin();
+      const began = cmd.flags.includes("blocking") ? performance.now() - ranMs : start;
+      finish(client, cmd, argv, began, server.dirty, dbBefore, failed);
+    };
     return result.then(
-      () => finish(client, cmd, argv, start, dirtyBefore, dbBefore, false),
+      () => settle(false),
       (err) => {
         replyWithError(client, err);
-        finish(client, cmd, argv, start, dirtyBefore, dbBefore, true);
+        settle(true);
       },
     );
   }

@@ -15,6 +15,9 @@ import { bitmapCommands } from "./bitmaps.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
 import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
+import { transactionCommands } from "./transactions.ts";
+import { pubsubCommands } from "./pubsub.ts";
+import { blockingCommands } from "./blocking.ts";
 
 let registered = false;
 
@@ -37,4 +40,7 @@ export function registerAllCommands(): void {
   registerCommands(hyperloglogCommands);
   registerCommands(sortCommands);
   registerCommands(dumpCommands);
+  registerCommands(transactionCommands);
+  registerCommands(pubsubCommands);
+  registerCommands(blockingCommands);
 }

@@ -13,10 +13,10 @@ import { reprArg } from "../util/repr.ts";
 
 /**
  * What a client's output waits for before it reaches the socket, per server.
- * The AOF layer (src/persistence/aof.ts) installs one: with appendonly yes a
- * reply (or pushed data) is written only once the writes made before it are in
- * the AOF (written, and fsynced with appendfsync always), as Redis flushes the
- * AOF in beforeSleep before it writes to clients. Undefined means "go ahead".
+ * The AOF layer (src/persistence/aof.ts) installs one: with appendfsync always
+ * a reply (or pushed data) is written only once the writes made before it are
+ * fsynced in the AOF, as Redis flushes the AOF in beforeSleep before it writes
+ * to clients. Undefined means "go ahead".
  */
 const outputBarriers = new WeakMap<Server, () => Promise<void> | undefined>();
 
@@ -105,6 +105,8 @@ export class Client {
   #end = 0;
   #closed = false;
   #flushing: Promise<void> | undefined;
+  /** A socket read issued while a command waited (see #waitReading), not yet consumed. */
+  #pendingRead: Promise<number | null> | undefined;
   #inflight = 0;
   readonly server: Server;
 
@@ -147,8 +149,15 @@ export class Client {
     try {
       if (this.#end > this.#start) await this.#processInput();
       while (!this.#closed) {
-        this.#makeRoom();
-        const n = await this.#conn.read(this.#inbuf.subarray(this.#end));
+        let n: number | null;
+        if (this.#pendingRead !== undefined) {
+          // A read started while a command waited (see #waitReading) is ours now.
+          n = await this.#pendingRead;
+          this.#pendingRead = undefined;
+        } else {
+          this.#makeRoom();
+          n = await this.#conn.read(this.#inbuf.subarray(this.#end));
+        }
         if (n === null) {
           log.verbose("Client closed connection " + this.server.clientInfoString(this));
           break;
@@ -226,10 +235,44 @@ export class Client {
       if (pending !== undefined) {
         // A command that waits: send what earlier commands of this batch replied first.
         if (this.reply.pos > 0) this.flush();
-        await pending;
+        await this.#waitReading(pending);
       }
       limits.authenticated = this.authenticated;
     }
+  }
+
+  /**
+   * Waits for a command that blocks (BLPOP, WAIT, a CLIENT PAUSE …) while
+   * still reading, like Redis keeps reading a blocked client: a peer that
+   * disconnects is noticed at once, and its onClose hooks unblock the command
+   * so it is not served (popping data nobody receives). What arrives
+   * meanwhile is only buffered; a read still outstanding when the command
+   * settles is picked up by `serve`.
+   */
+  async #waitReading(pending: Promise<void>): Promise<void> {
+    let settled = false;
+    const done = pending.then(() => settled = true, () => settled = true).then(() => undefined);
+    while (!settled && !this.#closed) {
+      if (this.#pendingRead === undefined) {
+        this.#makeRoom();
+        this.#pendingRead = this.#conn.read(this.#inbuf.subarray(this.#end)).catch(() => null);
+      }
+      const n = await Promise.race([done, this.#pendingRead]);
+      if (n === undefined) break;
+      this.#pendingRead = undefined;
+      if (n === null) {
+        log.verbose("Client closed connection " + this.server.clientInfoString(this));
+        this.close();
+        break;
+      }
+      this.#end += n;
+      this.server.stats.netInputBytes += n;
+      if (this.#end - this.#start > this.server.queryBufferLimit) {
+        this.#closeForQueryBuffer();
+        break;
+      }
+    }
+    await pending;
   }
 
   #closeForQueryBuffer(): void {

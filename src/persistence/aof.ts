@@ -8,11 +8,11 @@
  * a single writer loop hands the buffer to the incr file in order (one
  * async write per batch: everything that accumulated while the previous write
  * or fsync ran goes out together) and, with `appendfsync always`, fsyncs it.
- * Client output waits for the writer (the output barrier in
- * src/net/client.ts): a write is acknowledged only once it is in the file,
- * and with `always` only once it is on disk. `everysec` fsyncs from the cron
- * on a second handle so writes never queue behind it; `no` leaves it to the
- * OS.
+ * With `always`, client output waits for that fsync (the output barrier in
+ * src/net/client.ts): a write is acknowledged, or observed by anyone, only
+ * once it is on disk; concurrent clients share fsyncs (group commit).
+ * `everysec` fsyncs from the cron on a second handle so writes never queue
+ * behind it; `no` leaves it to the OS.
  *
  * Rewriting (BGREWRITEAOF, auto-aof-rewrite-*, enabling the AOF, a
  * replica's full sync). Like Redis's fork, in one synchronous step: the
@@ -49,8 +49,8 @@ import {
   tempManifestFileName,
 } from "./aof_manifest.ts";
 import {
-  aofPath,
   type AofLoadStatus,
+  aofPath,
   loadSingleAppendOnlyFile,
   osErrorText,
 } from "./aof_loader.ts";
@@ -141,6 +141,9 @@ export class Aof {
   #draining: Promise<void> | undefined;
   #kickQueued = false;
   #curTimestamp = 0;
+  /** `appendfsync` and `aof-timestamp-enabled`, kept current by config hooks (read per write). */
+  #fsyncPolicy: string;
+  #timestamps: boolean;
 
   // ---- fsync ----
   #lastFsync = Date.now();
@@ -169,6 +172,8 @@ export class Aof {
 
   constructor(server: Server) {
     this.#server = server;
+    this.#fsyncPolicy = server.config.getString("appendfsync");
+    this.#timestamps = server.config.getBool("aof-timestamp-enabled");
     this.#sink = {
       kind: "aof",
       selectedDb: -1,
@@ -191,6 +196,8 @@ export class Aof {
       if (!cmd.flags.includes("write") && cmd.name !== "ping") return undefined;
       return `MISCONF Errors writing to the AOF file: ${error}`;
     });
+    server.config.onChange("appendfsync", (value) => this.#fsyncPolicy = value);
+    server.config.onChange("aof-timestamp-enabled", (value) => this.#timestamps = value === "yes");
     server.config.onChange("appendonly", (value) => {
       if (value === "yes") void this.start();
       else void this.stop();
@@ -217,10 +224,6 @@ export class Aof {
     return this.#cfg.getString("appendfilename");
   }
 
-  get #fsyncPolicy(): string {
-    return this.#cfg.getString("appendfsync");
-  }
-
   /** Whether a rewrite is running (BGSAVE refuses to start then). */
   get rewriteRunning(): boolean {
     return this.#rewrite !== undefined;
@@ -233,7 +236,7 @@ export class Aof {
   /** The "aof" sink: one propagation unit (Redis's feedAppendOnlyFile). */
   #append(bytes: Uint8Array): void {
     let annotation = "";
-    if (this.#cfg.getBool("aof-timestamp-enabled")) {
+    if (this.#timestamps) {
       const now = Math.floor(Date.now() / 1000);
       if (this.#curTimestamp < now) {
         this.#curTimestamp = now;
@@ -244,7 +247,9 @@ export class Aof {
     if (this.#target === undefined) return;
     const n = annotation.length + bytes.length;
     this.#reserve(n);
-    for (let i = 0; i < annotation.length; i++) this.#buf[this.#bufLen++] = annotation.charCodeAt(i);
+    for (let i = 0; i < annotation.length; i++) {
+      this.#buf[this.#bufLen++] = annotation.charCodeAt(i);
+    }
     this.#buf.set(bytes, this.#bufLen);
     this.#bufLen += bytes.length;
     this.#accepted += n;
@@ -277,25 +282,32 @@ export class Aof {
 
   /** Starts the writer loop unless it runs. */
   #kick(): void {
-    if (this.#draining === undefined) this.#draining = this.#drain();
+    if (this.#draining !== undefined) return;
+    // `finally` runs after the assignment even when the loop has nothing to do.
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+      // Bytes that arrived between the loop's last look and now.
+      if (this.#lastWriteOk && this.#hasWork()) this.#kick();
+    });
   }
 
+  #hasWork(): boolean {
+    return this.#ops.length > 0 || (this.#bufLen > 0 && this.#target !== undefined);
+  }
+
+  /** The single writer: ops in order, then whatever the buffer holds, until both are empty. */
   async #drain(): Promise<void> {
-    try {
-      while (true) {
-        let op = this.#ops.shift();
-        if (op === undefined) {
-          if (this.#bufLen === 0 || this.#target === undefined) break;
-          op = { kind: "write", target: this.#target, data: this.#takeBuffer(), end: this.#accepted };
-        }
-        if (op.kind === "close") {
-          await this.#closeFile(op);
-        } else if (!(await this.#write(op))) {
-          break;
-        }
+    while (true) {
+      let op = this.#ops.shift();
+      if (op === undefined) {
+        if (this.#bufLen === 0 || this.#target === undefined) return;
+        op = { kind: "write", target: this.#target, data: this.#takeBuffer(), end: this.#accepted };
       }
-    } finally {
-      this.#draining = undefined;
+      if (op.kind === "close") {
+        await this.#closeFile(op);
+      } else if (!(await this.#write(op))) {
+        return;
+      }
     }
   }
 
@@ -303,7 +315,9 @@ export class Aof {
   async #write(op: Extract<WriterOp, { kind: "write" }>): Promise<boolean> {
     let written = 0;
     try {
-      while (written < op.data.length) written += await op.target.file.write(op.data.subarray(written));
+      while (written < op.data.length) {
+        written += await op.target.file.write(op.data.subarray(written));
+      }
     } catch (err) {
       this.#countWritten(op.target, written);
       this.#writeFailed(err);
@@ -378,10 +392,19 @@ export class Aof {
   }
 
   /**
-   * What client output waits for: undefined when every write accepted so far
-   * is in the file (fsynced with appendfsync always), else a promise for that.
+   * What client output waits for. With appendfsync always: undefined when
+   * every write accepted so far is fsynced, else a promise for that, so a
+   * write is acknowledged (or observed) only once it is on disk. With
+   * everysec and no, replies do not wait: the write follows within a moment
+   * and those policies promise up to a second of loss anyway.
    */
   barrier(): Promise<void> | undefined {
+    if (this.#fsyncPolicy !== "always") return undefined;
+    return this.#whenDone();
+  }
+
+  /** Undefined when everything accepted so far is done, else a promise for it. */
+  #whenDone(): Promise<void> | undefined {
     if (this.#done >= this.#accepted) return undefined;
     const offset = this.#accepted;
     return new Promise((resolve) => this.#waiters.push({ offset, resolve }));
@@ -397,7 +420,12 @@ export class Aof {
     let closed: Promise<void> = Promise.resolve();
     if (old !== undefined) {
       if (this.#bufLen > 0) {
-        this.#ops.push({ kind: "write", target: old, data: this.#takeBuffer(), end: this.#accepted });
+        this.#ops.push({
+          kind: "write",
+          target: old,
+          data: this.#takeBuffer(),
+          end: this.#accepted,
+        });
       }
       closed = new Promise((resolve) =>
         this.#ops.push({ kind: "close", target: old, wait, closed: resolve })
@@ -450,7 +478,7 @@ export class Aof {
   /** Everything accepted so far written, then the current file fsynced (shutdown). */
   async #flushAndFsync(): Promise<void> {
     this.#kick();
-    const pending = this.barrier();
+    const pending = this.#whenDone();
     if (pending !== undefined) await pending;
     await this.#draining;
     const target = this.#target;
@@ -601,18 +629,13 @@ export class Aof {
   async loadAtStartup(): Promise<void> {
     this.state = "on";
     const start = performance.now();
-    const server = this.#server;
-    server.loading = true;
-    let status: AofLoadStatus;
-    try {
-      status = await this.#loadAppendOnlyFiles(this.manifest);
-    } finally {
-      server.loading = false;
-    }
+    const status = await this.#loadAppendOnlyFiles(this.manifest);
     if (status === "failed" || status === "open_err") Deno.exit(1);
     if (status !== "not_exist") {
       log.notice(
-        `DB loaded from append only file: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
+        `DB loaded from append only file: ${
+          ((performance.now() - start) / 1000).toFixed(3)
+        } seconds`,
       );
     }
   }
@@ -642,7 +665,9 @@ export class Aof {
         if (ai === am.base) baseSize = size;
         totalSize += size;
       } catch (err) {
-        log.warning(`Unable to obtain the AOF file ${ai.fileName} length. stat: ${osErrorText(err)}`);
+        log.warning(
+          `Unable to obtain the AOF file ${ai.fileName} length. stat: ${osErrorText(err)}`,
+        );
         // A file of the manifest missing from the disk is fatal.
         return err instanceof Deno.errors.NotFound ? "failed" : "open_err";
       }
@@ -998,9 +1023,7 @@ export class Aof {
         () => new RdbSnapshotEncoder(rdb.newEncoder(64 * 1024)),
       );
     }
-    const timestamp = this.#cfg.getBool("aof-timestamp-enabled")
-      ? Math.floor(Date.now() / 1000)
-      : undefined;
+    const timestamp = this.#timestamps ? Math.floor(Date.now() / 1000) : undefined;
     return new Snapshot(
       server.keyspace,
       new AofSnapshotEncoder(timestamp),

@@ -167,7 +167,9 @@ export async function loadSingleAppendOnlyFile(
     // An RDB: the base of a multi-part AOF, or the preamble of an old-style AOF.
     const oldStyle = fileName === opts.oldStyleName;
     log.notice(
-      oldStyle ? "Reading RDB preamble from AOF file..." : "Reading RDB base file on AOF loading...",
+      oldStyle
+        ? "Reading RDB preamble from AOF file..."
+        : "Reading RDB base file on AOF loading...",
     );
     try {
       // A base file is the whole RDB; an old-style file continues with commands after it.
@@ -244,25 +246,27 @@ async function replayCommands(
         break;
       }
       const argv = step.argv;
-      const cmd = lookupForLoad(argv);
-      if (cmd === undefined) {
+      // MULTI/EXEC are handled here, like the fake client's queue in Redis.
+      const name = argv[0].toLowerCase();
+      const transactional = name === "multi" || name === "exec";
+      const cmd = transactional ? undefined : lookupForLoad(argv);
+      if (cmd === undefined && !transactional) {
         log.warning(`Unknown command '${argv[0]}' reading the append only file ${fileName}`);
         return "failed";
       }
-      // MULTI/EXEC are handled here, like the fake client's queue in Redis.
-      if (cmd.name === "multi") validBeforeMulti = validUpTo;
-      if (multi !== undefined && cmd.name !== "exec") {
+      if (name === "multi") validBeforeMulti = validUpTo;
+      if (multi !== undefined && name !== "exec") {
         multi.push(argv);
-      } else if (cmd.name === "multi") {
+      } else if (name === "multi") {
         multi = [];
-      } else if (cmd.name === "exec") {
+      } else if (name === "exec") {
         const queued = multi ?? [];
         multi = undefined;
         for (const queuedArgv of queued) {
           const queuedCmd = lookupForLoad(queuedArgv);
           if (queuedCmd !== undefined) await runForLoad(client, queuedCmd, queuedArgv);
         }
-      } else {
+      } else if (cmd !== undefined) {
         await runForLoad(client, cmd, argv);
       }
       if (opts.loadTruncated) validUpTo = reader.offset;

@@ -18,6 +18,14 @@ export function installPersistence(server: Server): void {
   server.cronJobs.push((now) => rdb.cron(now));
   const aof = installAof(server);
 
+  // Clients may connect while the start-up load runs (the listeners open first):
+  // like Redis, only commands flagged "loading" run until the dataset is in.
+  server.guards.push((_client, cmd) =>
+    server.loading && !cmd.flags.includes("loading")
+      ? "LOADING Redis is loading the dataset in memory"
+      : undefined
+  );
+
   server.guards.push((client, cmd) => {
     if (rdb.lastBgsaveOk || client.flags.master) return undefined;
     if (!server.config.getBool("stop-writes-on-bgsave-error")) return undefined;
@@ -76,13 +84,18 @@ export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | un
     // an unreadable dir shows up below
   }
   const aof = aofOf(server);
-  await aof.loadManifestAtStartup();
-  let aux: RdbAuxInfo | undefined;
-  if (server.config.getBool("appendonly")) await aof.loadAtStartup();
-  else aux = await loadRdbAtStartup(server);
-  await aof.openAtStartup();
-  await aof.deleteHistoryFiles();
-  return aux;
+  server.loading = true;
+  try {
+    await aof.loadManifestAtStartup();
+    let aux: RdbAuxInfo | undefined;
+    if (server.config.getBool("appendonly")) await aof.loadAtStartup();
+    else aux = await loadRdbAtStartup(server);
+    await aof.openAtStartup();
+    await aof.deleteHistoryFiles();
+    return aux;
+  } finally {
+    server.loading = false;
+  }
 }
 
 /** The RDB branch of loadDataFromDisk: `dir/dbfilename`. */
@@ -96,7 +109,6 @@ async function loadRdbAtStartup(server: Server): Promise<RdbAuxInfo | undefined>
     Deno.exit(1);
   }
   if (bytes === undefined) return undefined;
-  server.loading = true;
   try {
     const result = loadRdbBytes(bytes, server.keyspace, {
       dropExpired: server.config.replicaOf() === undefined,
@@ -113,7 +125,5 @@ async function loadRdbAtStartup(server: Server): Promise<RdbAuxInfo | undefined>
       Deno.exit(1);
     }
     throw err;
-  } finally {
-    server.loading = false;
   }
 }

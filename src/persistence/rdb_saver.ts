@@ -159,7 +159,12 @@ export class RdbSaver {
     // Diskless consumers see every chunk before the file sink takes ownership of it.
     snapshot.sinks.push({
       chunk: (bytes) => {
-        for (const sink of sinks) sink.chunk(bytes);
+        const waits: Promise<void>[] = [];
+        for (const sink of sinks) {
+          const wait = sink.chunk(bytes);
+          if (wait !== undefined) waits.push(wait);
+        }
+        return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
       },
       end: () => {
         for (const sink of sinks) sink.end();

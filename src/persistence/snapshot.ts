@@ -50,7 +50,7 @@ export interface SnapshotSink {
    * declares `takesOwnership` (the file sink transfers them to the worker):
    * such a sink is called after all others, and there is at most one.
    */
-  chunk(bytes: Uint8Array): void;
+  chunk(bytes: Uint8Array): void | Promise<void>;
   readonly takesOwnership?: boolean;
   /** All bytes were delivered (the last chunk ends with the EOF opcode). */
   end(): void;
@@ -197,7 +197,14 @@ export class Snapshot implements KeyspaceHooks {
         if (captured.visited.has(key) || captured.born.has(key)) continue;
         captured.visited.add(key);
         encoder.writeEntry(key, captured.dict.get(key)!, captured.expires.get(key));
-        if (encoder.pending >= CHUNK_BYTES) this.#emit(encoder.takeChunk());
+        if (encoder.pending >= CHUNK_BYTES) {
+          this.#emit(encoder.takeChunk());
+          // A consumer asked to slow down: stop here until it drains.
+          if (this.#backpressure.length > 0) {
+            this.#yield();
+            return;
+          }
+        }
         if (++sinceCheck === KEYS_PER_CLOCK_CHECK) {
           sinceCheck = 0;
           if (performance.now() >= deadline) {
@@ -214,16 +221,34 @@ export class Snapshot implements KeyspaceHooks {
     this.#complete();
   };
 
+  /**
+   * Ends a slice. A sink that cannot keep up (a replica socket not draining)
+   * returns a promise: the walk waits for it before the next slice, so a slow
+   * consumer slows the snapshot down instead of growing memory.
+   */
   #yield(): void {
     if (this.#encoder.pending > 0) this.#emit(this.#encoder.takeChunk());
-    this.#timer = setTimeout(this.#step, 0);
+    const waits = this.#backpressure;
+    this.#backpressure = [];
+    if (waits.length === 0) {
+      this.#timer = setTimeout(this.#step, 0);
+      return;
+    }
+    Promise.all(waits).then(() => {
+      if (!this.#aborted) this.#timer = setTimeout(this.#step, 0);
+    }, (err) => this.abort(String(err)));
   }
+
+  #backpressure: Promise<void>[] = [];
 
   #emit(bytes: Uint8Array): void {
     let owner: SnapshotSink | undefined;
     for (const sink of this.sinks) {
       if (sink.takesOwnership) owner = sink;
-      else sink.chunk(bytes);
+      else {
+        const wait = sink.chunk(bytes);
+        if (wait !== undefined) this.#backpressure.push(wait);
+      }
     }
     owner?.chunk(bytes);
   }

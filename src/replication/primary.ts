@@ -21,6 +21,8 @@ import { crc64Init, crc64Update, crc64WriteLE } from "../persistence/crc64.ts";
 import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH } from "./constants.ts";
 
+/** Pending output to one replica beyond which a diskless transfer waits for its socket. */
+export const DISKLESS_MAX_PENDING = 1024 * 1024;
 /** Bytes of the RDB file read and written per step while sending it to a replica. */
 export const BULK_CHUNK_BYTES = 1024 * 1024;
 
@@ -35,6 +37,8 @@ export class ReplicaConn {
   /** This replica gets a diskless transfer, and whether it is under way. */
   diskless = false;
   streaming = false;
+  /** Last time its full-sync transfer moved (a stuck transfer is dropped after repl-timeout). */
+  transferProgress = Date.now();
   /** When it started waiting for a snapshot (repl-diskless-sync-delay counts from the first). */
   waitingSince = Date.now();
   listeningPort = 0;
@@ -308,11 +312,20 @@ export class Primary {
     snapshot.sinks.push({
       chunk: (bytes) => {
         if (checksum) crc64Update(crc, bytes);
+        const waits: Promise<void>[] = [];
         for (const conn of waiting) {
           if (conn.client.closed) continue;
           conn.client.reply.bytes(bytes);
-          conn.client.flush();
+          const flushed = conn.client.flush();
+          conn.transferProgress = Date.now();
+          // Wait for a socket that holds too much: the walk slows down instead of buffering it.
+          if (conn.client.outputLength > DISKLESS_MAX_PENDING) {
+            waits.push(flushed.then(() => {
+              conn.transferProgress = Date.now();
+            }));
+          }
         }
+        return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
       },
       end: () => {
         const trailer = new Uint8Array(8);
@@ -386,7 +399,7 @@ export class Primary {
         client.reply.bytes(chunk.subarray(0, n));
         sent += n;
         await client.flush();
-        conn.ackTime = Date.now();
+        conn.transferProgress = Date.now();
       }
       if (sent !== size && !client.closed) throw new Error(`short read of ${path}`);
     } finally {
@@ -481,6 +494,9 @@ export class Primary {
         conn.client.flush();
       } else if (conn.state === "online" && nowMs - conn.ackTime > timeout) {
         log.warning(`Disconnecting timedout replica (streaming sync): ${conn.name}`);
+        conn.client.close();
+      } else if (conn.state === "send_bulk" && nowMs - conn.transferProgress > timeout) {
+        log.warning(`Disconnecting timedout replica (full sync): ${conn.name}`);
         conn.client.close();
       }
     }

@@ -124,7 +124,6 @@ export class MasterLink {
   #repl: Replication;
   #stopped = false;
   #conn: Deno.Conn | undefined;
-  #wasConnected = false;
 
   constructor(
     server: Server,
@@ -175,8 +174,11 @@ export class MasterLink {
   async #loop(): Promise<void> {
     let reconnect = false;
     while (!this.#stopped) {
+      // #attempt returns when a link that was up drops, and throws when an attempt fails.
+      let linkDropped = false;
       try {
         await this.#attempt(reconnect);
+        linkDropped = true;
       } catch (err) {
         if (!this.#stopped) {
           const message = err instanceof SyncAborted ? err.message : (err as Error).message;
@@ -191,8 +193,11 @@ export class MasterLink {
       this.#conn = undefined;
       this.state = "connect";
       if (this.#stopped) return;
-      reconnect = this.#wasConnected;
-      await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+      // As in Redis's replicationHandleMasterDisconnection, a lost link is retried at once
+      // ("Reconnecting to MASTER"), before the master's backlog moves past our offset;
+      // a failed attempt waits, as Redis's cron does.
+      reconnect = linkDropped;
+      if (!linkDropped) await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
     }
   }
 
@@ -458,7 +463,6 @@ export class MasterLink {
     client.feed(reader.leftover());
     this.client = client;
     this.state = "connected";
-    this.#wasConnected = true;
     this.downSince = 0;
     this.#linkDown = new Promise((resolve) => {
       client.onClose.push(() => {

@@ -324,8 +324,10 @@ export class Keyspace {
   };
   /** True while a replica applies its master's stream: expired keys stay visible to it. */
   servingMaster = false;
-  /** DEBUG SET-ACTIVE-EXPIRE 0, or a paused client set: no key is deleted by expiry. */
+  /** A client pause: no key is deleted by expiry, lazily or actively. */
   expiryPaused = false;
+  /** DEBUG SET-ACTIVE-EXPIRE: whether the cron's active expire cycle runs. */
+  activeExpireEnabled = true;
   /** The role; a replica never expires keys on its own (DESIGN decision 5). */
   isReplica: () => boolean = () => false;
   /** The command clock: Redis caches mstime per command so one command sees one "now". */
@@ -361,7 +363,7 @@ export class Keyspace {
    * sampled was expired. Does nothing on a replica.
    */
   activeExpireCycle(timeLimitMs: number): void {
-    if (this.isReplica() || this.expiryPaused) return;
+    if (this.isReplica() || this.expiryPaused || !this.activeExpireEnabled) return;
     const start = performance.now();
     let totalSampled = 0;
     let totalExpired = 0;

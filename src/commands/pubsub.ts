@@ -1,0 +1,392 @@
+/**
+ * Pub/sub (Redis 7.0's pubsub.c): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE,
+ * PUNSUBSCRIBE, PUBLISH and PUBSUB CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|
+ * SHARDNUMSUB|HELP, plus the delivery of keyspace notifications
+ * (src/store/notify.ts) to subscribers.
+ *
+ * The server-wide registry maps each channel to its subscribers and each
+ * pattern to its subscribers, both in subscription order; a client's own
+ * subscriptions are `client.channels` / `client.patterns`, which the
+ * dispatcher reads for the RESP2 subscriber-mode restrictions and CLIENT LIST
+ * for `sub=`/`psub=`. Messages are written into each receiver's reply buffer
+ * as pushes (RESP3 `>`, RESP2 `*`) and flushed through `afterPush("pubsub")`,
+ * which enforces `client-output-buffer-limit pubsub`: a subscriber that does
+ * not read is disconnected.
+ *
+ * Sharded pub/sub (SSUBSCRIBE …) is not implemented; PUBSUB SHARDCHANNELS and
+ * SHARDNUMSUB answer as a server without shard subscribers does.
+ *
+ * @module
+ */
+import type { CommandContext, CommandSpec } from "./types.ts";
+import type { Client } from "../net/client.ts";
+import type { Server } from "../server.ts";
+import { compileGlob, globMatch } from "../util/glob.ts";
+import { replyHelp, subcommandSyntaxError } from "./command_info.ts";
+import { connectionResetHooks } from "./connection.ts";
+import { NOTIFY, notifyKeyspaceEvent, setKeyspaceEventSink } from "../store/notify.ts";
+import { keyIsExpired } from "../store/watch.ts";
+
+/** Subscribers of one pattern, with its compiled matcher. */
+interface PatternSubscribers {
+  match: (channel: string) => boolean;
+  clients: Set<Client>;
+}
+
+/** The server-wide registry (Redis's server.pubsub_channels / pubsub_patterns). */
+class PubSubRegistry {
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, PatternSubscribers>();
+}
+
+const registries = new WeakMap<Server, PubSubRegistry>();
+/** Clients whose close hook (drop their subscriptions) is installed. */
+const cleanupInstalled = new WeakSet<Client>();
+
+/**
+ * The registry of `server`, created on first use. Creating it also plugs
+ * keyspace notifications in: the sink that publishes events, and the
+ * keyspace hooks for the events the store itself causes ("expired" when
+ * expiry deletes a key, "new" when a key is created).
+ */
+function registryOf(server: Server): PubSubRegistry {
+  let registry = registries.get(server);
+  if (registry !== undefined) return registry;
+  registry = new PubSubRegistry();
+  registries.set(server, registry);
+  setKeyspaceEventSink(server.keyspace, {
+    flags: () => server.config.keyspaceEventFlags(),
+    publish: (channel, message) => {
+      publish(server, channel, message);
+    },
+  });
+  server.keyspace.hooks.add({
+    beforeWrite(db, key) {
+      // dbAdd's "new": the key is about to be created (absent, or only logically present).
+      if ((server.config.keyspaceEventFlags() & NOTIFY.NEW) === 0) return;
+      if (db.dict.has(key) && !keyIsExpired(db, key)) return;
+      // The snapshot layer also calls beforeWrite; only creations get here.
+      notifyKeyspaceEvent(server, NOTIFY.NEW, "new", key, db.id);
+    },
+    keyModified() {},
+    keyExpired(db, key) {
+      notifyKeyspaceEvent(server, NOTIFY.EXPIRED, "expired", key, db.id);
+    },
+    beforeFlush() {},
+  });
+  return registry;
+}
+
+/**
+ * Makes sure keyspace notifications and the registry exist for `server`.
+ * Called at start-up by nothing: the first SUBSCRIBE/PSUBSCRIBE/PUBLISH does
+ * it, since events with nobody subscribed go nowhere anyway.
+ */
+export function installPubSub(server: Server): void {
+  registryOf(server);
+}
+
+/** Subscriptions of `client`: channels plus patterns (clientSubscriptionsCount). */
+function subscriptionCount(client: Client): number {
+  return client.channels.size + client.patterns.size;
+}
+
+function ensureCleanup(client: Client): void {
+  if (cleanupInstalled.has(client)) return;
+  cleanupInstalled.add(client);
+  client.onClose.push(() => unsubscribeAll(client, false));
+}
+
+/** Writes one subscribe/unsubscribe confirmation (addReplyPubsub(Un)Subscribed). */
+function replySubscription(client: Client, kind: string, name: string | undefined): void {
+  const r = client.reply;
+  r.push(3);
+  r.bulk(kind);
+  if (name === undefined) r.nil();
+  else r.bulk(name);
+  r.int(subscriptionCount(client));
+}
+
+function subscribeChannel(client: Client, registry: PubSubRegistry, channel: string): void {
+  if (!client.channels.has(channel)) {
+    client.channels.add(channel);
+    let subscribers = registry.channels.get(channel);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      registry.channels.set(channel, subscribers);
+    }
+    subscribers.add(client);
+  }
+  replySubscription(client, "subscribe", channel);
+}
+
+function unsubscribeChannel(
+  client: Client,
+  registry: PubSubRegistry | undefined,
+  channel: string,
+  notify: boolean,
+): void {
+  if (client.channels.delete(channel) && registry !== undefined) {
+    const subscribers = registry.channels.get(channel);
+    if (subscribers !== undefined) {
+      subscribers.delete(client);
+      if (subscribers.size === 0) registry.channels.delete(channel);
+    }
+  }
+  if (notify) replySubscription(client, "unsubscribe", channel);
+}
+
+function subscribePattern(client: Client, registry: PubSubRegistry, pattern: string): void {
+  if (!client.patterns.has(pattern)) {
+    client.patterns.add(pattern);
+    let entry = registry.patterns.get(pattern);
+    if (entry === undefined) {
+      entry = { match: compileGlob(pattern), clients: new Set() };
+      registry.patterns.set(pattern, entry);
+    }
+    entry.clients.add(client);
+  }
+  replySubscription(client, "psubscribe", pattern);
+}
+
+function unsubscribePattern(
+  client: Client,
+  registry: PubSubRegistry | undefined,
+  pattern: string,
+  notify: boolean,
+): void {
+  if (client.patterns.delete(pattern) && registry !== undefined) {
+    const entry = registry.patterns.get(pattern);
+    if (entry !== undefined) {
+      entry.clients.delete(client);
+      if (entry.clients.size === 0) registry.patterns.delete(pattern);
+    }
+  }
+  if (notify) replySubscription(client, "punsubscribe", pattern);
+}
+
+/**
+ * Drops every subscription of `client` (pubsubUnsubscribeAllChannels and
+ * …AllPatterns); with `notify` each one is confirmed, else silently (RESET,
+ * disconnect).
+ */
+export function unsubscribeAll(client: Client, notify: boolean): void {
+  const registry = registries.get(client.server);
+  for (const channel of [...client.channels]) unsubscribeChannel(client, registry, channel, notify);
+  for (const pattern of [...client.patterns]) unsubscribePattern(client, registry, pattern, notify);
+}
+
+connectionResetHooks.push((client) => unsubscribeAll(client, false));
+
+/** Sends one message push to a subscriber (addReplyPubsubMessage / …PatMessage). */
+function deliver(client: Client, pattern: string | undefined, channel: string, message: string) {
+  if (client.closed) return;
+  const r = client.reply;
+  if (pattern === undefined) {
+    r.push(3);
+    r.bulk("message");
+  } else {
+    r.push(4);
+    r.bulk("pmessage");
+    r.bulk(pattern);
+  }
+  r.bulk(channel);
+  r.bulk(message);
+  client.afterPush("pubsub");
+}
+
+/**
+ * Publishes `message` on `channel` (pubsubPublishMessage): channel
+ * subscribers first, then pattern subscribers. Returns how many deliveries
+ * were made, which PUBLISH replies.
+ */
+export function publish(server: Server, channel: string, message: string): number {
+  const registry = registries.get(server);
+  if (registry === undefined) return 0;
+  let receivers = 0;
+  const subscribers = registry.channels.get(channel);
+  if (subscribers !== undefined) {
+    for (const client of [...subscribers]) {
+      deliver(client, undefined, channel, message);
+      receivers++;
+    }
+  }
+  if (registry.patterns.size > 0) {
+    for (const [pattern, entry] of [...registry.patterns]) {
+      if (!entry.match(channel)) continue;
+      for (const client of [...entry.clients]) {
+        deliver(client, pattern, channel, message);
+        receivers++;
+      }
+    }
+  }
+  return receivers;
+}
+
+/** Flags shared by the (un)subscribe commands. */
+const SUBSCRIBE_FLAGS = ["pubsub", "noscript", "loading", "stale"] as const;
+
+const subscribe: CommandSpec = {
+  name: "subscribe",
+  arity: -2,
+  flags: SUBSCRIBE_FLAGS,
+  keys: [0, 0, 0],
+  acl: ["pubsub", "slow"],
+  run(ctx, argv) {
+    const registry = registryOf(ctx.server);
+    ensureCleanup(ctx.client);
+    for (let i = 1; i < argv.length; i++) subscribeChannel(ctx.client, registry, argv[i]);
+  },
+};
+
+const unsubscribe: CommandSpec = {
+  name: "unsubscribe",
+  arity: -1,
+  flags: SUBSCRIBE_FLAGS,
+  keys: [0, 0, 0],
+  acl: ["pubsub", "slow"],
+  run(ctx, argv) {
+    const client = ctx.client;
+    const registry = registries.get(ctx.server);
+    if (argv.length === 1) {
+      if (client.channels.size === 0) return replySubscription(client, "unsubscribe", undefined);
+      for (const channel of [...client.channels]) {
+        unsubscribeChannel(client, registry, channel, true);
+      }
+      return;
+    }
+    for (let i = 1; i < argv.length; i++) unsubscribeChannel(client, registry, argv[i], true);
+  },
+};
+
+const psubscribe: CommandSpec = {
+  name: "psubscribe",
+  arity: -2,
+  flags: SUBSCRIBE_FLAGS,
+  keys: [0, 0, 0],
+  acl: ["pubsub", "slow"],
+  run(ctx, argv) {
+    const registry = registryOf(ctx.server);
+    ensureCleanup(ctx.client);
+    for (let i = 1; i < argv.length; i++) subscribePattern(ctx.client, registry, argv[i]);
+  },
+};
+
+const punsubscribe: CommandSpec = {
+  name: "punsubscribe",
+  arity: -1,
+  flags: SUBSCRIBE_FLAGS,
+  keys: [0, 0, 0],
+  acl: ["pubsub", "slow"],
+  run(ctx, argv) {
+    const client = ctx.client;
+    const registry = registries.get(ctx.server);
+    if (argv.length === 1) {
+      if (client.patterns.size === 0) return replySubscription(client, "punsubscribe", undefined);
+      for (const pattern of [...client.patterns]) {
+        unsubscribePattern(client, registry, pattern, true);
+      }
+      return;
+    }
+    for (let i = 1; i < argv.length; i++) unsubscribePattern(client, registry, argv[i], true);
+  },
+};
+
+/**
+ * PUBLISH channel message. Redis also forwards PUBLISH to replicas (not to
+ * the AOF); the propagator has no replication-only path yet, so it is not
+ * propagated (see the module notes in the report).
+ */
+const publishSpec: CommandSpec = {
+  name: "publish",
+  arity: 3,
+  flags: ["pubsub", "loading", "stale", "fast"],
+  keys: [0, 0, 0],
+  acl: ["pubsub", "fast"],
+  run(ctx, argv) {
+    ctx.reply.int(publish(ctx.server, argv[1], argv[2]));
+  },
+};
+
+const PUBSUB_HELP = [
+  "CHANNELS [<pattern>]",
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  "NUMPAT",
+  "    Return number of subscriptions to patterns.",
+  "NUMSUB [<channel> ...]",
+  "    Return the number of subscribers for the specified channels, excluding",
+  "    pattern subscriptions(default: no channels).",
+  "SHARDCHANNELS [<pattern>]",
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  "SHARDNUMSUB [<shardchannel> ...]",
+  "    Return the number of subscribers for the specified shard level channel(s)",
+];
+
+function pubsubSub(
+  sub: string,
+  arity: number,
+  run: (ctx: CommandContext, argv: string[]) => void,
+  pubsubFlag = true,
+): CommandSpec {
+  return {
+    name: `pubsub|${sub}`,
+    arity,
+    flags: pubsubFlag ? ["pubsub", "loading", "stale"] : ["loading", "stale"],
+    keys: [0, 0, 0],
+    acl: pubsubFlag ? ["pubsub", "slow"] : ["slow"],
+    run,
+  };
+}
+
+const pubsub: CommandSpec = {
+  name: "pubsub",
+  arity: -2,
+  flags: [],
+  keys: [0, 0, 0],
+  acl: ["slow"],
+  subcommands: [
+    pubsubSub("channels", -2, (ctx, argv) => {
+      if (argv.length > 3) throw subcommandSyntaxError(argv);
+      const pattern = argv[2];
+      const registry = registries.get(ctx.server);
+      const names: string[] = [];
+      for (const channel of registry?.channels.keys() ?? []) {
+        if (pattern === undefined || globMatch(pattern, channel)) names.push(channel);
+      }
+      ctx.reply.bulkArray(names);
+    }),
+    pubsubSub("numsub", -2, (ctx, argv) => {
+      const registry = registries.get(ctx.server);
+      ctx.reply.map(argv.length - 2);
+      for (let i = 2; i < argv.length; i++) {
+        ctx.reply.bulk(argv[i]);
+        ctx.reply.int(registry?.channels.get(argv[i])?.size ?? 0);
+      }
+    }),
+    pubsubSub("numpat", 2, (ctx) => {
+      ctx.reply.int(registries.get(ctx.server)?.patterns.size ?? 0);
+    }),
+    pubsubSub("shardchannels", -2, (ctx, argv) => {
+      if (argv.length > 3) throw subcommandSyntaxError(argv);
+      ctx.reply.array(0);
+    }),
+    pubsubSub("shardnumsub", -2, (ctx, argv) => {
+      ctx.reply.map(argv.length - 2);
+      for (let i = 2; i < argv.length; i++) {
+        ctx.reply.bulk(argv[i]);
+        ctx.reply.int(0);
+      }
+    }),
+    pubsubSub("help", 2, (ctx, argv) => replyHelp(ctx, argv, PUBSUB_HELP), false),
+  ],
+};
+
+/** The pub/sub family. */
+export const pubsubCommands: readonly CommandSpec[] = [
+  subscribe,
+  unsubscribe,
+  psubscribe,
+  punsubscribe,
+  publishSpec,
+  pubsub,
+];
