@@ -67,6 +67,24 @@ function parseArgs(args: string[]): { sections: string[]; opts: BenchOptions } {
   };
 }
 
+/** A section that runs longer than this is abandoned (its servers are then stopped). */
+function sectionTimeoutMs(opts: BenchOptions): number {
+  return (opts.quick ? 5 : 20) * 60_000 * Math.max(1, opts.keys / 1_000_000) *
+    Math.max(1, opts.rounds / 3);
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function haveTool(tool: string): Promise<boolean> {
   try {
     const out = await new Deno.Command("bash", {
@@ -121,7 +139,7 @@ async function main(): Promise<number> {
       const started = performance.now();
       progress(`section ${section}`);
       try {
-        console.log(await SECTIONS[section](opts));
+        console.log(await withTimeout(SECTIONS[section](opts), sectionTimeoutMs(opts), section));
       } catch (err) {
         failures++;
         console.log(`### ${section}\n\nn/a — the section failed: ${(err as Error).message}`);

@@ -523,13 +523,20 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The largest value (NaN when empty); safe for arrays of any length. */
+export function maxOf(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return values.length === 0 ? NaN : max;
+}
+
 /** p50/p99/max of samples. */
 export function summarizeLatency(samples: readonly number[]): LatencySummary {
   return {
     count: samples.length,
     p50: percentile(samples, 0.5),
     p99: percentile(samples, 0.99),
-    max: samples.length === 0 ? NaN : Math.max(...samples),
+    max: maxOf(samples),
   };
 }
 
@@ -582,6 +589,14 @@ export async function idleLatency(port: number, key: string, ms: number): Promis
 /** total_commands_processed from INFO stats. */
 export async function commandsProcessed(client: RespClient): Promise<number> {
   return Number((await info(client, "stats")).get("total_commands_processed") ?? NaN);
+}
+
+/** Commands/s the server processed over the next ms milliseconds (total_commands_processed). */
+export async function commandRate(client: RespClient, ms: number): Promise<number> {
+  const c0 = await commandsProcessed(client);
+  const t0 = performance.now();
+  await sleep(ms);
+  return (await commandsProcessed(client) - c0) / ((performance.now() - t0) / 1000);
 }
 
 /** Polls `check` every intervalMs until it returns true; throws after timeoutMs. */

@@ -381,10 +381,9 @@ Deno.test("a replica beyond its output-buffer limit is dropped, the master's mem
 });
 
 /**
- * Known bug, off unless REPL_TEST_KNOWN_BUGS=1: a diskless transfer pushes the
- * whole snapshot into the output buffer of a replica that stopped reading
- * (the snapshot walk has no back-pressure), where Redis's child blocks on the
- * pipe and the master's memory stays flat.
+ * A diskless transfer to a replica that stopped reading: the snapshot walk
+ * waits for the socket (back-pressure) instead of buffering the snapshot, as
+ * Redis's child blocks on its pipe.
  */
 Deno.test({
   name:
