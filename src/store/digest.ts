@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "../util/sha1.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
@@ -33,10 +33,6 @@ const OBJ_ZSET = 3;
 const OBJ_HASH = 4;
 
 const EXPIRE_MARK = "!!expire!!";
-
-function sha1(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha1").update(data).digest());
-}
 
 /** The bytes of a byte string (latin1 identity). */
 function bytesOf(s: string): Uint8Array {
