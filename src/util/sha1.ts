@@ -17,42 +17,45 @@ export function sha1(data: Uint8Array): Uint8Array {
   buf[len] = 0x80;
   buf.fill(0, len + 1, total);
   const bits = len * 8;
-  const view = new DataView(buf.buffer, buf.byteOffset, total);
-  view.setUint32(total - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(total - 4, bits >>> 0);
+  const high = Math.floor(bits / 0x100000000);
+  buf[total - 8] = high >>> 24;
+  buf[total - 7] = high >>> 16;
+  buf[total - 6] = high >>> 8;
+  buf[total - 5] = high;
+  buf[total - 4] = bits >>> 24;
+  buf[total - 3] = bits >>> 16;
+  buf[total - 2] = bits >>> 8;
+  buf[total - 1] = bits;
   let h0 = 0x67452301,
     h1 = 0xefcdab89 | 0,
     h2 = 0x98badcfe | 0,
     h3 = 0x10325476,
     h4 = 0xc3d2e1f0 | 0;
   for (let off = 0; off < total; off += 64) {
-    for (let i = 0; i < 16; i++) W[i] = view.getInt32(off + i * 4);
+    for (let i = 0, p = off; i < 16; i++, p += 4) {
+      W[i] = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+    }
     for (let i = 16; i < 80; i++) {
       const x = W[i - 3] ^ W[i - 8] ^ W[i - 14] ^ W[i - 16];
       W[i] = (x << 1) | (x >>> 31);
     }
-    let a = h0, b = h1, c = h2, d = h3, e = h4;
-    for (let i = 0; i < 80; i++) {
-      let f: number, k: number;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc | 0;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6 | 0;
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + W[i]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = t;
+    let a = h0, b = h1, c = h2, d = h3, e = h4, t = 0;
+    // Four rounds of twenty, unrolled by kind so the hot loop has no branches.
+    for (let i = 0; i < 20; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[i]) | 0;
+      e = d, d = c, c = (b << 30) | (b >>> 2), b = a, a = t;
+    }
+    for (let i = 20; i < 40; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[i]) | 0;
+      e = d, d = c, c = (b << 30) | (b >>> 2), b = a, a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e - 0x70e44324 + W[i]) | 0;
+      e = d, d = c, c = (b << 30) | (b >>> 2), b = a, a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e - 0x359d3e2a + W[i]) | 0;
+      e = d, d = c, c = (b << 30) | (b >>> 2), b = a, a = t;
     }
     h0 = (h0 + a) | 0;
     h1 = (h1 + b) | 0;
