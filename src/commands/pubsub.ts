@@ -25,7 +25,6 @@ import { compileGlob, globMatch } from "../util/glob.ts";
 import { replyHelp, subcommandSyntaxError } from "./command_info.ts";
 import { connectionResetHooks } from "./connection.ts";
 import { NOTIFY, notifyKeyspaceEvent, setKeyspaceEventSink } from "../store/notify.ts";
-import { keyIsExpired } from "../store/watch.ts";
 
 /** Subscribers of one pattern, with its compiled matcher. */
 interface PatternSubscribers {
@@ -62,10 +61,11 @@ function registryOf(server: Server): PubSubRegistry {
   });
   server.keyspace.hooks.add({
     beforeWrite(db, key) {
-      // dbAdd's "new": the key is about to be created (absent, or only logically present).
+      // dbAdd's "new": the key is about to be created. (A key still present
+      // but logically expired is being deleted by expiry, or overwritten by
+      // Db.set without the "expired"/"new" pair Redis would emit.)
       if ((server.config.keyspaceEventFlags() & NOTIFY.NEW) === 0) return;
-      if (db.dict.has(key) && !keyIsExpired(db, key)) return;
-      // The snapshot layer also calls beforeWrite; only creations get here.
+      if (db.dict.has(key)) return;
       notifyKeyspaceEvent(server, NOTIFY.NEW, "new", key, db.id);
     },
     keyModified() {},
@@ -357,7 +357,7 @@ const pubsub: CommandSpec = {
     }),
     pubsubSub("numsub", -2, (ctx, argv) => {
       const registry = registries.get(ctx.server);
-      ctx.reply.map(argv.length - 2);
+      ctx.reply.array((argv.length - 2) * 2);
       for (let i = 2; i < argv.length; i++) {
         ctx.reply.bulk(argv[i]);
         ctx.reply.int(registry?.channels.get(argv[i])?.size ?? 0);
@@ -371,7 +371,7 @@ const pubsub: CommandSpec = {
       ctx.reply.array(0);
     }),
     pubsubSub("shardnumsub", -2, (ctx, argv) => {
-      ctx.reply.map(argv.length - 2);
+      ctx.reply.array((argv.length - 2) * 2);
       for (let i = 2; i < argv.length; i++) {
         ctx.reply.bulk(argv[i]);
         ctx.reply.int(0);

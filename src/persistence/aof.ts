@@ -212,7 +212,7 @@ export class Aof {
     link.afterFullSync.push(() => this.restartAfterSync());
   }
 
-  get #cfg() {
+  get #cfg(): Server["config"] {
     return this.#server.config;
   }
 
@@ -1266,6 +1266,8 @@ export class Aof {
   /** The AOF's part of serverCron. */
   cron(nowMs: number): void {
     const server = this.#server;
+    // The cron runs while start-up awaits the disk: nothing may start before the AOF is open.
+    if (server.loading) return;
     const rdbRunning = server.rdb.running !== undefined;
     // A rewrite asked for while a BGSAVE ran (or the AOF being turned on).
     if (

@@ -76,6 +76,7 @@ function announce(aux: RdbAuxInfo): void {
   if (aux.usedMem !== undefined) {
     log.notice(`RDB memory usage when created ${(aux.usedMem / 1024 / 1024).toFixed(2)} Mb`);
   }
+  if (aux.aofBase) log.notice("RDB is base AOF");
 }
 
 /** Reads `path`, or undefined when there is no such file. */

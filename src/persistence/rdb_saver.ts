@@ -266,7 +266,8 @@ export class RdbSaver {
    * changes happened in enough time (and not too soon after a failure).
    */
   cron(nowMs: number): void {
-    if (this.#job !== undefined) return;
+    // One background save at a time, and never beside an AOF rewrite (as Redis's single child).
+    if (this.#job !== undefined || this.#server.aofRewriteRunning()) return;
     const changes = this.changesSinceLastSave;
     if (changes === 0) return;
     const now = Math.floor(nowMs / 1000);

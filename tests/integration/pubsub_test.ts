@@ -1,0 +1,347 @@
+/**
+ * Pub/sub and keyspace notifications against real processes: subscribe,
+ * publish and PUBSUB replies compared byte for byte with redis-server 7.0 in
+ * RESP2 and RESP3, keyspace events per notify-keyspace-events class, the
+ * pubsub output-buffer limit disconnecting a subscriber that never reads,
+ * ioredis and redis-cli as subscribers.
+ */
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { encodeRequest, RespClient } from "../helpers/resp_client.ts";
+import { delay, REPO_ROOT, startRedeno, startRedis } from "../helpers/server_process.ts";
+import { call, waitUntil } from "../helpers/replication.ts";
+
+/**
+ * Runs a conversation. Each line is `<connection>|<command words>[|<replies>]`:
+ * sends the command on that connection (one per name) and records the next
+ * `<replies>` replies (default 1, or `pong`: up to a subscriber's PING reply)
+ * with their exact bytes; an empty command
+ * only reads. `#sleep <ms>` pauses; a leading `!` runs without recording.
+ */
+async function converse(port: number, script: string): Promise<string[]> {
+  const conns = new Map<string, RespClient>();
+  const out: string[] = [];
+  try {
+    for (const raw of script.split("\n")) {
+      const line = raw.trim();
+      if (line === "") continue;
+      if (line.startsWith("#sleep ")) {
+        await delay(Number(line.slice(7)));
+        continue;
+      }
+      const record = !line.startsWith("!");
+      const [name, words, count] = (record ? line : line.slice(1)).split("|");
+      let conn = conns.get(name);
+      if (conn === undefined) {
+        conn = await RespClient.connect(port);
+        conns.set(name, conn);
+      }
+      if (words !== "") await conn.write(encodeRequest(words.split(" ")));
+      // "pong": everything up to the subscriber-mode PING reply, however many.
+      const untilPong = count === "pong";
+      for (let i = 0; untilPong || i < Number(count ?? 1); i++) {
+        const reply = await withTimeout(conn.read(), `reply ${i + 1} to "${line}"`);
+        if (record) out.push(`${name}> ${words} => ${JSON.stringify(reply.raw)}`);
+        if (untilPong && reply.raw === SUBSCRIBED_PONG) break;
+      }
+    }
+  } finally {
+    for (const conn of conns.values()) conn.close();
+  }
+  return out;
+}
+
+/** What PING answers a RESP2 subscriber. */
+const SUBSCRIBED_PONG = "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
+
+/** Rejects when `promise` takes longer than 5 s (every wait is bounded). */
+async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 5000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs each script on a fresh Redeno and a fresh redis-server 7.0 (the same
+ * two servers for all scripts, one after the other) and asserts identical replies.
+ */
+async function assertSameConversation(
+  scripts: string | string[],
+  args: string[] = [],
+): Promise<void> {
+  const [redeno, redis] = await Promise.all([startRedeno(args), startRedis(args)]);
+  try {
+    for (const script of typeof scripts === "string" ? [scripts] : scripts) {
+      const ours = await converse(redeno.port, script);
+      const theirs = await converse(redis.port, script);
+      assert.deepEqual(ours, theirs);
+    }
+  } finally {
+    await Promise.all([redeno.stop(), redis.stop()]);
+  }
+}
+
+Deno.test("SUBSCRIBE, PSUBSCRIBE, PUBLISH and the unsubscribes answer like redis-server 7.0 in RESP2", async () => {
+  await assertSameConversation(`
+    a|UNSUBSCRIBE
+    a|PUNSUBSCRIBE
+    a|SUBSCRIBE c1 c2 c1|3
+    a|PSUBSCRIBE c* d?|2
+    a|PING|1
+    a|PING hello|1
+    a|GET x
+    a|MULTI
+    a|SELECT 1
+    b|PUBLISH c1 hello
+    a||2
+    b|PUBLISH dx bin\x00\xff
+    a||1
+    b|PUBLISH nobody msg
+    b|PUBSUB NUMPAT
+    b|PUBSUB NUMSUB c1 c2 zz
+    b|PUBSUB NUMSUB
+    b|PUBSUB CHANNELS c[1]
+    b|PUBSUB CHANNELS x*
+    b|PUBSUB HELP
+    b|PUBSUB FOO
+    b|PUBSUB NUMPAT x
+    b|PUBSUB CHANNELS a b
+    b|PUBSUB
+    a|UNSUBSCRIBE c2 zz|2
+    a|PUNSUBSCRIBE d?|1
+    a|PUNSUBSCRIBE|1
+    a|UNSUBSCRIBE|1
+    a|GET x
+    a|SUBSCRIBE
+    a|PUBLISH a
+    c|PSUBSCRIBE *|1
+    c|RESET
+    b|PUBSUB NUMPAT
+    b|PUBLISH any thing
+  `);
+});
+
+Deno.test("a RESP3 subscriber gets push messages and may run any command, like redis-server 7.0", async () => {
+  await assertSameConversation(`
+    !a|HELLO 3
+    a|SUBSCRIBE news|1
+    a|PSUBSCRIBE n*|1
+    a|PING
+    a|SET k v
+    a|GET k
+    b|PUBLISH news flash
+    a||2
+    a|UNSUBSCRIBE|1
+    a|UNSUBSCRIBE|1
+    a|PUNSUBSCRIBE|1
+    !c|HELLO 3
+    c|SUBSCRIBE self|1
+    c|PUBLISH self echo|2
+    c|PUBSUB NUMSUB self
+  `);
+});
+
+Deno.test("disconnecting or resetting subscribers removes their subscriptions", async () => {
+  const server = await startRedeno();
+  try {
+    const subs: RespClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sub = await RespClient.connect(server.port);
+      await sub.command("SUBSCRIBE", "room");
+      await sub.command("PSUBSCRIBE", `r*${i}`);
+      subs.push(sub);
+    }
+    assert.deepEqual(await call(server.port, "PUBSUB", "NUMSUB", "room"), ["room", 5]);
+    assert.equal(await call(server.port, "PUBSUB", "NUMPAT"), 5);
+    for (const sub of subs.slice(0, 4)) sub.close();
+    assert.equal(await subs[4].command("RESET"), "RESET");
+    await waitUntil("subscriptions to go", async () => {
+      const numsub = await call(server.port, "PUBSUB", "NUMSUB", "room");
+      const numpat = await call(server.port, "PUBSUB", "NUMPAT");
+      return JSON.stringify(numsub) === '["room",0]' && numpat === 0;
+    }, 5000);
+    assert.equal(await call(server.port, "PUBLISH", "room", "x"), 0);
+    assert.deepEqual(await call(server.port, "PUBSUB", "CHANNELS"), []);
+    subs[4].close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("keyspace notifications of expiry, key creation and blocking pops match redis-server 7.0 per class", async () => {
+  // Only events emitted by expiry, key creation and served blocking pops are
+  // subscribed to, each conversation under one notify-keyspace-events value.
+  const flags = ["Ex", "Kx", "Kxn", "En", "EA", "El", "Eg", "Ez", "Elgz", "E$"];
+  await assertSameConversation(flags.map((f) => `
+    w|FLUSHALL
+    s|CONFIG SET notify-keyspace-events ${f}
+    s|SUBSCRIBE __keyevent@0__:expired __keyspace@0__:vol __keyevent@0__:new __keyevent@0__:lpop __keyevent@0__:rpop __keyevent@0__:lpush __keyevent@0__:del __keyevent@0__:zpopmin __keyevent@0__:zpopmax|9
+    w|SET vol v PX 50
+    #sleep 300
+    w|GET vol
+    s|PING|pong
+    b|BLPOP list 0|0
+    c|BZPOPMAX zs 0|0
+    d|BLMOVE src dst RIGHT LEFT 0|0
+    #sleep 100
+    w|RPUSH list a
+    b||1
+    w|ZADD zs 1 m
+    c||1
+    w|RPUSH src q
+    d||1
+    w|RPUSH list2 x y
+    w|BRPOP list2 0
+    w|BRPOP list2 0
+    s|PING|pong
+  `));
+});
+
+Deno.test("notify-keyspace-events accepts every class character like redis-server 7.0", async () => {
+  const script = [
+    "K",
+    "E",
+    "g",
+    "$",
+    "l",
+    "s",
+    "h",
+    "z",
+    "x",
+    "e",
+    "t",
+    "m",
+    "d",
+    "n",
+    "A",
+    "KEA",
+    "AKEmn",
+    "Kgx",
+    "Q",
+    "",
+  ]
+    .map((flags) =>
+      `a|CONFIG SET notify-keyspace-events ${
+        flags === "" ? "''" : flags
+      }\na|CONFIG GET notify-keyspace-events`
+    )
+    .join("\n");
+  await assertSameConversation(script);
+});
+
+Deno.test("a subscriber that never reads is disconnected by client-output-buffer-limit pubsub", async () => {
+  const server = await startRedeno(["--client-output-buffer-limit", "pubsub 1mb 512kb 1"]);
+  const slow = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const publisher = await RespClient.connect(server.port);
+  try {
+    // Subscribe and never read again.
+    await slow.write(encodeRequest(["SUBSCRIBE", "firehose"]));
+    await waitUntil("the subscription", async () => {
+      const reply = await publisher.command("PUBSUB", "NUMSUB", "firehose");
+      return JSON.stringify(reply) === '["firehose",1]';
+    }, 5000);
+    const message = "m".repeat(64 * 1024);
+    let disconnected = false;
+    // At most 64 MB: far more than the socket buffers and the 1 MB hard limit.
+    for (let i = 0; i < 1000 && !disconnected; i++) {
+      await publisher.command("PUBLISH", "firehose", message);
+      if (i % 10 === 9) {
+        const reply = await publisher.command("PUBSUB", "NUMSUB", "firehose");
+        disconnected = JSON.stringify(reply) === '["firehose",0]';
+      }
+    }
+    assert.ok(disconnected, "the slow subscriber was disconnected");
+    assert.match(
+      server.log(),
+      /scheduled to be closed ASAP for overcoming of output buffer limits/,
+    );
+    assert.equal(await publisher.command("PUBLISH", "firehose", "after"), 0);
+  } finally {
+    publisher.close();
+    try {
+      slow.close();
+    } catch {
+      // closed by the server
+    }
+    await server.stop();
+  }
+});
+
+Deno.test("ioredis subscribes to channels and patterns and receives messages", async () => {
+  const server = await startRedeno();
+  const sub = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  const pub = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await sub.connect();
+    await pub.connect();
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      const check = () => received.length === 3 && resolve();
+      sub.on("message", (channel: string, message: string) => {
+        received.push(`message ${channel} ${message}`);
+        check();
+      });
+      sub.on("pmessage", (pattern: string, channel: string, message: string) => {
+        received.push(`pmessage ${pattern} ${channel} ${message}`);
+        check();
+      });
+    });
+    assert.equal(await sub.subscribe("news", "sport"), 2);
+    assert.equal(await sub.psubscribe("we*"), 3);
+    assert.equal(await pub.publish("news", "héllo"), 1);
+    assert.equal(await pub.publish("weather", "sunny"), 1);
+    assert.equal(await pub.publish("sport", "goal"), 1);
+    await withTimeout(all, "three messages");
+    assert.deepEqual(received.sort(), [
+      "message news héllo",
+      "message sport goal",
+      "pmessage we* weather sunny",
+    ]);
+  } finally {
+    sub.disconnect();
+    pub.disconnect();
+    await server.stop();
+  }
+});
+
+Deno.test("redis-cli in subscribe mode prints the messages published to its channel", async () => {
+  const server = await startRedeno();
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(server.port), "SUBSCRIBE", "cli-channel"],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+    cwd: REPO_ROOT,
+  }).spawn();
+  let output = "";
+  const reader = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) output += decoder.decode(chunk, { stream: true });
+  })();
+  try {
+    await waitUntil("redis-cli to subscribe", async () => {
+      const reply = await call(server.port, "PUBSUB", "NUMSUB", "cli-channel");
+      return JSON.stringify(reply) === '["cli-channel",1]';
+    }, 5000);
+    assert.equal(await call(server.port, "PUBLISH", "cli-channel", "first"), 1);
+    assert.equal(await call(server.port, "PUBLISH", "cli-channel", "second"), 1);
+    await waitUntil("redis-cli to print both messages", () => output.includes("second"), 5000);
+    assert.equal(
+      output,
+      "subscribe\ncli-channel\n1\nmessage\ncli-channel\nfirst\nmessage\ncli-channel\nsecond\n",
+    );
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await reader;
+    await server.stop();
+  }
+});
