@@ -245,6 +245,25 @@ export function quoteRepr(s: string): string {
   return out + '"';
 }
 
+/** A Map that reports every change (the Config's read cache depends on it). */
+class InvalidatingMap<K, V> extends Map<K, V> {
+  constructor(private readonly onChange: () => void) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    this.onChange?.();
+    return super.set(key, value);
+  }
+  override delete(key: K): boolean {
+    this.onChange?.();
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.onChange?.();
+    super.clear();
+  }
+}
+
 /** Lower-cases ASCII letters only, like C's tolower on a byte string. */
 function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
@@ -539,10 +558,12 @@ function enumCode(spec: ParamSpec, i: number): number {
 /** The live configuration of one server: every parameter of PARAMS plus start-up directives. */
 export class Config {
   #lookup = new Map<string, Entry>();
-  #bools = new Map<string, boolean>();
+  #bools = new InvalidatingMap<string, boolean>(() => this.#fast.clear());
   #strings = new Map<string, string>();
   #enums = new Map<string, number>();
-  #numbers = new Map<string, bigint>();
+  #numbers = new InvalidatingMap<string, bigint>(() => this.#fast.clear());
+  /** getNumber/getBool results by the name asked for: the dispatcher reads some on every command. */
+  #fast = new Map<string, number | boolean>();
   #defaults = new Map<string, bigint | number | boolean>();
 
   #dir: string;
@@ -1284,7 +1305,7 @@ export class Config {
   }
 
   #entry(name: string): Entry | undefined {
-    return this.#lookup.get(asciiLower(name));
+    return this.#lookup.get(name) ?? this.#lookup.get(asciiLower(name));
   }
 
   #specOf(name: string): ParamSpec {
@@ -1310,16 +1331,24 @@ export class Config {
    * 2^53 lose precision. Throws for a non-numeric parameter.
    */
   getNumber(name: string): number {
+    const cached = this.#fast.get(name);
+    if (typeof cached === "number") return cached;
     const spec = this.#specOf(name);
     if (spec.type !== "numeric") throw new Error(`config parameter '${name}' is not numeric`);
-    return Number(this.#numbers.get(spec.name)!);
+    const value = Number(this.#numbers.get(spec.name)!);
+    this.#fast.set(name, value);
+    return value;
   }
 
   /** A yes/no parameter's value. Throws for a non-boolean parameter. */
   getBool(name: string): boolean {
+    const cached = this.#fast.get(name);
+    if (typeof cached === "boolean") return cached;
     const spec = this.#specOf(name);
     if (spec.type !== "bool") throw new Error(`config parameter '${name}' is not yes/no`);
-    return this.#bools.get(spec.name)!;
+    const value = this.#bools.get(spec.name)!;
+    this.#fast.set(name, value);
+    return value;
   }
 
   /** A parameter's value in its natural type (see ConfigValue); undefined if unknown. */

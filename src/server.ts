@@ -7,7 +7,7 @@ import { Config } from "./config.ts";
 import { Keyspace } from "./store/keyspace.ts";
 import { Propagator } from "./propagator.ts";
 import { Client, type OutputClass } from "./net/client.ts";
-import type { CommandSpec } from "./commands/types.ts";
+import { commandMeta, type CommandSpec } from "./commands/types.ts";
 import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
@@ -138,6 +138,11 @@ export class Server {
   replication!: Replication;
   /** The pid file this process wrote, removed on a clean exit. */
   pidFile: string | undefined;
+  /**
+   * performance.now() at the end of the last command of the batch a client is
+   * processing, or undefined outside a batch (see dispatch.ts call()).
+   */
+  batchClock: number | undefined = undefined;
   /** True while the dataset is being loaded (INFO loading, -LOADING). */
   loading = false;
   /** Set by the AOF layer: whether a rewrite is running, and its INFO fields. */
@@ -301,13 +306,20 @@ export class Server {
   }
 
   commandStats(cmd: CommandSpec): CommandStats {
+    // The last spec asked for is the common case (a pipeline of one command).
+    if (cmd === this.#lastStatsSpec && this.#lastStats !== undefined) return this.#lastStats;
     let stats = this.#commandStats.get(cmd.name);
     if (stats === undefined) {
       stats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
       this.#commandStats.set(cmd.name, stats);
     }
+    this.#lastStatsSpec = cmd;
+    this.#lastStats = stats;
     return stats;
   }
+
+  #lastStatsSpec: CommandSpec | undefined;
+  #lastStats: CommandStats | undefined;
 
   /** Every command's counters, for INFO commandstats. */
   allCommandStats(): ReadonlyMap<string, CommandStats> {
@@ -316,6 +328,7 @@ export class Server {
 
   resetStats(): void {
     this.#commandStats.clear();
+    this.#lastStats = undefined;
     this.stats.errorstats.clear();
     this.stats.totalErrorReplies = 0;
     this.stats.totalConnectionsReceived = 0;
@@ -339,10 +352,12 @@ export class Server {
 
   /** Why `cmd` may not run now for `client` (an error reply), or undefined. */
   rejectReason(client: Client, cmd: CommandSpec, argv: string[]): string | undefined {
-    if (!client.authenticated && !cmd.flags.includes("no_auth")) {
+    if (!client.authenticated && !commandMeta(cmd).noAuth) {
       return "NOAUTH Authentication required.";
     }
-    for (const guard of this.guards) {
+    const guards = this.guards;
+    for (let i = 0; i < guards.length; i++) {
+      const guard = guards[i];
       const reason = guard(client, cmd, argv);
       if (reason !== undefined) return reason;
     }
@@ -352,21 +367,16 @@ export class Server {
   /** After a command: counters, slow log, latency monitor, MONITOR feed. */
   afterCommand(client: Client, cmd: CommandSpec, argv: string[], micros: number): void {
     this.stats.totalCommandsProcessed++;
-    const flags = cmd.flags;
-    if (!flags.includes("skip_slowlog")) {
+    const meta = commandMeta(cmd);
+    if (!meta.skipSlowlog) {
       const threshold = this.config.getNumber("slowlog-log-slower-than");
       if (threshold >= 0 && micros >= threshold) this.#slowlogPush(client, argv, micros);
     }
     const latencyThreshold = this.config.getNumber("latency-monitor-threshold");
     if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
-      this.latencySample(
-        flags.includes("fast") ? "fast-command" : "command",
-        Math.round(micros / 1000),
-      );
+      this.latencySample(meta.fast ? "fast-command" : "command", Math.round(micros / 1000));
     }
-    if (this.monitors.size > 0 && !flags.includes("skip_monitor") && !flags.includes("admin")) {
-      this.feedMonitors(client, argv);
-    }
+    if (this.monitors.size > 0 && !meta.hiddenFromMonitor) this.feedMonitors(client, argv);
   }
 
   #slowlogPush(client: Client, argv: string[], micros: number): void {

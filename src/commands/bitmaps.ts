@@ -27,6 +27,7 @@ import { bytesToString, stringToBytes, writeString } from "../util/bytes.ts";
 import { MAX_STRING_LENGTH } from "./strings.ts";
 import { noteStringEncoding } from "./keys.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import type { Db } from "../store/keyspace.ts";
 
 const BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range";
@@ -312,7 +313,7 @@ const setbit: CommandSpec = {
       byteval = (byteval & ~(1 << bit)) | (value << bit);
       writer.set(byte, byteval);
       storeBits(ctx, key, writer);
-      // event: string "setbit"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "setbit", key, ctx.db.id);
       ctx.server.dirty++;
     } else {
       // dbUnshareStringValue still leaves a raw string behind.
@@ -505,7 +506,7 @@ const bitop: CommandSpec = {
     const dest = argv[2];
     if (maxlen === 0) {
       if (db.delete(dest)) {
-        // event: generic "del"
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", dest, ctx.db.id);
         ctx.server.dirty++;
       }
       ctx.reply.int(0);
@@ -532,7 +533,7 @@ const bitop: CommandSpec = {
     const value = bytesToString(result);
     db.set(dest, value);
     noteStringEncoding(db, dest, value, "raw");
-    // event: string "set"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "set", dest, ctx.db.id);
     ctx.server.dirty++;
     ctx.reply.int(maxlen);
   },
@@ -728,7 +729,7 @@ function bitfieldGeneric(ctx: CommandContext, argv: string[], readonlyCommand: b
   if (changes > 0 || grown) storeBits(ctx, key, writer);
   else noteStringEncoding(ctx.db, key, writer.original, "raw");
   if (changes > 0) {
-    // event: string "setbit"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "setbit", key, ctx.db.id);
     ctx.server.dirty += changes;
   }
 }

@@ -17,6 +17,7 @@ import { REDIS_VERSION } from "../config.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { lookupCommand, lookupSubcommand } from "./table.ts";
 import { replyHelp, subcommandSyntaxError } from "./command_info.ts";
+import { unblockClientById } from "./blocking.ts";
 
 /** The password check of the default user: requirepass, or none ("nopass"). */
 function defaultUserNopass(server: Server): boolean {
@@ -681,6 +682,19 @@ const clientCommand: CommandSpec = {
       ctx.reply.ok();
     }, true),
     // Client-side caching is not implemented: tracking is always off.
+    // CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: the blocked pops live in blocking.ts.
+    clientSub("unblock", -3, (ctx, argv) => {
+      if (argv.length > 4) throw subcommandSyntaxError(argv);
+      let withError = false;
+      if (argv.length === 4) {
+        const reason = argv[3].toLowerCase();
+        if (reason === "error") withError = true;
+        else if (reason !== "timeout") fail("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      }
+      const id = parseLongLong(argv[2]);
+      if (id === undefined) fail(NOT_AN_INTEGER);
+      ctx.reply.int(unblockClientById(ctx.server, id, withError) ? 1 : 0);
+    }, true),
     clientSub("getredir", 2, (ctx) => ctx.reply.int(-1)),
     clientSub("trackinginfo", 2, (ctx) => {
       const reply = ctx.reply;

@@ -26,6 +26,7 @@ import { forgetStringEncoding } from "./keys.ts";
 import { debugExtensions } from "./server.ts";
 import { subcommandSyntaxError } from "./command_info.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import type { RedisValue } from "../store/types.ts";
 
 /** The DUMP payload of `value` with the server's RDB settings (createDumpPayload). */
@@ -115,7 +116,7 @@ const restore: CommandSpec = {
       if (deleted) {
         const lazy = ctx.server.config.getBool("lazyfree-lazy-server-del");
         ctx.propagate([lazy ? "UNLINK" : "DEL", key]);
-        // event: generic "del"
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, db.id);
         ctx.server.dirty++;
       }
       ctx.reply.ok();
@@ -132,7 +133,7 @@ const restore: CommandSpec = {
         ctx.propagate(rewritten);
       }
     }
-    // event: generic "restore"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "restore", key, db.id);
     ctx.server.dirty++;
     ctx.reply.ok();
   },

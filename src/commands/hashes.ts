@@ -15,6 +15,7 @@
  * @module
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import { fail, SYNTAX_ERROR } from "../errors.ts";
 import {
   formatInteger,
@@ -95,6 +96,7 @@ function hsetGeneric(ctx: CommandContext, argv: string[], name: string): number 
   noteHashWrite(ctx, hash, argv, 2);
   ctx.db.modified(key);
   ctx.server.dirty += (argv.length - 2) / 2;
+  notifyKeyspaceEvent(ctx.server, NOTIFY.HASH, "hset", key, ctx.db.id);
   return created;
 }
 
@@ -139,6 +141,7 @@ const hsetnx: CommandSpec = {
     noteHashWrite(ctx, hash, argv, 2, 4);
     ctx.db.modified(key);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.HASH, "hset", key, ctx.db.id);
     ctx.reply.int(1);
   },
 };
@@ -190,7 +193,10 @@ const hdel: CommandSpec = {
     }
     if (deleted > 0) {
       sampleInvalidate(hash);
-      ctx.db.deleteIfEmpty(key, hash);
+      notifyKeyspaceEvent(ctx.server, NOTIFY.HASH, "hdel", key, ctx.db.id);
+      if (ctx.db.deleteIfEmpty(key, hash)) {
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+      }
       ctx.db.modified(key);
       ctx.server.dirty += deleted;
     }
@@ -301,6 +307,7 @@ const hincrby: CommandSpec = {
     noteHashWrite(ctx, hash, [field, text]);
     ctx.db.modified(key);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.HASH, "hincrby", key, ctx.db.id);
     ctx.reply.int(sum);
   },
 };
@@ -329,6 +336,7 @@ const hincrbyfloat: CommandSpec = {
     noteHashWrite(ctx, hash, [field, result]);
     ctx.db.modified(key);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.HASH, "hincrbyfloat", key, ctx.db.id);
     ctx.propagate(["HSET", key, field, result]);
     ctx.reply.bulk(result);
   },

@@ -27,6 +27,7 @@ import {
 } from "../store/hyperloglog.ts";
 import { noteStringEncoding } from "./keys.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import type { RedisValue } from "../store/types.ts";
 
 /**
@@ -103,7 +104,7 @@ const pfadd: CommandSpec = {
     if (updated > 0) {
       hll.invalidateCache();
       storeHll(ctx, key, hll);
-      // event: string "pfadd"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "pfadd", key, ctx.db.id);
       ctx.server.dirty += updated;
     }
     ctx.reply.int(updated > 0 ? 1 : 0);
@@ -181,7 +182,7 @@ const pfmerge: CommandSpec = {
     }
     dest.invalidateCache();
     storeHll(ctx, key, dest);
-    // event: string "pfadd"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "pfadd", key, ctx.db.id);
     ctx.server.dirty++;
     ctx.reply.ok();
   },

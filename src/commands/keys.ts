@@ -8,8 +8,8 @@
  * OBJECT ENCODING, whose answer in Redis depends on a value's history, not
  * only on its bytes.
  *
- * Keyspace notifications are a later layer; each write handler marks the
- * one spot where its event would be raised with a `// event:` comment.
+ * Each write handler raises its keyspace notification where the write
+ * happens (`notifyKeyspaceEvent`, src/store/notify.ts).
  */
 import { fail, NO_SUCH_KEY, NOT_AN_INTEGER, ReplyError, SYNTAX_ERROR } from "../errors.ts";
 import { typeOf } from "../store/keyspace.ts";
@@ -23,6 +23,7 @@ import type { Config } from "../config.ts";
 import { ArgParser } from "./args.ts";
 import { replyHelp } from "./command_info.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 
 /** Redis's shared.sameobjecterr. */
 const SAME_OBJECT = "ERR source and destination objects are the same";
@@ -121,7 +122,7 @@ export function deleteForPastDeadline(ctx: CommandContext, key: string): void {
   ctx.db.delete(key);
   ctx.server.dirty++;
   ctx.propagate([ctx.server.config.getBool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
-  // event: generic "del"
+  notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
 }
 
 // --------------------------------------------------- OBJECT ENCODING state
@@ -407,7 +408,7 @@ function delGeneric(ctx: CommandContext, argv: string[]): void {
   for (let i = 1; i < argv.length; i++) {
     if (db.delete(argv[i])) {
       deleted++;
-      // event: generic "del"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", argv[i], db.id);
     }
   }
   ctx.server.dirty += deleted;
@@ -564,7 +565,8 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   db.modified(to);
   carryStringEncoding(db, from, db, to);
   db.delete(from);
-  // event: generic "rename_from" (from), "rename_to" (to)
+  notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "rename_from", from, db.id);
+  notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "rename_to", to, db.id);
   ctx.server.dirty++;
   nx ? ctx.reply.int(1) : ctx.reply.ok();
 }
@@ -621,7 +623,8 @@ const move: CommandSpec = {
     dst.modified(key);
     carryStringEncoding(src, key, dst, key);
     src.delete(key);
-    // event: generic "move_from" (src), "move_to" (dst)
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "move_from", key, src.id);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "move_to", key, dst.id);
     ctx.server.dirty++;
     ctx.reply.int(1);
   },
@@ -664,7 +667,7 @@ const copy: CommandSpec = {
     if (expire !== undefined) dst.setExpire(to, expire);
     dst.modified(to);
     carryStringEncoding(src, from, dst, to);
-    // event: generic "copy_to" (dst)
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "copy_to", to, dst.id);
     ctx.server.dirty++;
     ctx.reply.int(1);
   },
@@ -737,7 +740,7 @@ function expireGeneric(
     return;
   }
   db.setExpire(key, when);
-  // event: generic "expire"
+  notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "expire", key, db.id);
   ctx.server.dirty++;
   if (command !== "pexpireat") {
     const rewritten = ["PEXPIREAT", key, String(deadline)];
@@ -794,7 +797,7 @@ const persist: CommandSpec = {
   run(ctx, argv) {
     const db = ctx.db;
     if (db.peek(argv[1]) !== undefined && db.persist(argv[1])) {
-      // event: generic "persist"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "persist", argv[1], db.id);
       ctx.server.dirty++;
       ctx.reply.int(1);
     } else {

@@ -6,12 +6,13 @@
  *
  * Propagation: LMPOP propagates `LPOP|RPOP key count` with the number of
  * elements it actually popped, as Redis does; everything else propagates as
- * called. The blocking variants (BLPOP, BLMOVE, BLMPOP …) are not part of
- * this family yet, so pushes wake nobody.
+ * called. The blocking variants (BLPOP, BLMOVE, BLMPOP …) live in
+ * blocking.ts; pushes wake their waiters through the keyspace hooks.
  *
  * @module
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import { fail, INDEX_OUT_OF_RANGE, NO_SUCH_KEY, SYNTAX_ERROR } from "../errors.ts";
 import { parseInt64 } from "../util/numbers.ts";
 import { List } from "../store/list.ts";
@@ -48,6 +49,7 @@ function pushGeneric(ctx: CommandContext, argv: string[], end: End, onlyIfExists
   for (let i = 2; i < argv.length; i++) push(list, end, argv[i]);
   ctx.db.modified(key);
   ctx.server.dirty += argv.length - 2;
+  notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, end === "head" ? "lpush" : "rpush", key, ctx.db.id);
   ctx.reply.int(list.length);
 }
 
@@ -59,7 +61,10 @@ function popRange(ctx: CommandContext, key: string, list: List, end: End, count:
   const n = Math.min(count, list.length);
   ctx.reply.array(n);
   for (let i = 0; i < n; i++) ctx.reply.bulk(pop(list, end));
-  ctx.db.deleteIfEmpty(key, list);
+  notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, end === "head" ? "lpop" : "rpop", key, ctx.db.id);
+  if (ctx.db.deleteIfEmpty(key, list)) {
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+  }
   ctx.db.modified(key);
   ctx.server.dirty += n;
   return n;
@@ -76,7 +81,10 @@ function popGeneric(ctx: CommandContext, argv: string[], end: End): void {
   if (hasCount && count === 0) return ctx.reply.array(0);
   if (!hasCount) {
     const value = pop(list, end);
-    ctx.db.deleteIfEmpty(key, list);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, end === "head" ? "lpop" : "rpop", key, ctx.db.id);
+    if (ctx.db.deleteIfEmpty(key, list)) {
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+    }
     ctx.db.modified(key);
     ctx.server.dirty++;
     return ctx.reply.bulk(value);
@@ -203,6 +211,7 @@ const lset: CommandSpec = {
     const index = parseLong(argv[2]);
     if (!list.set(index, argv[3])) fail(INDEX_OUT_OF_RANGE);
     ctx.db.modified(key);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, "lset", key, ctx.db.id);
     ctx.server.dirty++;
     ctx.reply.ok();
   },
@@ -224,6 +233,7 @@ const linsert: CommandSpec = {
     if (found.length === 0) return ctx.reply.int(-1);
     list.insertAt(w === "before" ? found[0] : found[0] + 1, value);
     ctx.db.modified(key);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, "linsert", key, ctx.db.id);
     ctx.server.dirty++;
     ctx.reply.int(list.length);
   },
@@ -242,7 +252,10 @@ const lrem: CommandSpec = {
     if (list === undefined) return ctx.reply.int(0);
     const removed = list.remove(argv[3], count);
     if (removed > 0) {
-      ctx.db.deleteIfEmpty(key, list);
+      notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, "lrem", key, ctx.db.id);
+      if (ctx.db.deleteIfEmpty(key, list)) {
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+      }
       ctx.db.modified(key);
       ctx.server.dirty += removed;
     }
@@ -265,7 +278,10 @@ const ltrim: CommandSpec = {
     const before = list.length;
     list.trim(start, stop);
     const removed = before - list.length;
-    ctx.db.deleteIfEmpty(key, list);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, "ltrim", key, ctx.db.id);
+    if (ctx.db.deleteIfEmpty(key, list)) {
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+    }
     ctx.db.modified(key);
     ctx.server.dirty += removed;
     ctx.reply.ok();
@@ -336,7 +352,23 @@ function lmoveGeneric(
   }
   push(dst, to, value);
   ctx.db.modified(dstKey);
-  ctx.db.deleteIfEmpty(srcKey, src);
+  notifyKeyspaceEvent(
+    ctx.server,
+    NOTIFY.LIST,
+    to === "head" ? "lpush" : "rpush",
+    dstKey,
+    ctx.db.id,
+  );
+  notifyKeyspaceEvent(
+    ctx.server,
+    NOTIFY.LIST,
+    from === "head" ? "lpop" : "rpop",
+    srcKey,
+    ctx.db.id,
+  );
+  if (ctx.db.deleteIfEmpty(srcKey, src)) {
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", srcKey, ctx.db.id);
+  }
   ctx.db.modified(srcKey);
   ctx.server.dirty++;
   ctx.reply.bulk(value);

@@ -17,6 +17,7 @@
  * @module
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
 import { parseInt64, parseLongLong } from "../util/numbers.ts";
 import { compileGlob } from "../util/glob.ts";
@@ -385,6 +386,7 @@ const sadd: CommandSpec = {
     if (added > 0) {
       ctx.db.modified(key);
       ctx.server.dirty += added;
+      notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "sadd", key, ctx.db.id);
     }
     ctx.reply.int(added);
   },
@@ -409,7 +411,10 @@ const srem: CommandSpec = {
     }
     if (removed > 0) {
       sampleInvalidate(set);
-      ctx.db.deleteIfEmpty(key, set);
+      notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "srem", key, ctx.db.id);
+      if (ctx.db.deleteIfEmpty(key, set)) {
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+      }
       ctx.db.modified(key);
       ctx.server.dirty += removed;
     }
@@ -479,7 +484,10 @@ const spop: CommandSpec = {
     const set = ctx.db.getSet(key, true);
     if (set === undefined) return ctx.reply.nil();
     const member = popRandom(set);
-    ctx.db.deleteIfEmpty(key, set);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "spop", key, ctx.db.id);
+    if (ctx.db.deleteIfEmpty(key, set)) {
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+    }
     ctx.db.modified(key);
     ctx.server.dirty++;
     ctx.propagate(["SREM", key, member]);
@@ -494,12 +502,15 @@ function spopWithCount(ctx: CommandContext, key: string, count: number): void {
     // Redis's CASE 1: the whole set goes, propagated as DEL.
     replyMembers(ctx, set, set.size);
     ctx.server.dirty += set.size;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "spop", key, ctx.db.id);
     ctx.db.delete(key);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
     // Redis 7.0 propagates DEL here even with lazyfree-lazy-server-del.
     ctx.propagate(["DEL", key]);
     return;
   }
   ctx.reply.set(count);
+  notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "spop", key, ctx.db.id);
   for (let i = 0; i < count; i++) {
     const member = popRandom(set);
     ctx.reply.bulk(member);
@@ -548,7 +559,10 @@ const smove: CommandSpec = {
     if (srcSet === dst) return ctx.reply.int(srcSet.has(member) ? 1 : 0);
     if (!srcSet.delete(member)) return ctx.reply.int(0);
     sampleInvalidate(srcSet);
-    ctx.db.deleteIfEmpty(srcKey, srcSet);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "srem", srcKey, ctx.db.id);
+    if (ctx.db.deleteIfEmpty(srcKey, srcSet)) {
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", srcKey, ctx.db.id);
+    }
     let dstSet = dst;
     if (dstSet === undefined) {
       dstSet = new Set();
@@ -559,6 +573,7 @@ const smove: CommandSpec = {
     if (addMember(ctx, dstSet, member)) {
       ctx.server.dirty++;
       ctx.db.modified(dstKey);
+      notifyKeyspaceEvent(ctx.server, NOTIFY.SET, "sadd", dstKey, ctx.db.id);
     }
     ctx.reply.int(1);
   },
@@ -583,8 +598,11 @@ function storeSet(ctx: CommandContext, dst: string, result: RedisSet): void {
     }
     ctx.db.set(dst, result);
     ctx.server.dirty++;
+    // The event is the command's name: sinterstore, sunionstore or sdiffstore.
+    notifyKeyspaceEvent(ctx.server, NOTIFY.SET, ctx.client.lastCommand, dst, ctx.db.id);
   } else if (ctx.db.delete(dst)) {
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", dst, ctx.db.id);
   }
   ctx.reply.int(result.size);
 }

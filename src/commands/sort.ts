@@ -27,6 +27,7 @@ import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { Db } from "../store/keyspace.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 
 /** One element being sorted with its sort key. */
 interface SortItem {
@@ -253,10 +254,10 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
   }
   if (outputLen > 0) {
     db.set(storeKey, stored);
-    // event: list "sortstore"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.LIST, "sortstore", storeKey, db.id);
     ctx.server.dirty += outputLen;
   } else if (db.delete(storeKey)) {
-    // event: generic "del"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", storeKey, db.id);
     ctx.server.dirty++;
   }
   reply.int(Math.max(outputLen, 0));

@@ -9,8 +9,8 @@
  * absolute `PXAT`/`PEXPIREAT`, INCRBYFLOAT a `SET … KEEPTTL`, GETSET a SET,
  * GETDEL a DEL.
  *
- * Keyspace notifications are a later layer; each write handler marks the one
- * spot where its event would be raised with an `// event:` comment.
+ * Each write handler raises its keyspace notification where the write
+ * happens (`notifyKeyspaceEvent`, src/store/notify.ts).
  */
 import { fail, NOT_A_FLOAT, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
 import {
@@ -31,6 +31,7 @@ import {
   setDeadline,
 } from "./keys.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 
 // SET/GETEX option flags (t_string.c's OBJ_SET_NX …).
 const NX = 1;
@@ -129,11 +130,11 @@ function setGeneric(
   db.set(key, value, (flags & KEEPTTL) !== 0);
   forgetStringEncoding(db, key);
   ctx.server.dirty++;
-  // event: string "set"
+  notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "set", key, db.id);
   if (deadline !== undefined) {
     db.setExpire(key, Number(deadline));
     ctx.propagate(["SET", key, value, "PXAT", String(deadline)]);
-    // event: generic "expire"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "expire", key, db.id);
   } else if ((flags & GET) !== 0) {
     // Propagate without GET: a replica has no one to reply to.
     const rewritten: string[] = [];
@@ -172,7 +173,7 @@ const set: CommandSpec = {
       db.set(argv[1], argv[2]);
       forgetStringEncoding(db, argv[1]);
       ctx.server.dirty++;
-      // event: string "set"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "set", argv[1], db.id);
       ctx.reply.ok();
       return;
     }
@@ -242,7 +243,7 @@ function msetGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   for (let i = 1; i < argv.length; i += 2) {
     db.set(argv[i], argv[i + 1]);
     forgetStringEncoding(db, argv[i]);
-    // event: string "set"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "set", argv[i], db.id);
   }
   ctx.server.dirty += (argv.length - 1) / 2;
   nx ? ctx.reply.int(1) : ctx.reply.ok();
@@ -278,7 +279,7 @@ const getset: CommandSpec = {
     old === undefined ? ctx.reply.nil() : ctx.reply.bulk(old);
     db.set(argv[1], argv[2]);
     forgetStringEncoding(db, argv[1]);
-    // event: string "set"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "set", argv[1], db.id);
     ctx.server.dirty++;
     ctx.propagate(["SET", argv[1], argv[2]]);
   },
@@ -299,7 +300,7 @@ const getdel: CommandSpec = {
     }
     ctx.reply.bulk(value);
     db.delete(argv[1]);
-    // event: generic "del"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", argv[1], db.id);
     ctx.server.dirty++;
     ctx.propagate([
       ctx.server.config.getBool("lazyfree-lazy-user-del") ? "UNLINK" : "DEL",
@@ -336,11 +337,11 @@ const getex: CommandSpec = {
         return;
       }
       db.setExpire(key, when);
-      // event: generic "expire"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "expire", key, db.id);
       ctx.server.dirty++;
       ctx.propagate(["PEXPIREAT", key, String(deadline)]);
     } else if ((flags & PERSIST) !== 0 && db.persist(key)) {
-      // event: generic "persist"
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "persist", key, db.id);
       ctx.server.dirty++;
       ctx.propagate(["PERSIST", key]);
     }
@@ -394,7 +395,7 @@ const append: CommandSpec = {
       noteStringEncoding(db, key, result, "raw"); // appended strings are raw sds in Redis
       length = result.length;
     }
-    // event: string "append"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "append", key, db.id);
     ctx.server.dirty++;
     ctx.reply.int(length);
   },
@@ -418,7 +419,7 @@ function incrDecr(ctx: CommandContext, key: string, delta: number | bigint): voi
   const result = incrByInteger(current, delta);
   db.set(key, result, true);
   forgetStringEncoding(db, key);
-  // event: string "incrby"
+  notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "incrby", key, db.id);
   ctx.server.dirty++;
   ctx.reply.raw(":" + result + "\r\n");
 }
@@ -481,7 +482,7 @@ const incrbyfloat: CommandSpec = {
     db.set(key, result, true);
     // createStringObject: embstr or raw by length, never int.
     noteStringEncoding(db, key, result, result.length <= EMBSTR_SIZE_LIMIT ? "embstr" : "raw");
-    // event: string "incrbyfloat"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "incrbyfloat", key, db.id);
     ctx.server.dirty++;
     ctx.reply.bulk(result);
     ctx.propagate(["SET", key, result, "KEEPTTL"]);
@@ -515,7 +516,7 @@ const setrange: CommandSpec = {
     const result = head + patch + base.slice(offset + patch.length);
     db.set(key, result, current !== undefined);
     noteStringEncoding(db, key, result, "raw");
-    // event: string "setrange"
+    notifyKeyspaceEvent(ctx.server, NOTIFY.STRING, "setrange", key, db.id);
     ctx.server.dirty++;
     ctx.reply.int(result.length);
   },

@@ -14,9 +14,19 @@ export function registerCommands(specs: readonly CommandSpec[]): void {
   }
 }
 
+/** The last name looked up and its spec: pipelines repeat one command, and comparing a short string beats hashing it. */
+let lastName = "";
+let lastSpec: CommandSpec | undefined;
+
 /** Finds a command by name in any case. */
 export function lookupCommand(name: string): CommandSpec | undefined {
-  return commands.get(name) ?? commands.get(name.toLowerCase());
+  if (name === lastName) return lastSpec;
+  const spec = commands.get(name) ?? commands.get(name.toLowerCase());
+  if (spec !== undefined) {
+    lastName = name;
+    lastSpec = spec;
+  }
+  return spec;
 }
 
 /** Finds a subcommand of `container` in any case. */

@@ -55,8 +55,42 @@ export interface CommandContext {
 /** A handler may return a promise when it must wait (DEBUG SLEEP, SAVE, blocking pops, WAIT). */
 export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Promise<void>;
 
+/**
+ * Flags as booleans, computed once per spec (the dispatcher reads them on
+ * every call, where scanning the flags array showed up in profiles).
+ */
+export interface CommandMeta {
+  write: boolean;
+  fast: boolean;
+  noAuth: boolean;
+  loading: boolean;
+  stale: boolean;
+  skipSlowlog: boolean;
+  /** Not fed to MONITOR: skip_monitor or admin. */
+  hiddenFromMonitor: boolean;
+}
+
+/** The flags of `cmd` as booleans, cached on the spec. */
+export function commandMeta(cmd: CommandSpec): CommandMeta {
+  if (cmd.meta !== undefined) return cmd.meta;
+  const has = (flag: CommandFlag) => cmd.flags.includes(flag);
+  const meta: CommandMeta = {
+    write: has("write"),
+    fast: has("fast"),
+    noAuth: has("no_auth"),
+    loading: has("loading"),
+    stale: has("stale"),
+    skipSlowlog: has("skip_slowlog"),
+    hiddenFromMonitor: has("skip_monitor") || has("admin"),
+  };
+  (cmd as { meta?: CommandMeta }).meta = meta;
+  return meta;
+}
+
 /** One command or subcommand. */
 export interface CommandSpec {
+  /** Filled in by `commandMeta` on first use. */
+  readonly meta?: CommandMeta;
   /** Lower-case name; a subcommand is "container|sub" as in Redis 7 ("config|get"). */
   name: string;
   /** Redis's arity: N exactly N arguments including the name, -N at least N. */

@@ -18,6 +18,7 @@
  * @module
  */
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import { fail, NOT_A_FLOAT, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
 import { formatDouble, parseDouble } from "../util/numbers.ts";
 import {
@@ -197,6 +198,7 @@ function zaddGeneric(ctx: CommandContext, argv: string[], incrOnly: boolean): vo
   if (added + updated > 0) {
     ctx.db.modified(key);
     ctx.server.dirty += added + updated;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, incr ? "zincr" : "zadd", key, ctx.db.id);
   }
   if (incr) {
     processed > 0 ? replyScore(ctx, lastScore) : ctx.reply.nil();
@@ -247,7 +249,10 @@ const zrem: CommandSpec = {
       }
     }
     if (deleted > 0) {
-      ctx.db.deleteIfEmpty(key, z);
+      notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, "zrem", key, ctx.db.id);
+      if (ctx.db.deleteIfEmpty(key, z)) {
+        notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+      }
       ctx.db.modified(key);
       ctx.server.dirty += deleted;
     }
@@ -527,8 +532,10 @@ function zrangeGeneric(
     settleEncoding(ctx, result);
     ctx.db.set(dst, result);
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, "zrangestore", dst, ctx.db.id);
   } else if (ctx.db.delete(dst)) {
     ctx.server.dirty++;
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", dst, ctx.db.id);
   }
   ctx.reply.int(items.length);
 }
@@ -597,7 +604,10 @@ function zremrangeGeneric(ctx: CommandContext, argv: string[], rangeType: RangeT
     deleted = z.removeRangeByLex(lexRange!);
   }
   if (deleted > 0) {
-    ctx.db.deleteIfEmpty(key, z);
+    notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, `zremrangeby${rangeType}`, key, ctx.db.id);
+    if (ctx.db.deleteIfEmpty(key, z)) {
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+    }
     ctx.db.modified(key);
     ctx.server.dirty += deleted;
   }
@@ -662,7 +672,10 @@ function zpopGeneric(
     r.bulk(member);
     replyScore(ctx, score);
   }
-  ctx.db.deleteIfEmpty(key, z);
+  notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, max ? "zpopmax" : "zpopmin", key, ctx.db.id);
+  if (ctx.db.deleteIfEmpty(key, z)) {
+    notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", key, ctx.db.id);
+  }
   ctx.db.modified(key);
   ctx.server.dirty += popped.length;
   if (emitKey) ctx.propagate([max ? "ZPOPMAX" : "ZPOPMIN", key, String(popped.length)]);
@@ -902,8 +915,10 @@ function zsetOpGeneric(
       settleEncoding(ctx, z);
       ctx.db.set(dst, z);
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY.ZSET, `z${op}store`, dst, ctx.db.id);
     } else if (ctx.db.delete(dst)) {
       ctx.server.dirty++;
+      notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", dst, ctx.db.id);
     }
     return ctx.reply.int(z.size);
   }

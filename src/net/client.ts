@@ -29,6 +29,8 @@ export function setOutputBarrier(
   else outputBarriers.set(server, barrier);
 }
 
+/** Pending reply bytes beyond which a client's reads wait for its writes. */
+export const OUTPUT_BACKPRESSURE_BYTES = 256 * 1024;
 /** Size of a new client's read buffer (Redis's PROTO_IOBUF_LEN). */
 export const READ_BUFFER_SIZE = 16 * 1024;
 
@@ -171,7 +173,14 @@ export class Client {
         }
         this.lastInteraction = Date.now();
         await this.#processInput();
-        if (this.reply.pos > 0) await this.flush();
+        if (this.reply.pos > 0) {
+          const flushed = this.flush();
+          // Like Redis, keep reading while the reply is being written; wait only
+          // when a lot is pending (a client that pipelines without reading).
+          if (this.flags.closeAfterReply || this.outputLength > OUTPUT_BACKPRESSURE_BYTES) {
+            await flushed;
+          }
+        }
         if (this.flags.closeAfterReply) break;
       }
     } catch (err) {
@@ -204,6 +213,16 @@ export class Client {
   }
 
   async #processInput(): Promise<void> {
+    const server = this.server;
+    server.batchClock = performance.now();
+    try {
+      await this.#processBatch();
+    } finally {
+      server.batchClock = undefined;
+    }
+  }
+
+  async #processBatch(): Promise<void> {
     const limits = {
       protoMaxBulkLen: this.server.protoMaxBulkLen,
       authenticated: this.authenticated,
@@ -235,7 +254,9 @@ export class Client {
       if (pending !== undefined) {
         // A command that waits: send what earlier commands of this batch replied first.
         if (this.reply.pos > 0) this.flush();
+        this.server.batchClock = undefined;
         await this.#waitReading(pending);
+        this.server.batchClock = performance.now();
       }
       limits.authenticated = this.authenticated;
     }

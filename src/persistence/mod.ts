@@ -4,6 +4,7 @@
  */
 import type { Server, ShutdownOptions } from "../server.ts";
 import { log } from "../log.ts";
+import { commandMeta } from "../commands/types.ts";
 import { loadRdbBytes, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
 import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
 import { aofOf, installAof } from "./aof.ts";
@@ -21,13 +22,14 @@ export function installPersistence(server: Server): void {
   // Clients may connect while the start-up load runs (the listeners open first):
   // like Redis, only commands flagged "loading" run until the dataset is in.
   server.guards.push((_client, cmd) =>
-    server.loading && !cmd.flags.includes("loading")
+    server.loading && !commandMeta(cmd).loading
       ? "LOADING Redis is loading the dataset in memory"
       : undefined
   );
 
   server.guards.push((client, cmd) => {
     if (rdb.lastBgsaveOk || client.flags.master) return undefined;
+    // (cold path from here: only after a failed save)
     if (!server.config.getBool("stop-writes-on-bgsave-error")) return undefined;
     if (server.config.savePoints().length === 0) return undefined;
     if (!cmd.flags.includes("write") && cmd.name !== "ping") return undefined;

@@ -18,6 +18,7 @@ import { MasterLink } from "./replica.ts";
 import { log } from "../log.ts";
 import { randomHex } from "../util/system.ts";
 import { NULL_REPLID } from "./constants.ts";
+import { commandMeta } from "../commands/types.ts";
 
 export { NULL_REPLID };
 
@@ -287,11 +288,9 @@ export function installReplication(server: Server): Replication {
   server.guards.push((client, cmd) => {
     if (client.flags.master) return undefined;
     const cfg = server.config;
-    const isWrite = cmd.flags.includes("write");
+    const isWrite = commandMeta(cmd).write;
     if (repl.isReplica) {
-      if (
-        !repl.linkUp && !cfg.getBool("replica-serve-stale-data") && !cmd.flags.includes("stale")
-      ) {
+      if (!repl.linkUp && !cfg.getBool("replica-serve-stale-data") && !commandMeta(cmd).stale) {
         return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
       }
       if (isWrite && cfg.getBool("replica-read-only")) {

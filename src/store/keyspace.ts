@@ -338,8 +338,8 @@ export class Keyspace {
   }
 
   /** Freezes the clock for the duration of one command. */
-  tick(): void {
-    this.#now = Date.now();
+  tick(nowMs: number = Date.now()): void {
+    this.#now = nowMs;
   }
 
   now(): number {

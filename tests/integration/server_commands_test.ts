@@ -462,8 +462,8 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
         "get",
         "set",
       ];
-      // Client-side caching and CLIENT UNBLOCK are not implemented (yet).
-      const missing = ["client|caching", "client|tracking", "client|unblock"];
+      // Client-side caching is not implemented (yet).
+      const missing = ["client|caching", "client|tracking"];
       await same(a, b, [["HELLO", "3"]]);
       for (const name of mine) {
         const [x, y] = [
