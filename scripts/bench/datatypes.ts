@@ -49,7 +49,7 @@ const KINDS: readonly Kind[] = ["zset", "hash", "set"];
 const BIG_KEY: Record<Kind, string> = { zset: "bench:zbig", hash: "bench:hbig", set: "bench:sbig" };
 
 function requestsFor(test: string, pipeline: number, quick: boolean): number {
-  let n = pipeline === 1 ? 200_000 : 1_000_000;
+  let n = pipeline === 1 ? 100_000 : 500_000;
   if (test === "lrange_100") n /= 4;
   return Math.round(quick ? n / 10 : n);
 }
@@ -114,7 +114,7 @@ export async function runDatatypes(opts: BenchOptions): Promise<string> {
               command: ["ZADD", BIG_KEY.zset, "__rand_int__", "member:__rand_int__"],
               pipeline: 16,
               keyspace: n,
-              requests: requests(500_000),
+              requests: requests(200_000),
             },
           },
           {
@@ -123,7 +123,7 @@ export async function runDatatypes(opts: BenchOptions): Promise<string> {
               command: ["ZRANGEBYSCORE", BIG_KEY.zset, "__rand_int__", "+inf", "LIMIT", "0", "10"],
               pipeline: 16,
               keyspace: n,
-              requests: requests(300_000),
+              requests: requests(100_000),
             },
             probe: ["ZRANGEBYSCORE", BIG_KEY.zset, "0", "+inf", "LIMIT", "0", "1"],
           },
@@ -133,7 +133,7 @@ export async function runDatatypes(opts: BenchOptions): Promise<string> {
               command: ["ZRANK", BIG_KEY.zset, "member:__rand_int__"],
               pipeline: 16,
               keyspace: n,
-              requests: requests(500_000),
+              requests: requests(300_000),
             },
             probe: ["ZRANK", BIG_KEY.zset, "member:000000000001"],
           },

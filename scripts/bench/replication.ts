@@ -180,7 +180,7 @@ async function lagUnderWrites(
         await sleep(LAG_SAMPLE_MS);
       }
     })();
-    const requests = opts.quick ? 300_000 : 2_000_000;
+    const requests = opts.quick ? 200_000 : 1_000_000;
     let writeRps: number;
     try {
       writeRps = (await redisBenchmark(master, {
