@@ -150,7 +150,7 @@ export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<
   // One clock reading serves as this command's start and the previous one's end
   // (the client keeps the batch clock): clock reads are a measurable share of a GET.
   const start = server.batchClock ?? performance.now();
-  keyspace.tick(performance.timeOrigin + start);
+  keyspace.tick(Math.floor(performance.timeOrigin + start));
   client.lastCommand = cmd.name;
   const dirtyBefore = server.dirty;
   const dbBefore = client.dbIndex;

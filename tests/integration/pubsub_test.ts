@@ -8,86 +8,9 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { encodeRequest, RespClient } from "../helpers/resp_client.ts";
-import { delay, REPO_ROOT, startRedeno, startRedis } from "../helpers/server_process.ts";
+import { assertSameConversation, withTimeout } from "../helpers/conversation.ts";
+import { REPO_ROOT, startRedeno } from "../helpers/server_process.ts";
 import { call, waitUntil } from "../helpers/replication.ts";
-
-/**
- * Runs a conversation. Each line is `<connection>|<command words>[|<replies>]`:
- * sends the command on that connection (one per name) and records the next
- * `<replies>` replies (default 1, or `pong`: up to a subscriber's PING reply)
- * with their exact bytes; an empty command
- * only reads. `#sleep <ms>` pauses; a leading `!` runs without recording.
- */
-async function converse(port: number, script: string): Promise<string[]> {
-  const conns = new Map<string, RespClient>();
-  const out: string[] = [];
-  try {
-    for (const raw of script.split("\n")) {
-      const line = raw.trim();
-      if (line === "") continue;
-      if (line.startsWith("#sleep ")) {
-        await delay(Number(line.slice(7)));
-        continue;
-      }
-      const record = !line.startsWith("!");
-      const [name, words, count] = (record ? line : line.slice(1)).split("|");
-      let conn = conns.get(name);
-      if (conn === undefined) {
-        conn = await RespClient.connect(port);
-        conns.set(name, conn);
-      }
-      if (words !== "") await conn.write(encodeRequest(words.split(" ")));
-      // "pong": everything up to the subscriber-mode PING reply, however many.
-      const untilPong = count === "pong";
-      for (let i = 0; untilPong || i < Number(count ?? 1); i++) {
-        const reply = await withTimeout(conn.read(), `reply ${i + 1} to "${line}"`);
-        if (record) out.push(`${name}> ${words} => ${JSON.stringify(reply.raw)}`);
-        if (untilPong && reply.raw === SUBSCRIBED_PONG) break;
-      }
-    }
-  } finally {
-    for (const conn of conns.values()) conn.close();
-  }
-  return out;
-}
-
-/** What PING answers a RESP2 subscriber. */
-const SUBSCRIBED_PONG = "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
-
-/** Rejects when `promise` takes longer than 5 s (every wait is bounded). */
-async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 5000);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Runs each script on a fresh Redeno and a fresh redis-server 7.0 (the same
- * two servers for all scripts, one after the other) and asserts identical replies.
- */
-async function assertSameConversation(
-  scripts: string | string[],
-  args: string[] = [],
-): Promise<void> {
-  const [redeno, redis] = await Promise.all([startRedeno(args), startRedis(args)]);
-  try {
-    for (const script of typeof scripts === "string" ? [scripts] : scripts) {
-      const ours = await converse(redeno.port, script);
-      const theirs = await converse(redis.port, script);
-      assert.deepEqual(ours, theirs);
-    }
-  } finally {
-    await Promise.all([redeno.stop(), redis.stop()]);
-  }
-}
 
 Deno.test("SUBSCRIBE, PSUBSCRIBE, PUBLISH and the unsubscribes answer like redis-server 7.0 in RESP2", async () => {
   await assertSameConversation(`
@@ -201,6 +124,107 @@ Deno.test("keyspace notifications of expiry, key creation and blocking pops matc
     w|RPUSH list2 x y
     w|BRPOP list2 0
     w|BRPOP list2 0
+    s|PING|pong
+  `));
+});
+
+/** Writes of every family, each raising its keyspace events (DUMP/RESTORE aside). */
+const EVERY_FAMILY_WRITES = `
+  w|SET s1 v
+  w|SET s2 v EX 100
+  w|SETEX s3 100 v
+  w|SETNX s1 x
+  w|SETNX s4 x
+  w|MSET m1 a m2 b
+  w|MSETNX m1 a m3 c
+  w|GETSET s1 y
+  w|GETDEL s4
+  w|GETEX s1 EX 50
+  w|GETEX s1 PERSIST
+  w|APPEND s1 zz
+  w|INCR n
+  w|DECRBY n 5
+  w|INCRBYFLOAT f 1.5
+  w|SETRANGE s1 1 abc
+  w|SETBIT b 3 1
+  w|BITFIELD bf SET u8 0 200
+  w|BITOP OR bo b bf
+  w|BITOP AND bo2 nokey
+  w|PFADD h a b c
+  w|PFMERGE h2 h
+  w|EXPIRE s2 500
+  w|PEXPIRE s2 -1
+  w|PERSIST s3
+  w|RENAME s3 s5
+  w|MOVE s5 1
+  w|COPY m1 m4
+  w|DEL m1 m2 nokey
+  w|UNLINK m3
+  w|RPUSH l a b c d e
+  w|LPUSH l z
+  w|LPUSHX nol x
+  w|LINSERT l BEFORE c q
+  w|LSET l 0 y
+  w|LREM l 1 q
+  w|LTRIM l 0 3
+  w|LPOP l
+  w|RPOP l 2
+  w|LMOVE l l2 LEFT RIGHT
+  w|RPOPLPUSH l2 l
+  w|LMPOP 1 l RIGHT COUNT 10
+  w|RPUSH sl 3 1 2
+  w|SORT sl STORE sorted
+  w|SORT nokey STORE sorted
+  w|HSET hh f1 v1 f2 v2
+  w|HSETNX hh f1 x
+  w|HSETNX hh f3 x
+  w|HINCRBY hh n 2
+  w|HINCRBYFLOAT hh fl 1.5
+  w|HDEL hh f1 f2 f3 n fl
+  w|SADD st a b c
+  w|SREM st a
+  w|SMOVE st st2 b
+  w|SPOP st
+  w|SADD st3 1 2 3 4 5
+  !w|SPOP st3 2
+  !w|SPOP st3 10
+  w|SADD sa 1 2
+  w|SADD sb 2 3
+  w|SINTERSTORE si sa sb
+  w|SUNIONSTORE su sa sb
+  w|SDIFFSTORE sd sa sa
+  w|SINTERSTORE su nokey sa
+  w|ZADD z 1 a 2 b 3 c
+  w|ZADD z INCR 5 a
+  w|ZINCRBY z 1 b
+  w|ZREM z c
+  w|ZADD z 7 d 8 e 9 f
+  w|ZREMRANGEBYRANK z 0 0
+  w|ZREMRANGEBYSCORE z 7 7
+  w|ZADD zl 0 a 0 b 0 c
+  w|ZREMRANGEBYLEX zl [a [b
+  w|ZPOPMIN z
+  w|ZPOPMAX z 5
+  w|ZADD za 1 x
+  w|ZADD zb 2 x
+  w|ZUNIONSTORE zu 2 za zb
+  w|ZINTERSTORE zi 2 za zb
+  w|ZDIFFSTORE zd 2 za zb
+  w|ZRANGESTORE zr za 0 -1
+  w|ZRANGESTORE zr za 5 6
+  w|ZMPOP 1 zu MIN
+  w|SET vol v PX 1
+  #sleep 20
+  w|GET vol
+`;
+
+Deno.test("every write family raises the keyspace events redis-server 7.0 raises, per class", async () => {
+  const flags = ["KEA", "KEAn", "K$", "Kg", "El", "Es", "Eh", "Ez", "Kx", "En", "E"];
+  await assertSameConversation(flags.map((f) => `
+    w|FLUSHALL
+    s|CONFIG SET notify-keyspace-events ${f}
+    s|PSUBSCRIBE *|1
+    ${EVERY_FAMILY_WRITES}
     s|PING|pong
   `));
 });

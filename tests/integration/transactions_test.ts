@@ -7,56 +7,9 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { RespClient } from "../helpers/resp_client.ts";
+import { assertSameConversation, converse } from "../helpers/conversation.ts";
 import { delay, type ServerProcess, startRedeno, startRedis } from "../helpers/server_process.ts";
 import { assertSameDataset, call, startPair, stopAll, waitUntil } from "../helpers/replication.ts";
-
-/**
- * Runs a conversation: each line is `<connection>|<command words>` (a fresh
- * connection per name), `#sleep <ms>`, or starts with `!` to run without
- * recording the reply (e.g. HELLO, whose reply holds the client id).
- * Returns one line per recorded reply, with its exact bytes.
- */
-async function converse(port: number, script: string): Promise<string[]> {
-  const conns = new Map<string, RespClient>();
-  const out: string[] = [];
-  try {
-    for (const raw of script.split("\n")) {
-      const line = raw.trim();
-      if (line === "") continue;
-      if (line.startsWith("#sleep ")) {
-        await delay(Number(line.slice(7)));
-        continue;
-      }
-      const record = !line.startsWith("!");
-      const [name, words] = (record ? line : line.slice(1)).split("|");
-      let conn = conns.get(name);
-      if (conn === undefined) {
-        conn = await RespClient.connect(port);
-        conns.set(name, conn);
-      }
-      const argv = words.split(" ");
-      const reply = await conn.raw(...argv);
-      if (record) out.push(`${name}> ${words} => ${JSON.stringify(reply)}`);
-    }
-  } finally {
-    for (const conn of conns.values()) conn.close();
-  }
-  return out;
-}
-
-/** Runs `script` on a fresh Redeno and a fresh redis-server 7.0 and asserts identical replies. */
-async function assertSameConversation(script: string, args: string[] = []): Promise<void> {
-  const [redeno, redis] = await Promise.all([startRedeno(args), startRedis(args)]);
-  try {
-    const [ours, theirs] = await Promise.all([
-      converse(redeno.port, script),
-      converse(redis.port, script),
-    ]);
-    assert.deepEqual(ours, theirs);
-  } finally {
-    await Promise.all([redeno.stop(), redis.stop()]);
-  }
-}
 
 Deno.test("MULTI, EXEC and DISCARD errors and queueing answer like redis-server 7.0", async () => {
   await assertSameConversation(`
