@@ -17,10 +17,13 @@ export interface StreamSink {
   selectedDb: number;
 }
 
+/** Where a propagated command goes: everywhere, or to replicas only (Redis's PROPAGATE_REPL). */
+export type PropagationTarget = "all" | "replication";
+
 /** Collects and emits propagated writes. */
 export class Propagator {
   readonly sinks: StreamSink[] = [];
-  #pending: Array<[number, string[]]> = [];
+  #pending: Array<[number, string[], PropagationTarget]> = [];
   #depth = 0;
   /** True while applying the master's stream on a replica: it is forwarded verbatim, so only the AOF gets re-encoded commands. */
   fromMaster = false;
@@ -39,9 +42,9 @@ export class Propagator {
     this.#depth++;
   }
 
-  /** Queues one write of db `db`. */
-  add(db: number, argv: string[]): void {
-    this.#pending.push([db, argv]);
+  /** Queues one write of db `db`; `target` "replication" keeps it out of the AOF (PUBLISH). */
+  add(db: number, argv: string[], target: PropagationTarget = "all"): void {
+    this.#pending.push([db, argv, target]);
     if (this.#depth === 0) this.#emit();
   }
 
@@ -55,12 +58,17 @@ export class Propagator {
     const pending = this.#pending;
     this.#pending = [];
     if (this.sinks.length === 0) return;
-    const wrap = pending.length > 1 && !pending.some(([, argv]) => isMultiOrExec(argv[0]));
     for (const sink of this.sinks) {
       if (this.fromMaster && sink.kind === "replication") continue;
+      const items = sink.kind === "replication"
+        ? pending
+        : pending.filter(([, , target]) => target !== "replication");
+      if (items.length === 0) continue;
+      // Several writes of one call reach a sink atomically (Redis 7.0 wraps only then).
+      const wrap = items.length > 1 && !items.some(([, argv]) => isMultiOrExec(argv[0]));
       let text = "";
       let first = true;
-      for (const [db, argv] of pending) {
+      for (const [db, argv] of items) {
         if (sink.selectedDb !== db) {
           text += encodeCommand(["SELECT", String(db)]);
           sink.selectedDb = db;

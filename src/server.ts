@@ -496,6 +496,7 @@ export class Server {
     const now = Date.now();
     this.#cronLoops++;
     // Active expiry: at most 25% of one cron period (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+    this.keyspace.tick(now);
     this.keyspace.activeExpireCycle(250 / hz);
     if (this.#every(100, hz)) {
       const s = this.stats.samples;

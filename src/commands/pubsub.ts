@@ -305,6 +305,8 @@ const publishSpec: CommandSpec = {
   acl: ["pubsub", "fast"],
   run(ctx, argv) {
     ctx.reply.int(publish(ctx.server, argv[1], argv[2]));
+    // Like Redis, replicas get PUBLISH (their own subscribers hear it); the AOF does not.
+    ctx.server.propagator.add(ctx.db.id, argv, "replication");
   },
 };
 
