@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure_tools.sh || exit 1
 out=$(mktemp)
-deno test -A "$@" tests/ 2>&1 | tee "$out"
+NO_COLOR=1 deno test -A "$@" tests/ 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out" | tail -n 1)
 passed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
