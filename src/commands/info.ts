@@ -18,7 +18,7 @@
 import type { CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
-import { hashSlots, randomHex, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
+import { hashSlots, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
 import { commandLatencyHistograms, resetCommandLatency } from "./command_info.ts";
 
 /** Lines of one section: [field, value] in print order. */
@@ -110,8 +110,6 @@ function floatRatio(a: number, b: number): number {
 /** What INFO keeps per server beyond the server's own counters. */
 interface InfoState {
   memoryPeak: number;
-  /** Fallback replication id until the replication layer provides its section. */
-  replid: string;
 }
 
 const states = new WeakMap<Server, InfoState>();
@@ -119,7 +117,7 @@ const states = new WeakMap<Server, InfoState>();
 function stateOf(server: Server): InfoState {
   let state = states.get(server);
   if (state === undefined) {
-    const s: InfoState = { memoryPeak: usedMemory(), replid: randomHex(40) };
+    const s: InfoState = { memoryPeak: usedMemory() };
     // Redis samples the peak in serverCron; so do we, from the first use on.
     server.cronJobs.push(() => updateMemoryPeak(s));
     states.set(server, s);
@@ -147,14 +145,6 @@ export function installInfoTracking(server: Server): void {
 export function resetInfoStats(server: Server): void {
   resetCommandLatency(server);
   stateOf(server).memoryPeak = usedMemory();
-}
-
-/**
- * The replication id INFO prints until a "replication" provider exists
- * (Redis creates one at start-up with changeReplicationId()).
- */
-export function fallbackReplid(server: Server): string {
-  return stateOf(server).replid;
 }
 
 // ---------------------------------------------------------------------------
@@ -360,42 +350,6 @@ function memorySection(server: Server, state: InfoState): InfoFields {
   return fields;
 }
 
-/** Persistence as it is for a server that has never saved and has no AOF. */
-function persistenceSection(server: Server): InfoFields {
-  return [
-    ["loading", 0],
-    ["async_loading", 0],
-    ["current_cow_peak", 0],
-    ["current_cow_size", 0],
-    ["current_cow_size_age", 0],
-    ["current_fork_perc", "0.00"],
-    ["current_save_keys_processed", 0],
-    ["current_save_keys_total", 0],
-    ["rdb_changes_since_last_save", server.dirty],
-    ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", Math.floor(server.startedAt / 1000)],
-    ["rdb_last_bgsave_status", "ok"],
-    ["rdb_last_bgsave_time_sec", -1],
-    ["rdb_current_bgsave_time_sec", -1],
-    ["rdb_saves", 0],
-    ["rdb_last_cow_size", 0],
-    ["rdb_last_load_keys_expired", 0],
-    ["rdb_last_load_keys_loaded", 0],
-    ["aof_enabled", 0],
-    ["aof_rewrite_in_progress", 0],
-    ["aof_rewrite_scheduled", 0],
-    ["aof_last_rewrite_time_sec", -1],
-    ["aof_current_rewrite_time_sec", -1],
-    ["aof_last_bgrewrite_status", "ok"],
-    ["aof_rewrites", 0],
-    ["aof_rewrites_consecutive_failures", 0],
-    ["aof_last_write_status", "ok"],
-    ["aof_last_cow_size", 0],
-    ["module_fork_in_progress", 0],
-    ["module_fork_last_cow_size", 0],
-  ];
-}
-
 function statsSection(server: Server): InfoFields {
   const s = server.stats;
   const ks = server.keyspace.stats;
@@ -458,25 +412,6 @@ function statsSection(server: Server): InfoFields {
     ["io_threaded_writes_processed", 0],
     ["reply_buffer_shrinks", 0],
     ["reply_buffer_expands", 0],
-  ];
-}
-
-/** Replication as it is for a master that never had a replica. */
-function replicationSection(server: Server, state: InfoState): InfoFields {
-  let replicas = 0;
-  for (const c of server.clients.values()) if (isReplicaClient(c)) replicas++;
-  return [
-    ["role", "master"],
-    ["connected_slaves", replicas],
-    ["master_failover_state", "no-failover"],
-    ["master_replid", state.replid],
-    ["master_replid2", "0000000000000000000000000000000000000000"],
-    ["master_repl_offset", 0],
-    ["second_repl_offset", -1],
-    ["repl_backlog_active", 0],
-    ["repl_backlog_size", server.config.getNumber("repl-backlog-size")],
-    ["repl_backlog_first_byte_offset", 0],
-    ["repl_backlog_histlen", 0],
   ];
 }
 
@@ -583,11 +518,13 @@ function sectionFields(server: Server, section: string, state: InfoState): InfoF
     case "memory":
       return withProvider(server, section, () => memorySection(server, state));
     case "persistence":
-      return withProvider(server, section, () => persistenceSection(server));
+      // Provided by the persistence layer (src/persistence/mod.ts).
+      return withProvider(server, section, () => []);
     case "stats":
       return withProvider(server, section, () => statsSection(server));
     case "replication":
-      return withProvider(server, section, () => replicationSection(server, state));
+      // Provided by the replication layer (src/replication/mod.ts).
+      return withProvider(server, section, () => []);
     case "cpu":
       return withProvider(server, section, () => cpuSection(server));
     case "module_list":

@@ -11,6 +11,9 @@
  * replies produced from one read go out in one socket write.
  */
 import { bytesToString, writeString } from "../util/bytes.ts";
+import { splitArgs } from "../config.ts";
+
+export { splitArgs };
 
 /** Redis's PROTO_INLINE_MAX_SIZE: an inline request or a `*`/`$` header line longer than this is an error. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
@@ -167,90 +170,8 @@ function decodeInline(buf: Uint8Array, start: number, end: number): Decoded | nu
   }
   const lineEnd = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
   const args = splitArgs(bytesToString(buf, start, lineEnd));
-  if (args === undefined) throw new ProtocolError("Protocol error: unbalanced quotes in request");
+  if (args === null) throw new ProtocolError("Protocol error: unbalanced quotes in request");
   return { argv: args, end: nl + 1 };
-}
-
-function isHexDigit(c: string): boolean {
-  return /^[0-9a-fA-F]$/.test(c);
-}
-
-/**
- * Redis's sdssplitargs: splits a line into arguments, honouring "double
- * quotes" with \n \r \t \b \a \xHH escapes and 'single quotes' with \'.
- * Returns undefined for unbalanced quotes or a closing quote not followed by a space.
- */
-export function splitArgs(line: string): string[] | undefined {
-  const args: string[] = [];
-  let i = 0;
-  const n = line.length;
-  const isSpace = (c: string) =>
-    c === " " || c === "\n" || c === "\r" || c === "\t" || c === "\v" || c === "\f";
-  while (true) {
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) return args;
-    let inDouble = false;
-    let inSingle = false;
-    let current = "";
-    let done = false;
-    while (!done) {
-      const c = line[i];
-      if (inDouble) {
-        if (i >= n) return undefined;
-        if (
-          c === "\\" && line[i + 1] === "x" && isHexDigit(line[i + 2] ?? "") &&
-          isHexDigit(line[i + 3] ?? "")
-        ) {
-          current += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === "\\" && i + 1 < n) {
-          i++;
-          const e = line[i];
-          current += e === "n"
-            ? "\n"
-            : e === "r"
-            ? "\r"
-            : e === "t"
-            ? "\t"
-            : e === "b"
-            ? "\b"
-            : e === "a"
-            ? "\x07"
-            : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return undefined;
-          done = true;
-        } else {
-          current += c;
-        }
-      } else if (inSingle) {
-        if (i >= n) return undefined;
-        if (c === "\\" && line[i + 1] === "'") {
-          i++;
-          current += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return undefined;
-          done = true;
-        } else {
-          current += c;
-        }
-      } else {
-        if (i >= n) {
-          done = true;
-        } else if (isSpace(c)) {
-          done = true;
-        } else if (c === '"') {
-          inDouble = true;
-        } else if (c === "'") {
-          inSingle = true;
-        } else {
-          current += c;
-        }
-      }
-      if (i < n) i++;
-    }
-    args.push(current);
-  }
 }
 
 const INITIAL_OUTPUT = 16 * 1024;

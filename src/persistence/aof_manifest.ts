@@ -15,7 +15,7 @@
  * is pure: parsing, formatting and the naming rules. The file I/O lives in
  * aof.ts.
  */
-import { splitArgs } from "../net/resp.ts";
+import { splitArgs } from "../config.ts";
 import { reprArg } from "../util/repr.ts";
 
 /** Suffixes and prefixes of Redis's naming rules (aof.c). */
@@ -178,7 +178,7 @@ export class AofManifest {
       }
       const argv = splitArgs(trimmed);
       // 'argc < 6' is Redis's forward compatibility: more key/value pairs are ignored.
-      if (argv === undefined || argv.length < 6 || argv.length % 2 !== 0) {
+      if (argv === null || argv.length < 6 || argv.length % 2 !== 0) {
         throw new AofManifestError("Invalid AOF manifest file format", lineNumber, trimmed);
       }
       let fileName: string | undefined;

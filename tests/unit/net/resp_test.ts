@@ -261,7 +261,7 @@ Deno.test("splitArgs keeps backslashes literal inside single quotes except befor
 
 Deno.test("splitArgs rejects unbalanced quotes and a closing quote followed by a non-space", () => {
   for (const line of ['"abc', "'abc", 'set "a"b', "set 'a'b", '"abc\\"', "'abc\\'"]) {
-    assert.equal(splitArgs(line), undefined, line);
+    assert.equal(splitArgs(line), null, line);
   }
   assert.deepEqual(splitArgs('"a" b'), ["a", "b"]);
   assert.deepEqual(splitArgs("'a'\tb"), ["a", "b"]);
