@@ -1,6 +1,10 @@
 /** Persistence commands: SAVE, BGSAVE, LASTSAVE. */
 import type { CommandSpec } from "./types.ts";
 import { fail, SYNTAX_ERROR } from "../errors.ts";
+import { debugExtensions } from "./server.ts";
+import { loadRdbBytes, readRdbFile } from "../persistence/rdb_loader.ts";
+import { Keyspace } from "../store/keyspace.ts";
+import { log } from "../log.ts";
 
 /** SAVE — a foreground save; Redeno keeps serving other clients while it runs. */
 const save: CommandSpec = {
@@ -61,3 +65,51 @@ const lastsave: CommandSpec = {
 
 /** The persistence family. */
 export const persistenceCommands: readonly CommandSpec[] = [save, bgsave, lastsave];
+
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset (unless NOSAVE),
+ * then load dbfilename back; MERGE/NOFLUSH keep the current keys and load
+ * over them. The file is decoded completely before anything changes.
+ */
+debugExtensions.set("reload", async (ctx, argv) => {
+  let merge = false;
+  let flush = true;
+  let save = true;
+  for (const option of argv.slice(2)) {
+    const lower = option.toLowerCase();
+    if (lower === "merge") merge = true;
+    else if (lower === "noflush") flush = false;
+    else if (lower === "nosave") save = false;
+    else fail("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+  }
+  const server = ctx.server;
+  if (save && !(await server.rdb.bgsave("foreground").done)) fail("ERR");
+  const bytes = await readRdbFile(server.config.getString("dbfilename"));
+  if (bytes === undefined) fail("ERR Error trying to load the RDB dump, check server logs.");
+  const options = {
+    dropExpired: !server.replication.isReplica,
+    verifyChecksum: server.config.getBool("rdbchecksum"),
+  };
+  try {
+    if (flush && !merge) {
+      loadRdbBytes(bytes, server.keyspace, options);
+    } else {
+      // Decode into a scratch keyspace, then copy over the live one.
+      const scratch = new Keyspace(server.keyspace.dbs.length);
+      loadRdbBytes(bytes, scratch, options);
+      for (const source of scratch.dbs) {
+        const target = server.keyspace.dbs[source.id];
+        for (const [key, value] of source.dict) {
+          target.set(key, value);
+          const when = source.expires.get(key);
+          if (when !== undefined) target.setExpire(key, when);
+        }
+      }
+    }
+  } catch (err) {
+    log.warning(`${(err as Error).message}`);
+    fail("ERR Error trying to load the RDB dump, check server logs.");
+  }
+  log.notice("DB reloaded by DEBUG RELOAD");
+  ctx.reply.ok();
+});

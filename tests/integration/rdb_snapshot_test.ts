@@ -142,3 +142,28 @@ Deno.test("kill -9 during a BGSAVE leaves the previous dump, and the next start-
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("DEBUG RELOAD saves and loads the dataset back, and NOSAVE reloads the file on disk", async () => {
+  const server = await startRedeno(["--enable-debug-command", "yes"]);
+  try {
+    await command(server.port, "SET", "a", "1");
+    await command(server.port, "RPUSH", "l", "x", "y");
+    await command(server.port, "PEXPIRE", "a", 100_000);
+    assert.equal(await command(server.port, "DEBUG", "RELOAD"), "OK");
+    assert.equal(await command(server.port, "GET", "a"), "1");
+    assert.deepEqual(await command(server.port, "LRANGE", "l", 0, -1), ["x", "y"]);
+    assert.ok((await command(server.port, "PTTL", "a") as number) > 90_000);
+    // NOSAVE loads what is on disk: a key written since is gone.
+    await command(server.port, "SET", "b", "2");
+    assert.equal(await command(server.port, "DEBUG", "RELOAD", "NOSAVE"), "OK");
+    assert.equal(await command(server.port, "GET", "b"), null);
+    // MERGE keeps keys the file does not have.
+    await command(server.port, "SET", "c", "3");
+    assert.equal(await command(server.port, "DEBUG", "RELOAD", "NOSAVE", "MERGE"), "OK");
+    assert.equal(await command(server.port, "GET", "c"), "3");
+    assert.equal(await command(server.port, "GET", "a"), "1");
+    assert.match(server.log(), /DB reloaded by DEBUG RELOAD/);
+  } finally {
+    await server.stop();
+  }
+});
