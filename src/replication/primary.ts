@@ -66,10 +66,18 @@ export class ReplicaConn {
     return this.announcedIp ?? this.client.addr.slice(0, this.client.addr.lastIndexOf(":"));
   }
 
+  /**
+   * After a diskless transfer the replica is online but gets the stream only
+   * after its first REPLCONF ACK: until then it is still looking for the end
+   * mark of the RDB, and stream bytes behind the mark could hide it (Redis's
+   * repl_start_cmd_stream_on_ack).
+   */
+  streamOnAck = false;
+
   /** Delivers stream bytes now (online) or keeps them until the replica is online. */
   send(bytes: Uint8Array): void {
     if (this.client.closed) return;
-    if (this.state === "online") {
+    if (this.state === "online" && !this.streamOnAck) {
       this.client.reply.bytes(bytes);
       this.client.afterPush("replica");
       return;
@@ -338,9 +346,14 @@ export class Primary {
         for (const conn of up) {
           conn.client.reply.bytes(trailer);
           conn.client.reply.raw(mark);
+          conn.client.flush();
           conn.streaming = false;
-          conn.goOnline();
-          log.notice(`Synchronization with replica ${conn.name} succeeded`);
+          conn.state = "online";
+          conn.streamOnAck = true;
+          conn.ackTime = Date.now();
+          log.notice(
+            `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
+          );
         }
       },
       abort: (why) => {
@@ -419,6 +432,11 @@ export class Primary {
     if (conn === undefined || !client.flags.replica) return;
     if (offset > conn.ackOffset) conn.ackOffset = offset;
     conn.ackTime = Date.now();
+    if (conn.streamOnAck) {
+      conn.streamOnAck = false;
+      conn.goOnline();
+      log.notice(`Synchronization with replica ${conn.name} succeeded`);
+    }
     this.#checkWaiters();
   }
 

@@ -99,6 +99,11 @@ class LinkReader {
     return out;
   }
 
+  /** Gives back the last `n` bytes of the chunk just returned by `chunk` (they are still buffered). */
+  unread(n: number): void {
+    this.#start -= n;
+  }
+
   /** Whatever was read but not consumed: the first stream bytes after the handshake. */
   leftover(): Uint8Array {
     const out = this.#buf.slice(this.#start, this.#end);
@@ -285,6 +290,8 @@ export class MasterLink {
       log.notice(`Full resync from master: ${replid}:${offset}`);
       await this.#fullSync(reader, replid, offset);
       this.#serveStream(conn, reader, 0);
+      // The master streams to a diskless replica only after its first ACK (as Redis).
+      this.sendAck();
       return this.#awaitLinkDown();
     }
     if (reply.startsWith("+CONTINUE")) {
@@ -437,8 +444,13 @@ export class MasterLink {
       const joined = new Uint8Array(tail.length + chunk.length);
       joined.set(tail);
       joined.set(chunk, tail.length);
-      if (joined.length >= EOF_MARK_LENGTH && endsWith(joined, markBytes)) {
-        await writeAll(file, joined.subarray(0, joined.length - EOF_MARK_LENGTH));
+      // The stream may follow the mark in the same read: the mark ends the file wherever it is.
+      const at = indexOfBytes(joined, markBytes);
+      if (at !== -1) {
+        await writeAll(file, joined.subarray(0, at));
+        const after = joined.length - at - EOF_MARK_LENGTH;
+        if (after > 0) reader.unread(after);
+        this.transferRead -= after;
         return;
       }
       const keep = Math.min(joined.length, EOF_MARK_LENGTH);
@@ -550,10 +562,16 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
-function endsWith(bytes: Uint8Array, suffix: Uint8Array): boolean {
-  const start = bytes.length - suffix.length;
-  for (let i = 0; i < suffix.length; i++) if (bytes[start + i] !== suffix[i]) return false;
-  return true;
+/** The first index of `needle` in `haystack`, or -1. */
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  const last = haystack.length - needle.length;
+  for (let i = haystack.indexOf(first); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
 }
 
 /** Redis prints strerror's text; Deno adds " (os error N)". */
