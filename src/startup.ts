@@ -124,10 +124,14 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   const master = config.replicaOf();
   log.role = master ? "S" : "M";
   log.notice("monotonic clock: POSIX clock_gettime");
+  // Like Redis, the listeners open before the dataset is loaded and answer
+  // -LOADING until it is in; set before listening so no command slips in early.
+  server.loading = true;
   server.start();
   log.notice(`Running mode=standalone, port=${server.boundPort}.`);
   log.warning("Server initialized");
   const aux = await loadDataAtStartup(server);
+  server.loading = false;
   for (const init of startupHooks) await init(server);
   log.notice("Ready to accept connections");
   if (master) {

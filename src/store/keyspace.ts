@@ -10,6 +10,7 @@
  * - `keyExpired` runs when expiry deletes a key, so the DEL is propagated.
  */
 import { WrongTypeError } from "../errors.ts";
+import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
 import type { RedisHash, RedisSet, RedisValue, TypeName } from "./types.ts";
@@ -117,12 +118,10 @@ export class Db {
   /** The value for a read, counting hits and misses (lookupKeyRead). */
   lookupRead(key: string): RedisValue | undefined {
     const value = this.dict.get(key);
-    if (value === undefined) {
+    if (value === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
       this.keyspace.stats.keyspaceMisses++;
-      return undefined;
-    }
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
-      this.keyspace.stats.keyspaceMisses++;
+      // Redis's lookupKeyRead: a read that finds nothing is a "keymiss" event (class m).
+      notifyKeyspaceEvent(this, NOTIFY.KEY_MISS, "keymiss", key, this.id);
       return undefined;
     }
     this.keyspace.stats.keyspaceHits++;

@@ -71,7 +71,31 @@ export function startRedis(args: string[] = [], opts: StartOptions = {}): Promis
   return startProcess("redis-server", [], args, opts);
 }
 
+/** Attempts at a fresh free port when the one picked was taken before the server bound it. */
+const PORT_ATTEMPTS = 3;
+
 async function startProcess(
+  command: string,
+  prefix: string[],
+  args: string[],
+  opts: StartOptions,
+): Promise<ServerProcess> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(command, prefix, args, opts);
+    } catch (err) {
+      // freePort() can race with another process grabbing the port before we bind it.
+      const portRace = err instanceof PortTaken ||
+        /Address already in use|Could not create server TCP listening socket/.test(String(err));
+      if (opts.port !== undefined || !portRace || attempt === PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Another process answered on the port picked for a new server. */
+class PortTaken extends Error {}
+
+async function startOnce(
   command: string,
   prefix: string[],
   args: string[],
@@ -148,11 +172,30 @@ async function startProcess(
   if (opts.noWait) return server;
   try {
     await waitForPing(port, opts.timeoutMs ?? STARTUP_TIMEOUT_MS, () => exited, opts.password);
+    if (opts.password === undefined && !(await answeredBy(port, child.pid))) {
+      throw new PortTaken(`another process answers on port ${port}`);
+    }
   } catch (err) {
     await server.kill9();
+    if (err instanceof PortTaken) throw err;
     throw new Error(`${command} did not start: ${(err as Error).message}\n--- log ---\n${output}`);
   }
   return server;
+}
+
+/** True when the server on `port` is process `pid` (INFO server's process_id). */
+async function answeredBy(port: number, pid: number): Promise<boolean> {
+  try {
+    const conn = await RespConnection.open(port);
+    try {
+      const info = await conn.call("INFO", "server");
+      return typeof info !== "string" || info.includes(`process_id:${pid}\r\n`);
+    } finally {
+      await conn.close();
+    }
+  } catch {
+    return true; // cannot tell; the test will say what is wrong
+  }
 }
 
 async function waitForPing(

@@ -369,3 +369,25 @@ Deno.test("redis-cli in subscribe mode prints the messages published to its chan
     await server.stop();
   }
 });
+
+Deno.test("reads that find nothing publish keymiss events (class m) like Redis 7.0", async () => {
+  await assertSameConversation(
+    `
+    sub|PSUBSCRIBE __key*
+    c|GET nokey
+    sub||1
+    c|HGET nohash f
+    sub||1
+    c|EXISTS nokey2
+    sub||1
+    c|SET k v
+    c|GET k
+    c|SET x 1
+    c|PEXPIRE x 1
+    #sleep 20
+    c|GET x
+    sub|PING|pong
+    `,
+    ["--notify-keyspace-events", "Em"],
+  );
+});
