@@ -134,6 +134,9 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   server.loading = false;
   for (const init of startupHooks) await init(server);
   log.notice("Ready to accept connections");
+  if (!master && aux?.replId !== undefined && aux.replOffset !== undefined) {
+    replication.restoreFromRdb(aux.replId, aux.replOffset);
+  }
   if (master) {
     // A replica restarted with an RDB of its master's history can try a partial resync.
     const cached = aux?.replId !== undefined && aux.replOffset !== undefined

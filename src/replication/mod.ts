@@ -133,6 +133,16 @@ export class Replication {
     };
   }
 
+  /**
+   * A master restarted from an RDB that holds its replication id and offset
+   * continues that history (Redis 7.0): its replicas can PSYNC with +CONTINUE.
+   */
+  restoreFromRdb(replid: string, offset: number): void {
+    this.replid = replid;
+    this.offset = offset;
+    this.createBacklog(false);
+  }
+
   /** REPLICAOF host port (or the config's replicaof at start-up). */
   becomeReplicaOf(
     host: string,
@@ -280,6 +290,14 @@ export function installReplication(server: Server): Replication {
   server.rdb.replicationPosition = () => repl.position();
   server.cronJobs.push((now) => repl.cron(now));
   server.infoProviders.set("replication", () => repl.info());
+  // Before the final save: give replicas up to shutdown-timeout to acknowledge
+  // everything, so they can continue with a partial resync after our restart.
+  server.shutdownHooks.unshift(async (opts) => {
+    if (!opts.now) {
+      await repl.primary.waitInSync(server.config.getNumber("shutdown-timeout") * 1000);
+    }
+    return true;
+  });
   server.shutdownHooks.push(() => {
     // Stop following our master first, so its link going down is not logged as a loss.
     repl.link?.stop();

@@ -486,6 +486,26 @@ export class Primary {
     }
   }
 
+  /**
+   * Shutdown: waits up to `timeoutMs` until every online replica acknowledged
+   * our whole stream, then logs Redis's summary line.
+   */
+  async waitInSync(timeoutMs: number): Promise<void> {
+    const online = () => [...this.replicas].filter((c) => c.state === "online");
+    if (online().length === 0) return;
+    const target = this.#repl.offset;
+    this.requestAcks();
+    const deadline = Date.now() + timeoutMs;
+    const inSync = () => online().filter((c) => c.ackOffset >= target).length;
+    while (Date.now() < deadline && inSync() < online().length) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const all = online().length;
+    const synced = inSync();
+    if (synced === all) log.notice(`${synced} of ${all} replicas are in sync when shutting down.`);
+    else log.warning(`${synced} of ${all} replicas are in sync when shutting down.`);
+  }
+
   /** Puts `REPLCONF GETACK *` into the stream (replicationRequestAckFromSlaves). */
   requestAcks(): void {
     this.#repl.feedRaw(stringToBytes("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"));

@@ -509,3 +509,32 @@ Deno.test("a replica doing a full sync under redis-benchmark load ends with the 
     await stopAll(replica, master);
   }
 });
+
+Deno.test("a master restarted from its RDB keeps its history: the replica continues with a partial resync", async () => {
+  const dir = await Deno.makeTempDir();
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    const masterArgs = ["--save", "3600 1", "--repl-diskless-sync", "no"];
+    master = await startServer(KIND, masterArgs, { dir });
+    const port = master.port;
+    await call(port, "SET", "before", "1");
+    replica = await startReplicaOf(port, KIND);
+    await waitLinkUp(replica.port);
+    await call(port, "SET", "during", "2");
+    await waitOffsetsMatch(port, [replica.port]);
+    await master.stop();
+    assert.match(master.log(), /1 of 1 replicas are in sync when shutting down\./);
+    master = await startServer(KIND, masterArgs, { dir, port });
+    await waitLinkUp(replica.port);
+    await waitForLog(master, "Partial resynchronization request from");
+    await call(port, "SET", "after", "3");
+    await waitOffsetsMatch(port, [replica.port]);
+    assert.equal(await call(replica.port, "GET", "after"), "3");
+    assert.equal(countLog(master, "Full resync requested"), 0);
+    assert.equal(countLog(replica, "Successful partial resynchronization with master."), 1);
+  } finally {
+    await stopAll(replica, master);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
