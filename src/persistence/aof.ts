@@ -161,7 +161,7 @@ export class Aof {
   #consecutiveFailures = 0;
   #lastBgrewriteOk = true;
   #lastRewriteTimeSec = -1;
-  #lastCowKeys = 0;
+  #lastCowBytes = 0;
   #lastWriteOk = true;
   #lastWriteError = "";
   #lastWriteErrorLog = 0;
@@ -1105,7 +1105,7 @@ export class Aof {
     }
     job.phase = "finishing";
     const started = performance.now();
-    this.#lastCowKeys = job.snapshot?.cowKeys ?? 0;
+    this.#lastCowBytes = job.snapshot?.cowBytes ?? 0;
     try {
       if (result.ok) {
         await this.#installRewrite(job, started);
@@ -1331,7 +1331,7 @@ export class Aof {
       ["aof_rewrites", this.#rewrites],
       ["aof_rewrites_consecutive_failures", this.#consecutiveFailures],
       ["aof_last_write_status", this.#lastWriteOk ? "ok" : "err"],
-      ["aof_last_cow_size", this.#lastCowKeys],
+      ["aof_last_cow_size", this.#lastCowBytes],
     ];
   }
 

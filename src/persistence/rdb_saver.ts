@@ -54,7 +54,7 @@ export class RdbSaver {
   lastBgsaveTimeSec = -1;
   lastBgsaveTry = 0;
   saves = 0;
-  lastCowKeys = 0;
+  lastCowBytes = 0;
   /** `server.dirty` when the last successful save started (rdb_changes_since_last_save). */
   dirtyAtLastSave = 0;
   lastLoadKeysLoaded = 0;
@@ -233,7 +233,7 @@ export class RdbSaver {
     this.#job = undefined;
     const seconds = Math.round((Date.now() - job.startedAt) / 1000);
     this.lastBgsaveTimeSec = seconds;
-    this.lastCowKeys = job.snapshot.cowKeys;
+    this.lastCowBytes = job.snapshot.cowBytes;
     const background = reason !== "foreground" && reason !== "shutdown";
     if (result.type === "done") {
       this.lastBgsaveOk = true;
@@ -293,7 +293,7 @@ export class RdbSaver {
       ["rdb_last_bgsave_time_sec", this.lastBgsaveTimeSec],
       ["rdb_current_bgsave_time_sec", job ? Math.round((Date.now() - job.startedAt) / 1000) : -1],
       ["rdb_saves", this.saves],
-      ["rdb_last_cow_size", this.lastCowKeys],
+      ["rdb_last_cow_size", this.lastCowBytes],
       ["rdb_last_load_keys_expired", this.lastLoadKeysExpired],
       ["rdb_last_load_keys_loaded", this.lastLoadKeysLoaded],
     ];

@@ -76,6 +76,11 @@ export class Snapshot implements KeyspaceHooks {
   readonly sinks: SnapshotSink[] = [];
   /** Keys copied by copy-on-write (INFO's cow figures come from this). */
   cowKeys = 0;
+  /**
+   * Bytes serialized early by copy-on-write: what this design copies where a
+   * forked Redis copies pages (INFO's rdb_last_cow_size / aof_last_cow_size).
+   */
+  cowBytes = 0;
   #keyspace: Keyspace;
   #encoder: SnapshotEncoder;
   #newEncoder: () => SnapshotEncoder;
@@ -151,9 +156,11 @@ export class Snapshot implements KeyspaceHooks {
     const target = captured === this.#dbs[this.#current] && this.#iterator !== undefined
       ? this.#encoder
       : (captured.early ??= this.#newEncoder());
+    const before = target.pending;
     target.writeEntry(key, value, captured.expires.get(key));
     captured.visited.add(key);
     this.cowKeys++;
+    this.cowBytes += Math.max(0, target.pending - before);
   }
 
   keyModified(): void {}
