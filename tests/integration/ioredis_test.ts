@@ -81,10 +81,9 @@ Deno.test("ioredis runs counters and deletes through ordinary commands", async (
   });
 });
 
-// Ignored until src/commands has MULTI/EXEC (passes against redis-server 7.0).
+// ioredis wraps MULTI/EXEC replies in its own [error, result] pairs.
 Deno.test({
   name: "ioredis runs a MULTI/EXEC transaction",
-  ignore: true,
   fn: async () => {
     await withClient(async (redis) => {
       const results = await redis.multi().set("tx:a", "1").incr("tx:a").get("tx:a").exec();
