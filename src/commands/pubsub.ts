@@ -226,77 +226,62 @@ export function publish(server: Server, channel: string, message: string): numbe
 /** Flags shared by the (un)subscribe commands. */
 const SUBSCRIBE_FLAGS = ["pubsub", "noscript", "loading", "stale"] as const;
 
-const subscribe: CommandSpec = {
-  name: "subscribe",
-  arity: -2,
-  flags: SUBSCRIBE_FLAGS,
-  keys: [0, 0, 0],
-  acl: ["pubsub", "slow"],
-  run(ctx, argv) {
-    const registry = registryOf(ctx.server);
-    ensureCleanup(ctx.client);
-    for (let i = 1; i < argv.length; i++) subscribeChannel(ctx.client, registry, argv[i]);
-  },
-};
+/** SUBSCRIBE and PSUBSCRIBE: one generic handler, the subscription kind apart. */
+function subscribeSpec(
+  name: string,
+  subscribeOne: (client: Client, registry: PubSubRegistry, name: string) => void,
+): CommandSpec {
+  return {
+    name,
+    arity: -2,
+    flags: SUBSCRIBE_FLAGS,
+    keys: [0, 0, 0],
+    acl: ["pubsub", "slow"],
+    run(ctx, argv) {
+      const registry = registryOf(ctx.server);
+      ensureCleanup(ctx.client);
+      for (let i = 1; i < argv.length; i++) subscribeOne(ctx.client, registry, argv[i]);
+    },
+  };
+}
 
-const unsubscribe: CommandSpec = {
-  name: "unsubscribe",
-  arity: -1,
-  flags: SUBSCRIBE_FLAGS,
-  keys: [0, 0, 0],
-  acl: ["pubsub", "slow"],
-  run(ctx, argv) {
-    const client = ctx.client;
-    const registry = registries.get(ctx.server);
-    if (argv.length === 1) {
-      if (client.channels.size === 0) return replySubscription(client, "unsubscribe", undefined);
-      for (const channel of [...client.channels]) {
-        unsubscribeChannel(client, registry, channel, true);
+/** UNSUBSCRIBE and PUNSUBSCRIBE: the named subscriptions, or all of that kind. */
+function unsubscribeSpec(
+  name: string,
+  current: (client: Client) => Set<string>,
+  unsubscribeOne: (
+    client: Client,
+    registry: PubSubRegistry | undefined,
+    name: string,
+    notify: boolean,
+  ) => void,
+): CommandSpec {
+  return {
+    name,
+    arity: -1,
+    flags: SUBSCRIBE_FLAGS,
+    keys: [0, 0, 0],
+    acl: ["pubsub", "slow"],
+    run(ctx, argv) {
+      const client = ctx.client;
+      const registry = registries.get(ctx.server);
+      if (argv.length === 1) {
+        const all = current(client);
+        if (all.size === 0) return replySubscription(client, name, undefined);
+        for (const one of [...all]) unsubscribeOne(client, registry, one, true);
+        return;
       }
-      return;
-    }
-    for (let i = 1; i < argv.length; i++) unsubscribeChannel(client, registry, argv[i], true);
-  },
-};
+      for (let i = 1; i < argv.length; i++) unsubscribeOne(client, registry, argv[i], true);
+    },
+  };
+}
 
-const psubscribe: CommandSpec = {
-  name: "psubscribe",
-  arity: -2,
-  flags: SUBSCRIBE_FLAGS,
-  keys: [0, 0, 0],
-  acl: ["pubsub", "slow"],
-  run(ctx, argv) {
-    const registry = registryOf(ctx.server);
-    ensureCleanup(ctx.client);
-    for (let i = 1; i < argv.length; i++) subscribePattern(ctx.client, registry, argv[i]);
-  },
-};
+const subscribe = subscribeSpec("subscribe", subscribeChannel);
+const unsubscribe = unsubscribeSpec("unsubscribe", (c) => c.channels, unsubscribeChannel);
+const psubscribe = subscribeSpec("psubscribe", subscribePattern);
+const punsubscribe = unsubscribeSpec("punsubscribe", (c) => c.patterns, unsubscribePattern);
 
-const punsubscribe: CommandSpec = {
-  name: "punsubscribe",
-  arity: -1,
-  flags: SUBSCRIBE_FLAGS,
-  keys: [0, 0, 0],
-  acl: ["pubsub", "slow"],
-  run(ctx, argv) {
-    const client = ctx.client;
-    const registry = registries.get(ctx.server);
-    if (argv.length === 1) {
-      if (client.patterns.size === 0) return replySubscription(client, "punsubscribe", undefined);
-      for (const pattern of [...client.patterns]) {
-        unsubscribePattern(client, registry, pattern, true);
-      }
-      return;
-    }
-    for (let i = 1; i < argv.length; i++) unsubscribePattern(client, registry, argv[i], true);
-  },
-};
-
-/**
- * PUBLISH channel message. Redis also forwards PUBLISH to replicas (not to
- * the AOF); the propagator has no replication-only path yet, so it is not
- * propagated (see the module notes in the report).
- */
+/** PUBLISH channel message; like Redis it is forwarded to replicas, not to the AOF. */
 const publishSpec: CommandSpec = {
   name: "publish",
   arity: 3,
