@@ -16,9 +16,7 @@
 import assert from "node:assert/strict";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { type ServerProcess, startRedeno, startRedis } from "../helpers/server_process.ts";
-import { Config } from "../../src/config.ts";
-import { Server } from "../../src/server.ts";
-import { registerAllCommands } from "../../src/commands/mod.ts";
+import { type Propagation, redenoPropagation, redisPropagation } from "../helpers/propagation.ts";
 import { crc64Init, crc64Update, crc64WriteLE } from "../../src/persistence/crc64.ts";
 
 // ------------------------------------------------------------ generator
@@ -751,37 +749,6 @@ Deno.test("RESTORE's options and errors answer like Redis 7.0", async () => {
 
 // ------------------------------------------------------------ propagation
 
-/** Splits a RESP request stream into argument vectors. */
-function parseCommands(text: string): string[][] {
-  const commands: string[][] = [];
-  let pos = 0;
-  const line = () => {
-    const end = text.indexOf("\r\n", pos);
-    const s = text.slice(pos, end);
-    pos = end + 2;
-    return s;
-  };
-  while (pos < text.length) {
-    const header = line();
-    const argv: string[] = [];
-    for (let n = Number(header.slice(1)); n > 0; n--) {
-      const len = Number(line().slice(1));
-      argv.push(text.slice(pos, pos + len));
-      pos += len + 2;
-    }
-    commands.push(argv);
-  }
-  return commands;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-}
-
 Deno.test("bit, HLL, SORT and RESTORE writes propagate like Redis 7.0", async () => {
   // A payload both servers accept (a two-element list).
   const payload = payloadOf("\x12\x01\x02\x0d\x0d\x00\x00\x00\x02\x00\x81a\x02\x81b\x02\xff", 10);
@@ -816,45 +783,9 @@ Deno.test("bit, HLL, SORT and RESTORE writes propagate like Redis 7.0", async ()
     ["RESTORE", "r4", "1", payload, "REPLACE", "ABSTTL"],
   ];
 
-  const redis = await startRedis(["--appendonly", "yes", "--appendfsync", "always"]);
-  let redisStream: string[];
-  const a = await RespClient.connect(redis.port);
-  try {
-    for (const argv of writes) {
-      const reply = await a.command(...argv);
-      assert.ok(!(reply instanceof ErrorReply), `${argv.join(" ")}: ${reply}`);
-    }
-    const dir = `${redis.dir}/appendonlydir`;
-    const incr = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".incr.aof"))!;
-    redisStream = parseCommands(latin1(Deno.readFileSync(`${dir}/${incr.name}`)))
-      .map((argv) => argv.join(" "));
-  } finally {
-    a.close();
-    await redis.stop();
-  }
-
-  registerAllCommands();
-  const config = new Config();
-  config.loadArgs(["--port", "0", "--save", "", "--bind", "127.0.0.1", "--loglevel", "warning"]);
-  const server = new Server(config);
-  let captured = "";
-  server.propagator.addSink({
-    kind: "aof",
-    selectedDb: -1,
-    write(bytes) {
-      captured += latin1(bytes);
-    },
-  });
-  server.start();
-  const b = await RespClient.connect(server.boundPort);
-  let redenoStream: string[];
-  try {
-    for (const argv of writes) await b.command(...argv);
-    redenoStream = parseCommands(captured).map((argv) => argv.join(" "));
-  } finally {
-    b.close();
-    server.close();
-  }
+  const lines = (p: Propagation) => p.commands.map((argv) => argv.join(" "));
+  const redisStream = lines(await redisPropagation(writes, { requireOk: true }));
+  const redenoStream = lines(await redenoPropagation(writes));
   // The absolute deadline RESTORE propagates depends on the clock.
   const mask = (lines: string[]) =>
     lines.map((l) => l.replace(/^(restore r2) \d+ /i, "$1 <abs> ").toLowerCase());

@@ -18,9 +18,7 @@
 import assert from "node:assert/strict";
 import { ErrorReply, type ParsedReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { type ServerProcess, startRedeno, startRedis } from "../helpers/server_process.ts";
-import { Config } from "../../src/config.ts";
-import { Server } from "../../src/server.ts";
-import { registerAllCommands } from "../../src/commands/mod.ts";
+import { type Propagation, redenoPropagation, redisPropagation } from "../helpers/propagation.ts";
 
 // ------------------------------------------------------------ generator
 
@@ -1012,29 +1010,6 @@ Deno.test("random and range replies stay bounded by the request and the collecti
 
 // ------------------------------------------------------------ propagation
 
-/** Splits a RESP request stream into argument vectors. */
-function parseCommands(text: string): string[][] {
-  const commands: string[][] = [];
-  let pos = 0;
-  const line = () => {
-    const end = text.indexOf("\r\n", pos);
-    const s = text.slice(pos, end);
-    pos = end + 2;
-    return s;
-  };
-  while (pos < text.length) {
-    const header = line();
-    const argv: string[] = [];
-    for (let n = Number(header.slice(1)); n > 0; n--) {
-      const len = Number(line().slice(1));
-      argv.push(text.slice(pos, pos + len));
-      pos += len + 2;
-    }
-    commands.push(argv);
-  }
-  return commands;
-}
-
 /** Deterministic writes whose propagated form is compared with Redis's AOF. */
 const WRITES: string[][] = [
   ["HSET", "h", "a", "1", "b", "2"],
@@ -1083,51 +1058,10 @@ async function propagatedStreams(
   writes: string[][],
   extra: string[],
 ): Promise<[string[], string[]]> {
-  const redis = await startRedis(["--appendonly", "yes", "--appendfsync", "always", ...extra]);
-  let redisStream: string[];
-  const a = await RespClient.connect(redis.port);
-  try {
-    for (const argv of writes) await a.command(...argv);
-    const dir = `${redis.dir}/appendonlydir`;
-    const incr = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".incr.aof"))!;
-    const bytes = Deno.readFileSync(`${dir}/${incr.name}`);
-    redisStream = parseCommands(String.fromCharCode(...bytes)).map((argv) => argv.join(" "));
-  } finally {
-    a.close();
-    await redis.stop();
-  }
-
-  registerAllCommands();
-  const config = new Config();
-  config.loadArgs([
-    "--port",
-    "0",
-    "--save",
-    "",
-    "--bind",
-    "127.0.0.1",
-    "--loglevel",
-    "warning",
-    ...extra,
-  ]);
-  const server = new Server(config);
-  let captured = "";
-  server.propagator.addSink({
-    kind: "aof",
-    selectedDb: -1,
-    write(bytes) {
-      captured += String.fromCharCode(...bytes);
-    },
-  });
-  server.start();
-  const b = await RespClient.connect(server.boundPort);
-  try {
-    for (const argv of writes) await b.command(...argv);
-    return [parseCommands(captured).map((argv) => argv.join(" ")), redisStream];
-  } finally {
-    b.close();
-    server.close();
-  }
+  const theirs = await redisPropagation(writes, { extra });
+  const ours = await redenoPropagation(writes, { extra });
+  const lines = (p: Propagation) => p.commands.map((argv) => argv.join(" "));
+  return [lines(ours), lines(theirs)];
 }
 
 Deno.test("data-type writes propagate in Redis 7.0's deterministic form", async () => {

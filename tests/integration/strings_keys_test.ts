@@ -7,9 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
-import { Config } from "../../src/config.ts";
-import { Server } from "../../src/server.ts";
-import { registerAllCommands } from "../../src/commands/mod.ts";
+import { redenoPropagation, redisPropagation } from "../helpers/propagation.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -953,30 +951,6 @@ Deno.test("object idletime and freq follow the maxmemory policy like Redis", asy
 
 // ------------------------------------------------------------ propagation
 
-/** Splits a RESP request stream into argument vectors. */
-function parseCommands(text: string): string[][] {
-  const commands: string[][] = [];
-  let pos = 0;
-  const line = () => {
-    const end = text.indexOf("\r\n", pos);
-    const s = text.slice(pos, end);
-    pos = end + 2;
-    return s;
-  };
-  while (pos < text.length) {
-    const header = line();
-    assert.equal(header[0], "*", `bad stream at ${pos}: ${JSON.stringify(header)}`);
-    const argv: string[] = [];
-    for (let n = Number(header.slice(1)); n > 0; n--) {
-      const len = Number(line().slice(1));
-      argv.push(text.slice(pos, pos + len));
-      pos += len + 2;
-    }
-    commands.push(argv);
-  }
-  return commands;
-}
-
 /**
  * Replaces deadlines computed from "now" (within a day of `now`) with the
  * offset from it in seconds, so two servers' streams compare equal.
@@ -1063,53 +1037,9 @@ async function propagatedStreams(
   writes: string[][],
   extra: string[],
 ): Promise<[string[], string[]]> {
-  const redis = await startRedis(["--appendonly", "yes", "--appendfsync", "always", ...extra]);
-  let redisStream: string[];
-  const a = await RespClient.connect(redis.port);
-  try {
-    const start = Date.now();
-    for (const argv of writes) await a.command(...argv);
-    const dir = `${redis.dir}/appendonlydir`;
-    const incr = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".incr.aof"))!;
-    const bytes = Deno.readFileSync(`${dir}/${incr.name}`);
-    redisStream = maskTimes(parseCommands(String.fromCharCode(...bytes)), start);
-  } finally {
-    a.close();
-    await stop(redis);
-  }
-
-  registerAllCommands();
-  const config = new Config();
-  config.loadArgs([
-    "--port",
-    "0",
-    "--save",
-    "",
-    "--bind",
-    "127.0.0.1",
-    "--loglevel",
-    "warning",
-    ...extra,
-  ]);
-  const server = new Server(config);
-  let captured = "";
-  server.propagator.addSink({
-    kind: "aof",
-    selectedDb: -1,
-    write(bytes) {
-      captured += String.fromCharCode(...bytes);
-    },
-  });
-  server.start();
-  const b = await RespClient.connect(server.boundPort);
-  try {
-    const start = Date.now();
-    for (const argv of writes) await b.command(...argv);
-    return [maskTimes(parseCommands(captured), start), redisStream];
-  } finally {
-    b.close();
-    server.close();
-  }
+  const theirs = await redisPropagation(writes, { extra });
+  const ours = await redenoPropagation(writes, { extra });
+  return [maskTimes(ours.commands, ours.start), maskTimes(theirs.commands, theirs.start)];
 }
 
 Deno.test("writes propagate in Redis 7.0's deterministic form", async () => {
