@@ -347,19 +347,24 @@ export class MasterLink {
         `Bad protocol from MASTER, the first byte is not '$' (we received '${header}'), are you sure the host and port are right?`,
       );
     }
+    // repl-diskless-load: keep the transfer in memory and load it from there
+    // (swapdb always; on-empty-db when we hold no keys), else go through a file.
+    const toParser = this.#useDisklessLoad();
+    const target = toParser ? "to parser" : "to disk";
     let eofMark: string | undefined;
     if (header.startsWith("$EOF:") && header.length - 5 >= EOF_MARK_LENGTH) {
       eofMark = header.slice(5, 5 + EOF_MARK_LENGTH);
       this.transferSize = -1;
-      log.notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+      log.notice(`MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF ${target}`);
     } else {
       const size = Number(header.slice(1));
       if (!Number.isSafeInteger(size) || size < 0) {
         throw new SyncAborted(`Bad bulk length from MASTER: ${header}`);
       }
       this.transferSize = size;
-      log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master to disk`);
+      log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master ${target}`);
     }
+    if (toParser) return this.#loadFromSocket(reader, eofMark, replid, offset);
     this.transferRead = 0;
     // Redis's readSyncBulkPayload words a close during the transfer so.
     reader.closedMessage = "I/O error trying to sync with MASTER: connection lost";
@@ -368,18 +373,7 @@ export class MasterLink {
     const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });
     let fileClosed = false;
     try {
-      if (eofMark === undefined) {
-        let left = this.transferSize;
-        while (left > 0) {
-          const chunk = await reader.chunk(Math.min(left, 1024 * 1024));
-          await writeAll(file, chunk);
-          left -= chunk.length;
-          this.transferRead += chunk.length;
-          this.transferLastIo = Date.now();
-        }
-      } else {
-        await this.#receiveUntilMark(reader, file, eofMark);
-      }
+      await this.#receive(reader, eofMark, (bytes) => writeAll(file, bytes));
       await file.sync();
       file.close();
       fileClosed = true;
@@ -416,7 +410,85 @@ export class MasterLink {
       await Deno.remove(tempPath).catch(() => {});
       throw err;
     }
-    // A new history: the master's id and offset; our own sub-replicas must resync.
+    await this.#adoptHistory(replid, offset);
+  }
+
+  /** repl-diskless-load swapdb, or on-empty-db while we hold no keys. */
+  #useDisklessLoad(): boolean {
+    const mode = this.#server.config.getString("repl-diskless-load");
+    if (mode === "swapdb") return true;
+    return mode === "on-empty-db" && this.#server.keyspace.dbs.every((db) => db.size === 0);
+  }
+
+  /** The RDB's bytes, from the $len or $EOF:<mark> form, handed to `write` in order. */
+  async #receive(
+    reader: LinkReader,
+    eofMark: string | undefined,
+    write: (bytes: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    if (eofMark !== undefined) return this.#receiveUntilMark(reader, write, eofMark);
+    let left = this.transferSize;
+    while (left > 0) {
+      const chunk = await reader.chunk(Math.min(left, 1024 * 1024));
+      await write(chunk);
+      left -= chunk.length;
+      this.transferRead += chunk.length;
+      this.transferLastIo = Date.now();
+    }
+  }
+
+  /**
+   * repl-diskless-load: the transfer stays in memory, is decoded completely
+   * and then replaces the old dataset (which is kept until then — Redis's
+   * swapdb), with Redis's log lines; no file is written.
+   */
+  async #loadFromSocket(
+    reader: LinkReader,
+    eofMark: string | undefined,
+    replid: string,
+    offset: number,
+  ): Promise<void> {
+    const server = this.#server;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    await this.#receive(reader, eofMark, (bytes) => {
+      chunks.push(bytes.slice());
+      total += bytes.length;
+      return Promise.resolve();
+    });
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    chunks.length = 0;
+    log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+    if (this.hasCachedMaster) log.notice("Discarding previously cached master state.");
+    this.hasCachedMaster = false;
+    server.loading = true;
+    try {
+      const result = loadRdbBytes(bytes, server.keyspace, {
+        dropExpired: false,
+        verifyChecksum: server.config.getBool("rdbchecksum"),
+      });
+      server.rdb.lastLoadKeysLoaded = result.keysLoaded;
+      server.rdb.lastLoadKeysExpired = result.keysExpired;
+    } catch (err) {
+      log.warning(`${(err as Error).message}`);
+      throw new SyncAborted(
+        "Failed trying to load the MASTER synchronization DB from socket, check server logs.",
+      );
+    } finally {
+      server.loading = false;
+    }
+    log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    log.notice("MASTER <-> REPLICA sync: Discarding old DB in background");
+    await this.#adoptHistory(replid, offset);
+  }
+
+  /** After a full sync: the master's id and offset are ours; our own sub-replicas must resync. */
+  async #adoptHistory(replid: string, offset: number): Promise<void> {
     const repl = this.#repl;
     repl.replid = replid;
     repl.replid2 = NULL_REPLID;
@@ -434,7 +506,11 @@ export class MasterLink {
   readonly afterFullSync: Array<() => Promise<void>> = [];
 
   /** The diskless form: everything up to the 40-byte mark is the file. */
-  async #receiveUntilMark(reader: LinkReader, file: Deno.FsFile, mark: string): Promise<void> {
+  async #receiveUntilMark(
+    reader: LinkReader,
+    write: (bytes: Uint8Array) => Promise<void>,
+    mark: string,
+  ): Promise<void> {
     const markBytes = stringToBytes(mark);
     let tail = new Uint8Array(0);
     while (true) {
@@ -447,14 +523,14 @@ export class MasterLink {
       // The stream may follow the mark in the same read: the mark ends the file wherever it is.
       const at = indexOfBytes(joined, markBytes);
       if (at !== -1) {
-        await writeAll(file, joined.subarray(0, at));
+        await write(joined.subarray(0, at));
         const after = joined.length - at - EOF_MARK_LENGTH;
         if (after > 0) reader.unread(after);
         this.transferRead -= after;
         return;
       }
       const keep = Math.min(joined.length, EOF_MARK_LENGTH);
-      await writeAll(file, joined.subarray(0, joined.length - keep));
+      await write(joined.subarray(0, joined.length - keep));
       tail = joined.slice(joined.length - keep);
     }
   }

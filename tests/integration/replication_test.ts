@@ -538,3 +538,24 @@ Deno.test("a master restarted from its RDB keeps its history: the replica contin
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("repl-diskless-load swapdb loads the transfer from memory and keeps the old data until it is in", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, ["--repl-diskless-sync-delay", "0"]);
+    await writeMixedData(master.port, "swap");
+    replica = await startReplicaOf(master.port, KIND, ["--repl-diskless-load", "swapdb"]);
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port]);
+    await assertSameData(master.port, replica.port);
+    await waitForLog(
+      replica,
+      "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser",
+    );
+    await waitForLog(replica, "MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    await waitForLog(replica, "MASTER <-> REPLICA sync: Finished with success");
+  } finally {
+    await stopAll(replica, master);
+  }
+});
