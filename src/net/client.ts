@@ -29,6 +29,24 @@ export function setOutputBarrier(
   else outputBarriers.set(server, barrier);
 }
 
+/** Bytes of input Redis quotes when it logs a protocol error (PROTO_DUMP_LEN). */
+const PROTO_DUMP_LEN = 128;
+
+/** The reason Redis's log line gives for each protocol error (its wording differs from the reply's). */
+const PROTOCOL_LOG_REASONS: Record<string, string> = {
+  "Protocol error: invalid multibulk length": "invalid mbulk count",
+  "Protocol error: unauthenticated multibulk length": "unauth mbulk count",
+  "Protocol error: unauthenticated bulk length": "unauth bulk length",
+  "Protocol error: unbalanced quotes in request": "unbalanced quotes in inline request",
+};
+
+function protocolLogReason(message: string): string {
+  if (message.startsWith("Protocol error: expected '$'")) {
+    return "expected $ but got something else";
+  }
+  return PROTOCOL_LOG_REASONS[message] ?? message.replace("Protocol error: ", "");
+}
+
 /** Pending reply bytes beyond which a client's reads wait for its writes. */
 export const OUTPUT_BACKPRESSURE_BYTES = 256 * 1024;
 /** Size of a new client's read buffer (Redis's PROTO_IOBUF_LEN). */
@@ -233,10 +251,12 @@ export class Client {
         decoded = decodeRequest(this.#inbuf, this.#start, this.#end, limits);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
-        log.verbose(
-          `Protocol error (${err.message.replace("Protocol error: ", "")}) from client: ` +
-            this.server.clientInfoString(this),
-        );
+        if (log.enabled("verbose")) {
+          log.verbose(
+            `Protocol error (${protocolLogReason(err.message)}) from client: ` +
+              `${this.server.clientInfoString(this)}. ${this.#queryBufferSample(err.at)}`,
+          );
+        }
         this.reply.error("ERR " + err.message);
         this.flags.closeAfterReply = true;
         return;
@@ -346,6 +366,26 @@ export class Client {
   /** Runs the commands already fed, before reading from the socket (see `feed`). */
   async processPending(): Promise<void> {
     await this.#processInput();
+  }
+
+  /** Redis's setProtocolError sample: the unparsed input, 128 bytes at most, non-printables as '.'. */
+  #queryBufferSample(at: number): string {
+    const from = at >= this.#start && at <= this.#end ? at : this.#start;
+    const pending = this.#end - from;
+    const text = (from: number, to: number) => {
+      let s = "";
+      for (let i = from; i < to; i++) {
+        const c = this.#inbuf[i];
+        s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
+      }
+      return s;
+    };
+    if (pending < PROTO_DUMP_LEN) {
+      return `Query buffer during protocol error: '${text(from, this.#end)}'`;
+    }
+    const half = PROTO_DUMP_LEN / 2;
+    return `Query buffer during protocol error: '${text(from, from + half)}' ` +
+      `(... more ${pending - PROTO_DUMP_LEN} bytes ...) '${text(this.#end - half, this.#end)}'`;
   }
 
   #peekQuery(): string {

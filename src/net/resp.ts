@@ -23,7 +23,16 @@ export const UNAUTHENTICATED_MAX_BULK = 16384;
 const INT_MAX = 2147483647;
 
 /** A request Redis would reject; the connection is closed after the error reply. */
-export class ProtocolError extends Error {}
+export class ProtocolError extends Error {
+  /** Where in the buffer the offending line starts (Redis quotes its input from there). */
+  at = -1;
+}
+
+function protocolError(message: string, at: number): ProtocolError {
+  const err = new ProtocolError(message);
+  err.at = at;
+  return err;
+}
 
 /** Returned by `decodeRequest` when the buffer ends inside a request. */
 export const INCOMPLETE = null;
@@ -136,21 +145,22 @@ function decodeMultibulk(
     const lenEnd = findCrlf(buf, pos, end);
     if (lenEnd === -1) {
       if (end - pos > PROTO_INLINE_MAX_SIZE) {
-        throw new ProtocolError("Protocol error: too big bulk count string");
+        throw protocolError("Protocol error: too big bulk count string", pos);
       }
       return INCOMPLETE;
     }
     if (buf[pos] !== 36) { // '$'
-      throw new ProtocolError(
+      throw protocolError(
         `Protocol error: expected '$', got '${String.fromCharCode(buf[pos])}'`,
+        pos,
       );
     }
     const len = parseDecimal(buf, pos + 1, lenEnd);
     if (Number.isNaN(len) || len < 0 || len > limits.protoMaxBulkLen) {
-      throw new ProtocolError("Protocol error: invalid bulk length");
+      throw protocolError("Protocol error: invalid bulk length", pos);
     }
     if (!limits.authenticated && len > UNAUTHENTICATED_MAX_BULK) {
-      throw new ProtocolError("Protocol error: unauthenticated bulk length");
+      throw protocolError("Protocol error: unauthenticated bulk length", pos);
     }
     const dataStart = lenEnd + 2;
     if (dataStart + len + 2 > end) return INCOMPLETE;
