@@ -81,6 +81,9 @@ export class Snapshot implements KeyspaceHooks {
    * forked Redis copies pages (INFO's rdb_last_cow_size / aof_last_cow_size).
    */
   cowBytes = 0;
+  /** Keys at the start, and keys written so far (INFO's current_save_keys_*). */
+  readonly keysTotal: number;
+  keysProcessed = 0;
   #keyspace: Keyspace;
   #encoder: SnapshotEncoder;
   #newEncoder: () => SnapshotEncoder;
@@ -112,6 +115,7 @@ export class Snapshot implements KeyspaceHooks {
       early: undefined,
     }));
     for (const captured of this.#dbs) this.#capturedIndex.set(captured.dict, captured);
+    this.keysTotal = this.#dbs.reduce((sum, db) => sum + db.dict.size, 0);
     this.#done = new Promise((resolve) => this.#resolveDone = resolve);
   }
 
@@ -160,6 +164,7 @@ export class Snapshot implements KeyspaceHooks {
     target.writeEntry(key, value, captured.expires.get(key));
     captured.visited.add(key);
     this.cowKeys++;
+    this.keysProcessed++;
     this.cowBytes += Math.max(0, target.pending - before);
   }
 
@@ -204,6 +209,7 @@ export class Snapshot implements KeyspaceHooks {
         if (captured.visited.has(key) || captured.born.has(key)) continue;
         captured.visited.add(key);
         encoder.writeEntry(key, captured.dict.get(key)!, captured.expires.get(key));
+        this.keysProcessed++;
         if (encoder.pending >= CHUNK_BYTES) {
           this.#emit(encoder.takeChunk());
           // A consumer asked to slow down: stop here until it drains.

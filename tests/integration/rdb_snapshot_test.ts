@@ -82,6 +82,7 @@ Deno.test("a BGSAVE is a point-in-time image: writes made while it runs are abse
     }
     // The check only means something if the writes really overlapped the save.
     assert.equal(during.get("rdb_bgsave_in_progress"), "1");
+    assert.equal(during.get("current_save_keys_total"), String(count));
   } finally {
     await server.stop();
   }
