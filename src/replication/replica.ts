@@ -381,23 +381,7 @@ export class MasterLink {
       this.hasCachedMaster = false;
       log.notice("MASTER <-> REPLICA sync: Flushing old data");
       log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-      const bytes = await Deno.readFile(tempPath);
-      server.loading = true;
-      try {
-        const result = loadRdbBytes(bytes, server.keyspace, {
-          dropExpired: false,
-          verifyChecksum: server.config.getBool("rdbchecksum"),
-        });
-        server.rdb.lastLoadKeysLoaded = result.keysLoaded;
-        server.rdb.lastLoadKeysExpired = result.keysExpired;
-      } catch (err) {
-        log.warning(`${(err as Error).message}`);
-        throw new SyncAborted(
-          "Failed trying to load the MASTER synchronization DB from disk, check server logs.",
-        );
-      } finally {
-        server.loading = false;
-      }
+      this.#install(await Deno.readFile(tempPath), "disk");
       await Deno.rename(tempPath, server.config.getString("dbfilename"));
     } catch (err) {
       if (!fileClosed) {
@@ -466,6 +450,18 @@ export class MasterLink {
     log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
     if (this.hasCachedMaster) log.notice("Discarding previously cached master state.");
     this.hasCachedMaster = false;
+    this.#install(bytes, "socket");
+    log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    log.notice("MASTER <-> REPLICA sync: Discarding old DB in background");
+    await this.#adoptHistory(replid, offset);
+  }
+
+  /**
+   * Decodes the master's RDB completely and only then replaces our dataset;
+   * a bad transfer leaves the old data in place and aborts this attempt.
+   */
+  #install(bytes: Uint8Array, source: "disk" | "socket"): void {
+    const server = this.#server;
     server.loading = true;
     try {
       const result = loadRdbBytes(bytes, server.keyspace, {
@@ -477,14 +473,11 @@ export class MasterLink {
     } catch (err) {
       log.warning(`${(err as Error).message}`);
       throw new SyncAborted(
-        "Failed trying to load the MASTER synchronization DB from socket, check server logs.",
+        `Failed trying to load the MASTER synchronization DB from ${source}, check server logs.`,
       );
     } finally {
       server.loading = false;
     }
-    log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-    log.notice("MASTER <-> REPLICA sync: Discarding old DB in background");
-    await this.#adoptHistory(replid, offset);
   }
 
   /** After a full sync: the master's id and offset are ours; our own sub-replicas must resync. */
