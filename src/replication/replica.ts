@@ -432,7 +432,6 @@ export class MasterLink {
     replid: string,
     offset: number,
   ): Promise<void> {
-    const server = this.#server;
     const chunks: Uint8Array[] = [];
     let total = 0;
     await this.#receive(reader, eofMark, (bytes) => {
