@@ -38,8 +38,9 @@ import type { RedisValue } from "../store/types.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { bytesToString, latin1ToUtf8, stringToBytes } from "../util/bytes.ts";
 import { log } from "../log.ts";
-import { RdbSnapshotEncoder, Snapshot, type SnapshotEncoder } from "./snapshot.ts";
-import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
+import { Snapshot, type SnapshotEncoder } from "./snapshot.ts";
+import type { SnapshotBatch } from "./snapshot_batch.ts";
+import { SnapshotPipe } from "./snapshot_pipe.ts";
 import {
   type AofInfo,
   AofManifest,
@@ -90,7 +91,7 @@ interface RewriteJob {
   phase: "starting" | "snapshot" | "finishing";
   startedAt: number;
   killed: boolean;
-  snapshot: Snapshot | undefined;
+  snapshot: BaseSnapshot | undefined;
   /** The AOF state when it started: decides what happens to the incr files at the end. */
   state: AofState;
   rdbFormat: boolean;
@@ -103,6 +104,9 @@ interface RewriteJob {
 
 /** The outcome of writing a base file. */
 type BaseWriteResult = { ok: true } | { ok: false; message: string };
+
+/** The snapshot behind a base file: batches for the worker (RDB base) or AOF bytes. */
+type BaseSnapshot = Snapshot<SnapshotBatch> | Snapshot<Uint8Array>;
 
 const aofs = new WeakMap<Server, Aof>();
 
@@ -755,8 +759,7 @@ export class Aof {
       const rdbFormat = this.#cfg.getBool("aof-use-rdb-preamble");
       const baseName = am.newBaseFileName(fileName, rdbFormat);
       // Redis's rewriteAppendOnlyFile in the foreground: the dataset, usually empty.
-      const snapshot = this.#newSnapshot(rdbFormat);
-      const { done } = await this.#startBaseWrite(snapshot, rdbFormat, aofPath(dir, baseName));
+      const { snapshot, done } = await this.#startBaseWrite(rdbFormat, aofPath(dir, baseName));
       snapshot.start();
       const result = await done;
       if (!result.ok) {
@@ -973,11 +976,13 @@ export class Aof {
 
     // What fork does in one step: the old incr file keeps what was written so
     // far, new writes go to the new one, and the snapshot's point in time is now.
-    const snapshot = this.#newSnapshot(job.rdbFormat);
+    let snapshot: BaseSnapshot;
     let written: Promise<BaseWriteResult>;
     try {
-      written = (await this.#startBaseWrite(snapshot, job.rdbFormat, latin1ToUtf8(job.tempBase)))
-        .done;
+      ({ snapshot, done: written } = await this.#startBaseWrite(
+        job.rdbFormat,
+        latin1ToUtf8(job.tempBase),
+      ));
     } catch (err) {
       log.warning(`Write error writing append only file on disk: ${osErrorText(err)}`);
       if (target !== undefined) closeIncr(target);
@@ -1007,94 +1012,42 @@ export class Aof {
     return true;
   }
 
-  /** A snapshot of the keyspace in the base file's format. */
-  #newSnapshot(rdbFormat: boolean): Snapshot {
-    const server = this.#server;
-    if (rdbFormat) {
-      const rdb = server.rdb;
-      const encoder = rdb.newEncoder();
-      // An AOF base carries no replication info (Redis saves it with rsi NULL).
-      encoder.writeHeader(
-        rdb.auxFields({ id: "", offset: 0, streamDb: 0, saveInfo: false }, true),
-      );
-      return new Snapshot(
-        server.keyspace,
-        new RdbSnapshotEncoder(encoder),
-        () => new RdbSnapshotEncoder(rdb.newEncoder(64 * 1024)),
-      );
-    }
-    const timestamp = this.#timestamps ? Math.floor(Date.now() / 1000) : undefined;
-    return new Snapshot(
-      server.keyspace,
-      new AofSnapshotEncoder(timestamp),
-      () => new AofSnapshotEncoder(undefined),
-    );
-  }
-
   /**
-   * Prepares writing a snapshot to `temp-rewriteaof-<pid>.aof`, renamed to
-   * `finalPath` once complete and fsynced (Redis's rewriteAppendOnlyFile).
-   * Resolves once the writer is ready, with the promise of the outcome; call
-   * `snapshot.start()` after.
+   * A snapshot of the keyspace in the base file's format and the writer of
+   * `temp-rewriteaof-<pid>.aof`, renamed to `finalPath` once complete and
+   * fsynced (Redis's rewriteAppendOnlyFile). An RDB base goes through the
+   * snapshot worker (encoding, CRC64, fsync, rename off the main thread); an
+   * AOF-format base is written here. Call `snapshot.start()` after.
    */
   async #startBaseWrite(
-    snapshot: Snapshot,
     rdbFormat: boolean,
     finalPath: string,
-  ): Promise<{ done: Promise<BaseWriteResult> }> {
+  ): Promise<{ snapshot: BaseSnapshot; done: Promise<BaseWriteResult> }> {
+    const server = this.#server;
     const tempPath = `temp-rewriteaof-${Deno.pid}.aof`;
-    if (rdbFormat) return { done: this.#writeWithWorker(snapshot, tempPath, finalPath) };
+    if (rdbFormat) {
+      const rdb = server.rdb;
+      const snapshot = rdb.newSnapshot();
+      const pipe = new SnapshotPipe({
+        options: rdb.encoderOptions(),
+        // An AOF base carries no replication info (Redis saves it with rsi NULL).
+        aux: rdb.auxFields({ id: "", offset: 0, streamDb: 0, saveInfo: false }, true),
+        file: { tempPath, finalPath },
+      });
+      snapshot.sinks.push(pipe.sink);
+      const done = pipe.outcome.then((outcome): BaseWriteResult =>
+        outcome.ok ? { ok: true } : { ok: false, message: outcome.message }
+      );
+      return { snapshot, done };
+    }
+    const timestamp = this.#timestamps ? Math.floor(Date.now() / 1000) : undefined;
+    const snapshot = new Snapshot(server.keyspace, {
+      encoder: new AofSnapshotEncoder(timestamp),
+      newEncoder: () => new AofSnapshotEncoder(undefined),
+      activity: () => server.stats.totalCommandsProcessed,
+    });
     const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });
-    return { done: writeWithFile(snapshot, file, tempPath, finalPath) };
-  }
-
-  /** An RDB base through the snapshot worker (CRC64, fsync, rename, directory fsync off the main thread). */
-  #writeWithWorker(
-    snapshot: Snapshot,
-    tempPath: string,
-    finalPath: string,
-  ): Promise<BaseWriteResult> {
-    const worker = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    let settle!: (result: BaseWriteResult) => void;
-    const result = new Promise<BaseWriteResult>((resolve) => settle = resolve);
-    let settled = false;
-    const finish = (outcome: BaseWriteResult) => {
-      if (settled) return;
-      settled = true;
-      worker.terminate();
-      settle(outcome);
-    };
-    worker.onmessage = (event: MessageEvent<SnapshotResult>) => {
-      const msg = event.data;
-      finish(msg.type === "done" ? { ok: true } : { ok: false, message: msg.message });
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      finish({ ok: false, message: event.message });
-    };
-    const post = (msg: SnapshotRequest, transfer: Transferable[] = []) =>
-      worker.postMessage(msg, transfer);
-    post({
-      type: "open",
-      tempPath,
-      finalPath,
-      checksum: this.#cfg.getBool("rdbchecksum"),
-    });
-    snapshot.sinks.push({
-      takesOwnership: true,
-      chunk: (bytes) => post({ type: "chunk", bytes }, [bytes.buffer as ArrayBuffer]),
-      end: () => post({ type: "finish" }),
-      abort: (why) => {
-        // The worker deletes its temp file; it is stopped once that had time to happen.
-        post({ type: "abort" });
-        settled = true;
-        settle({ ok: false, message: why });
-        setTimeout(() => worker.terminate(), 1000);
-      },
-    });
-    return result;
+    return { snapshot, done: writeWithFile(snapshot, file, tempPath, finalPath) };
   }
 
   /** Redis's backgroundRewriteDoneHandler. */

@@ -52,8 +52,19 @@ import {
 import { formatDouble } from "../util/numbers.ts";
 import { writeString } from "../util/bytes.ts";
 import { List } from "../store/list.ts";
-import type { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
+
+/**
+ * What the encoder reads of a sorted set: its size and its (member, score)
+ * pairs, lowest first. A `ZSet` is one; the snapshot worker passes arrays.
+ */
+export interface SortedEntries {
+  readonly size: number;
+  entries(): Iterable<readonly [string, number]>;
+}
+
+/** A value the encoder can write: a keyspace value, or a sorted set given as its entries. */
+export type EncodableValue = RedisValue | SortedEntries;
 
 /** Redis's `hash-max-listpack-entries` default. */
 export const DEFAULT_HASH_MAX_LISTPACK_ENTRIES = 128;
@@ -170,11 +181,10 @@ function resolve(opts: RdbEncoderOptions): ResolvedOptions {
 type PendingNode = { plain: false; start: number; end: number } | { plain: true; value: string };
 
 /** Whether a value is empty (Redis never stores empty collections; they are skipped). */
-function isEmptyValue(value: RedisValue): boolean {
+function isEmptyValue(value: EncodableValue): boolean {
   if (typeof value === "string") return false;
   if (value instanceof List) return value.length === 0;
-  if (value instanceof Map || value instanceof Set) return value.size === 0;
-  return (value as ZSet).size === 0;
+  return value.size === 0;
 }
 
 /** Streaming RDB writer; see the module documentation. */
@@ -374,7 +384,7 @@ export class RdbEncoder {
   }
 
   /** The RDB object type Redis 7.0 would use for `value` (what `rdbSaveObjectType` writes). */
-  objectType(value: RedisValue): number {
+  objectType(value: EncodableValue): number {
     const o = this.#o;
     if (typeof value === "string") return RDB_TYPE_STRING;
     if (value instanceof List) return RDB_TYPE_LIST_QUICKLIST_2;
@@ -389,7 +399,7 @@ export class RdbEncoder {
       for (const m of value) if (stringToInt64(m) === undefined) return RDB_TYPE_SET;
       return RDB_TYPE_SET_INTSET;
     }
-    const zset = value as ZSet;
+    const zset = value as SortedEntries;
     if (zset.size > o.zsetMaxListpackEntries) return RDB_TYPE_ZSET_2;
     const max = o.zsetMaxListpackValue;
     for (const [m] of zset.entries()) if (m.length > max) return RDB_TYPE_ZSET_2;
@@ -397,14 +407,14 @@ export class RdbEncoder {
   }
 
   /** `rdbSaveObjectType`: writes and returns the type byte for `value`. */
-  saveObjectType(value: RedisValue): number {
+  saveObjectType(value: EncodableValue): number {
     const type = this.objectType(value);
     this.saveType(type);
     return type;
   }
 
   /** `rdbSaveObject`: the value's body in the encoding `type` (from {@link objectType}). */
-  saveObject(value: RedisValue, type: number = this.objectType(value)): void {
+  saveObject(value: EncodableValue, type: number = this.objectType(value)): void {
     this.#lzfSession = 1;
     try {
       this.#saveObjectBody(value, type);
@@ -413,7 +423,7 @@ export class RdbEncoder {
     }
   }
 
-  #saveObjectBody(value: RedisValue, type: number): void {
+  #saveObjectBody(value: EncodableValue, type: number): void {
     switch (type) {
       case RDB_TYPE_STRING:
         this.saveRawString(value as string);
@@ -460,7 +470,7 @@ export class RdbEncoder {
       case RDB_TYPE_ZSET_LISTPACK: {
         const lp = this.#blob();
         lp.reset();
-        for (const [m, score] of (value as ZSet).entries()) {
+        for (const [m, score] of (value as SortedEntries).entries()) {
           lp.appendString(m);
           // zzlInsertAt: integral scores within ±LLONG_MAX/2 (double2ll) are
           // integer entries (-0 becomes 0); the others are `%.17g` text.
@@ -477,7 +487,7 @@ export class RdbEncoder {
       case RDB_TYPE_ZSET_2: {
         // Highest score first, like Redis (it walks the skiplist from the tail)
         // so that loading inserts at the head of the skiplist.
-        const zset = value as ZSet;
+        const zset = value as SortedEntries;
         const all = Array.from(zset.entries());
         this.saveLen(all.length);
         for (let i = all.length - 1; i >= 0; i--) {
@@ -549,7 +559,7 @@ export class RdbEncoder {
    * `rdbSaveKeyValuePair`: optional EXPIRETIME_MS, type, key, value. Returns
    * false (writing nothing) for an empty collection, which Redis never has.
    */
-  saveKeyValuePair(key: string, value: RedisValue, expireAtMs?: number): boolean {
+  saveKeyValuePair(key: string, value: EncodableValue, expireAtMs?: number): boolean {
     if (isEmptyValue(value)) return false;
     if (expireAtMs !== undefined) {
       this.saveType(RDB_OPCODE_EXPIRETIME_MS);
@@ -559,6 +569,31 @@ export class RdbEncoder {
     this.saveRawString(key);
     this.saveObject(value, type);
     return true;
+  }
+
+  /**
+   * `rdbSaveKeyValuePair` for a string value given as bytes: `src[keyStart,
+   * keyEnd)` is the key, `src[valueStart, valueEnd)` the value. Writes
+   * exactly what {@link saveKeyValuePair} writes for the same strings.
+   */
+  saveStringPairBytes(
+    src: Uint8Array,
+    key: { start: number; end: number },
+    value: { start: number; end: number },
+    expireAtMs: number | undefined,
+  ): void {
+    if (expireAtMs !== undefined) {
+      this.saveType(RDB_OPCODE_EXPIRETIME_MS);
+      this.saveMillisecondTime(expireAtMs);
+    }
+    this.saveType(RDB_TYPE_STRING);
+    this.saveRawBytes(src, key.start, key.end);
+    this.#lzfSession = 1;
+    try {
+      this.saveRawBytes(src, value.start, value.end);
+    } finally {
+      this.#lzfSession = 0;
+    }
   }
 
   // ---- file structure ----
@@ -589,7 +624,7 @@ export class RdbEncoder {
   }
 
   /** One key (see {@link saveKeyValuePair}); false when skipped as empty. */
-  writeEntry(key: string, value: RedisValue, expireAtMs?: number): boolean {
+  writeEntry(key: string, value: EncodableValue, expireAtMs?: number): boolean {
     return this.saveKeyValuePair(key, value, expireAtMs);
   }
 

@@ -1,17 +1,18 @@
 /**
  * RDB persistence on the master side of the disk: BGSAVE, SAVE, LASTSAVE,
  * `save` points, the final save at shutdown, and INFO persistence's rdb_*
- * fields. Every save is a `Snapshot` (point-in-time, sliced on the main
- * thread) whose bytes a long-lived worker writes to `temp-<pid>.rdb`, fsyncs
- * and renames over `dir/dbfilename`.
+ * fields. Every save is a `Snapshot` (point-in-time, walked in slices on the
+ * main thread) whose batches a worker encodes, writes to `temp-<pid>.rdb`,
+ * fsyncs and renames over `dir/dbfilename` (src/persistence/snapshot_pipe.ts).
  *
  * One running snapshot serves several consumers: a BGSAVE that arrives while a
  * save is running, and replicas asking for a full sync, all wait on the same
  * job (DESIGN decision 4).
  */
-import { type RdbAuxFields, RdbEncoder } from "./rdb_encoder.ts";
-import { RdbSnapshotEncoder, Snapshot, type SnapshotSink } from "./snapshot.ts";
-import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
+import { type RdbAuxFields, RdbEncoder, type RdbEncoderOptions } from "./rdb_encoder.ts";
+import { Snapshot } from "./snapshot.ts";
+import { BatchSnapshotEncoder, type SnapshotBatch } from "./snapshot_batch.ts";
+import { type SnapshotOutcome, SnapshotPipe } from "./snapshot_pipe.ts";
 import type { Server } from "../server.ts";
 import { log } from "../log.ts";
 import { usedMemory } from "../util/system.ts";
@@ -24,7 +25,7 @@ export type SaveReason = "user" | "savepoint" | "sync" | "shutdown" | "foregroun
 
 /** A save that is running or has finished. */
 export interface SaveJob {
-  readonly snapshot: Snapshot;
+  readonly snapshot: Snapshot<SnapshotBatch>;
   readonly startedAt: number;
   /** The replication offset when the snapshot started (a full sync continues from here). */
   readonly replOffset: number;
@@ -34,8 +35,6 @@ export interface SaveJob {
   readonly path: string;
   /** Resolves true when the file is on disk (renamed and fsynced). */
   readonly done: Promise<boolean>;
-  /** Extra consumers of the bytes as they are produced (diskless replicas). */
-  readonly sinks: SnapshotSink[];
 }
 
 /** What the replication layer tells a snapshot about the stream (the repl-* aux fields). */
@@ -71,8 +70,6 @@ export class RdbSaver {
 
   #server: Server;
   #job: SaveJob | undefined;
-  #worker: Worker | undefined;
-  #workerWaiter: ((result: SnapshotResult) => void) | undefined;
 
   constructor(server: Server) {
     this.#server = server;
@@ -95,8 +92,13 @@ export class RdbSaver {
 
   /** An encoder with the server's RDB settings. */
   newEncoder(initialCapacity = 1 << 20): RdbEncoder {
+    return new RdbEncoder({ ...this.encoderOptions(), initialCapacity });
+  }
+
+  /** The server's RDB settings, for an encoder here or in the snapshot worker. */
+  encoderOptions(): RdbEncoderOptions {
     const cfg = this.#server.config;
-    return new RdbEncoder({
+    return {
       compression: cfg.getBool("rdbcompression"),
       checksum: cfg.getBool("rdbchecksum"),
       externalChecksum: true,
@@ -106,7 +108,16 @@ export class RdbSaver {
       zsetMaxListpackEntries: cfg.getNumber("zset-max-listpack-entries"),
       zsetMaxListpackValue: cfg.getNumber("zset-max-listpack-value"),
       listMaxListpackSize: cfg.getNumber("list-max-listpack-size"),
-      initialCapacity,
+    };
+  }
+
+  /** A snapshot of the keyspace in batch form, for the snapshot worker to encode. */
+  newSnapshot(): Snapshot<SnapshotBatch> {
+    const server = this.#server;
+    return new Snapshot(server.keyspace, {
+      encoder: new BatchSnapshotEncoder(),
+      newEncoder: () => new BatchSnapshotEncoder(),
+      activity: () => server.stats.totalCommandsProcessed,
     });
   }
 
@@ -130,112 +141,47 @@ export class RdbSaver {
     if (this.#job !== undefined) return this.#job;
     const server = this.#server;
     const position = this.replicationPosition();
-    const encoder = this.newEncoder();
-    encoder.writeHeader(this.auxFields(position));
-    const snapshot = new Snapshot(
-      server.keyspace,
-      new RdbSnapshotEncoder(encoder),
-      () => new RdbSnapshotEncoder(this.newEncoder(64 * 1024)),
-    );
+    const snapshot = this.newSnapshot();
     const path = this.path;
-    const tempPath = `temp-${Deno.pid}.rdb`;
-    const sinks: SnapshotSink[] = [];
     const dirtyAtStart = server.dirty;
     const startedAt = Date.now();
     this.lastBgsaveTry = startedAt;
     if (reason !== "foreground" && reason !== "shutdown") {
       log.notice(`Background saving started by pid ${Deno.pid}`);
     }
-    const fileDone = this.#writeWithWorker(snapshot, tempPath, path);
+    const pipe = new SnapshotPipe({
+      options: this.encoderOptions(),
+      aux: this.auxFields(position),
+      file: { tempPath: `temp-${Deno.pid}.rdb`, finalPath: path },
+    });
+    snapshot.sinks.push(pipe.sink);
     const job: SaveJob = {
       snapshot,
       startedAt,
       replOffset: position.offset,
       replId: position.id,
       path,
-      sinks,
-      done: fileDone.then((result) => this.#finish(job, reason, result, dirtyAtStart)),
+      done: pipe.outcome.then((outcome) => this.#finish(job, reason, outcome, dirtyAtStart)),
     };
-    // Diskless consumers see every chunk before the file sink takes ownership of it.
-    snapshot.sinks.push({
-      chunk: (bytes) => {
-        const waits: Promise<void>[] = [];
-        for (const sink of sinks) {
-          const wait = sink.chunk(bytes);
-          if (wait !== undefined) waits.push(wait);
-        }
-        return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
-      },
-      end: () => {
-        for (const sink of sinks) sink.end();
-      },
-      abort: (why) => {
-        for (const sink of sinks) sink.abort(why);
-      },
-    });
     this.#job = job;
     server.stats.totalForks++;
     snapshot.start();
     return job;
   }
 
-  /** Streams a snapshot's chunks to the worker; resolves with the worker's result. */
-  #writeWithWorker(
-    snapshot: Snapshot,
-    tempPath: string,
-    finalPath: string,
-  ): Promise<SnapshotResult> {
-    const worker = this.#ensureWorker();
-    const result = new Promise<SnapshotResult>((resolve) => this.#workerWaiter = resolve);
-    const post = (msg: SnapshotRequest, transfer: Transferable[] = []) =>
-      worker.postMessage(msg, transfer);
-    post({
-      type: "open",
-      tempPath,
-      finalPath,
-      checksum: this.#server.config.getBool("rdbchecksum"),
-    });
-    snapshot.sinks.push({
-      takesOwnership: true,
-      chunk: (bytes) => post({ type: "chunk", bytes }, [bytes.buffer as ArrayBuffer]),
-      end: () => post({ type: "finish" }),
-      abort: (why) => {
-        post({ type: "abort" });
-        this.#workerWaiter?.({ type: "error", message: why });
-        this.#workerWaiter = undefined;
-      },
-    });
-    return result;
-  }
-
-  #ensureWorker(): Worker {
-    if (this.#worker === undefined) {
-      this.#worker = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      this.#worker.onmessage = (event: MessageEvent<SnapshotResult>) => {
-        const waiter = this.#workerWaiter;
-        this.#workerWaiter = undefined;
-        waiter?.(event.data);
-      };
-      this.#worker.onerror = (event) => {
-        event.preventDefault();
-        const waiter = this.#workerWaiter;
-        this.#workerWaiter = undefined;
-        waiter?.({ type: "error", message: event.message });
-      };
-    }
-    return this.#worker;
-  }
-
   /** Bookkeeping and Redis's log lines when a save ends. */
-  #finish(job: SaveJob, reason: SaveReason, result: SnapshotResult, dirtyAtStart: number): boolean {
+  #finish(
+    job: SaveJob,
+    reason: SaveReason,
+    result: SnapshotOutcome,
+    dirtyAtStart: number,
+  ): boolean {
     this.#job = undefined;
     const seconds = Math.round((Date.now() - job.startedAt) / 1000);
     this.lastBgsaveTimeSec = seconds;
     this.lastCowBytes = job.snapshot.cowBytes;
     const background = reason !== "foreground" && reason !== "shutdown";
-    if (result.type === "done") {
+    if (result.ok) {
       this.lastBgsaveOk = true;
       this.lastSave = Math.floor(Date.now() / 1000);
       this.dirtyAtLastSave = dirtyAtStart;
@@ -299,10 +245,8 @@ export class RdbSaver {
     ];
   }
 
-  /** Stops the worker (shutdown). */
+  /** Stops a running save (shutdown); its worker deletes the temp file. */
   close(): void {
     this.#job?.snapshot.abort("server shutting down");
-    this.#worker?.terminate();
-    this.#worker = undefined;
   }
 }

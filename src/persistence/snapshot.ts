@@ -19,38 +19,52 @@
  *
  * Several consumers can share one snapshot: every chunk goes to each sink.
  */
+import { clearImmediate, setImmediate } from "node:timers";
 import type { Db, Keyspace, KeyspaceHooks } from "../store/keyspace.ts";
 import type { RedisValue } from "../store/types.ts";
-import type { RdbEncoder } from "./rdb_encoder.ts";
 
-/** Longest stretch of encoding before yielding to the event loop. */
+/** Longest stretch of walking before yielding to the event loop. */
 export const SLICE_MS = 2;
+/** The slice while clients are being served: their latency is at most about this. */
+export const BUSY_SLICE_MS = 1;
+/** The rest after a slice while clients are being served (the walk takes ≤ 1/4 of the thread). */
+export const BUSY_REST_MS = 3;
 /** Keys encoded between clock checks inside a slice. */
 const KEYS_PER_CLOCK_CHECK = 32;
 /** Encoded bytes that make a chunk worth handing to the sinks mid-slice. */
 export const CHUNK_BYTES = 256 * 1024;
 
-/** The encoder operations a snapshot needs (implemented by src/persistence/rdb_encoder.ts). */
-export interface SnapshotEncoder {
-  /** Bytes written since the last takeChunk. */
+/**
+ * The encoder operations a snapshot needs. `C` is what it hands out: RDB
+ * bytes, AOF bytes, or a batch of captured entries that a worker encodes
+ * (src/persistence/snapshot_batch.ts).
+ */
+export interface SnapshotEncoder<C = Uint8Array> {
+  /** Bytes written since the last takeChunk (an estimate for batches). */
   readonly pending: number;
   selectDb(db: number, size: number, expiresSize: number): void;
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void;
-  /** Appends raw bytes (entries encoded by another encoder). */
-  writeRaw(bytes: Uint8Array): void;
+  /**
+   * One key. `copy` is true when the value is captured by copy-on-write: the
+   * write that triggered it changes the value right after, so an encoder that
+   * keeps a reference to a mutable value must copy it first.
+   */
+  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined, copy: boolean): void;
+  /** Appends a chunk taken from another encoder of the same kind (copy-on-write entries). */
+  writeRaw(chunk: C): void;
   /** The EOF opcode; the checksum trailer is added by whoever consumes the stream. */
   writeEof(): void;
-  takeChunk(): Uint8Array;
+  takeChunk(): C;
 }
 
-/** Receives a snapshot's bytes in order. */
-export interface SnapshotSink {
+/** Receives a snapshot's chunks in order. */
+export interface SnapshotSink<C = Uint8Array> {
   /**
-   * Receives the next bytes. A sink that keeps them must copy them, unless it
-   * declares `takesOwnership` (the file sink transfers them to the worker):
-   * such a sink is called after all others, and there is at most one.
+   * Receives the next chunk, synchronously: the values a batch refers to may
+   * change once the event loop runs again. A sink that keeps bytes must copy
+   * them, unless it declares `takesOwnership` (it transfers them to a
+   * worker): such a sink is called after all others, and there is at most one.
    */
-  chunk(bytes: Uint8Array): void | Promise<void>;
+  chunk(bytes: C): void | Promise<void>;
   readonly takesOwnership?: boolean;
   /** All bytes were delivered (the last chunk ends with the EOF opcode). */
   end(): void;
@@ -58,7 +72,17 @@ export interface SnapshotSink {
   abort(reason: string): void;
 }
 
-interface CapturedDb {
+/** How a snapshot encodes, and what tells it that clients are waiting. */
+export interface SnapshotOptions<C> {
+  /** The encoder of the stream; an RDB header, if any, is already written to it. */
+  encoder: SnapshotEncoder<C>;
+  /** A fresh encoder of the same kind, for copy-on-write entries of dbs not reached yet. */
+  newEncoder: () => SnapshotEncoder<C>;
+  /** A counter that grows as clients are served (commands processed), for pacing. */
+  activity?: () => number;
+}
+
+interface CapturedDb<C> {
   index: number;
   dict: Map<string, RedisValue>;
   expires: Map<string, number>;
@@ -67,13 +91,13 @@ interface CapturedDb {
   /** Keys created after the snapshot started. */
   born: Set<string>;
   /** Copy-on-write entries encoded before the walk reached this db. */
-  early: SnapshotEncoder | undefined;
+  early: SnapshotEncoder<C> | undefined;
 }
 
 /** One running snapshot. */
-export class Snapshot implements KeyspaceHooks {
+export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   readonly startedAt = Date.now();
-  readonly sinks: SnapshotSink[] = [];
+  readonly sinks: SnapshotSink<C>[] = [];
   /** Keys copied by copy-on-write (INFO's cow figures come from this). */
   cowKeys = 0;
   /**
@@ -85,27 +109,28 @@ export class Snapshot implements KeyspaceHooks {
   readonly keysTotal: number;
   keysProcessed = 0;
   #keyspace: Keyspace;
-  #encoder: SnapshotEncoder;
-  #newEncoder: () => SnapshotEncoder;
-  #dbs: CapturedDb[];
-  #capturedIndex = new Map<Map<string, RedisValue>, CapturedDb>();
+  #encoder: SnapshotEncoder<C>;
+  #newEncoder: () => SnapshotEncoder<C>;
+  #dbs: CapturedDb<C>[];
+  #capturedIndex = new Map<Map<string, RedisValue>, CapturedDb<C>>();
   /** Position of the walk: index into #dbs, and the iterator over the current db's keys. */
   #current = 0;
-  #iterator: IterableIterator<string> | undefined;
+  #iterator: IterableIterator<[string, RedisValue]> | undefined;
   #finished = false;
   #aborted = false;
   #done: Promise<void>;
   #resolveDone!: () => void;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Captures the keyspace; the header (magic and aux fields) must already be
    * written to `encoder`. Call `start` to begin walking.
    */
-  constructor(keyspace: Keyspace, encoder: SnapshotEncoder, newEncoder: () => SnapshotEncoder) {
+  constructor(keyspace: Keyspace, opts: SnapshotOptions<C>) {
     this.#keyspace = keyspace;
-    this.#encoder = encoder;
-    this.#newEncoder = newEncoder;
+    this.#encoder = opts.encoder;
+    this.#newEncoder = opts.newEncoder;
+    this.#activity = opts.activity;
     this.#dbs = keyspace.dbs.map((db) => ({
       index: db.id,
       dict: db.dict,
@@ -138,7 +163,10 @@ export class Snapshot implements KeyspaceHooks {
   abort(reason: string): void {
     if (this.#finished || this.#aborted) return;
     this.#aborted = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) {
+      clearImmediate(this.#timer as ReturnType<typeof setImmediate>);
+      clearTimeout(this.#timer as ReturnType<typeof setTimeout>);
+    }
     this.#keyspace.hooks.remove(this);
     for (const sink of this.sinks) sink.abort(reason);
     this.#resolveDone();
@@ -161,7 +189,7 @@ export class Snapshot implements KeyspaceHooks {
       ? this.#encoder
       : (captured.early ??= this.#newEncoder());
     const before = target.pending;
-    target.writeEntry(key, value, captured.expires.get(key));
+    target.writeEntry(key, value, captured.expires.get(key), true);
     captured.visited.add(key);
     this.cowKeys++;
     this.keysProcessed++;
@@ -179,7 +207,7 @@ export class Snapshot implements KeyspaceHooks {
   #step = (): void => {
     this.#timer = undefined;
     if (this.#aborted) return;
-    const deadline = performance.now() + SLICE_MS;
+    const deadline = performance.now() + (this.#busy ? BUSY_SLICE_MS : SLICE_MS);
     const encoder = this.#encoder;
     while (this.#current < this.#dbs.length) {
       const captured = this.#dbs[this.#current];
@@ -192,23 +220,26 @@ export class Snapshot implements KeyspaceHooks {
         encoder.selectDb(captured.index, captured.dict.size, captured.expires.size);
         if (captured.early !== undefined) encoder.writeRaw(captured.early.takeChunk());
         captured.early = undefined;
-        this.#iterator = captured.dict.keys();
+        this.#iterator = captured.dict.entries();
       }
       const iterator = this.#iterator;
+      const { visited, born, expires } = captured;
       let sinceCheck = 0;
       while (true) {
         const next = iterator.next();
         if (next.done) {
           this.#iterator = undefined;
-          captured.visited.clear();
-          captured.born.clear();
+          visited.clear();
+          born.clear();
           this.#current++;
           break;
         }
-        const key = next.value;
-        if (captured.visited.has(key) || captured.born.has(key)) continue;
-        captured.visited.add(key);
-        encoder.writeEntry(key, captured.dict.get(key)!, captured.expires.get(key));
+        const [key, value] = next.value;
+        // One hash operation marks the key and tells whether copy-on-write already wrote it.
+        const before = visited.size;
+        visited.add(key);
+        if (visited.size === before || (born.size > 0 && born.has(key))) continue;
+        encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined, false);
         this.keysProcessed++;
         if (encoder.pending >= CHUNK_BYTES) {
           this.#emit(encoder.takeChunk());
@@ -235,27 +266,53 @@ export class Snapshot implements KeyspaceHooks {
   };
 
   /**
-   * Ends a slice. A sink that cannot keep up (a replica socket not draining)
-   * returns a promise: the walk waits for it before the next slice, so a slow
+   * Ends a slice. The next one is an immediate, not a timer: I/O that became
+   * ready runs first, but a chain of zero-delay timers would be clamped to
+   * milliseconds per hop (HTML's nesting rule, which Deno follows). A sink
+   * that cannot keep up (a worker or a replica socket not draining) returns
+   * a promise: the walk waits for it before the next slice, so a slow
    * consumer slows the snapshot down instead of growing memory.
    */
   #yield(): void {
     if (this.#encoder.pending > 0) this.#emit(this.#encoder.takeChunk());
+    this.#activityAtYield = this.#activity?.();
     const waits = this.#backpressure;
     this.#backpressure = [];
     if (waits.length === 0) {
-      this.#timer = setTimeout(this.#step, 0);
+      this.#timer = setImmediate(this.#pace);
       return;
     }
     Promise.all(waits).then(() => {
-      if (!this.#aborted) this.#timer = setTimeout(this.#step, 0);
+      if (!this.#aborted) this.#timer = setImmediate(this.#pace);
     }, (err) => this.abort(String(err)));
   }
 
+  /**
+   * Decides when the next slice runs. When clients were served since the
+   * last slice, the walk takes a shorter slice after a rest, so it gets at
+   * most about a quarter of the main thread and the clients keep the rest;
+   * with nobody else to serve it runs slice after slice.
+   */
+  #pace = (): void => {
+    this.#timer = undefined;
+    if (this.#aborted) return;
+    this.#busy = this.#activity !== undefined && this.#activity() !== this.#activityAtYield;
+    if (this.#busy) {
+      this.#timer = setTimeout(this.#step, BUSY_REST_MS);
+      return;
+    }
+    this.#step();
+  };
+
+  /** A counter of client work (commands processed); undefined: never rest. */
+  #activity: (() => number) | undefined;
+  #activityAtYield: number | undefined;
+  #busy = false;
+
   #backpressure: Promise<void>[] = [];
 
-  #emit(bytes: Uint8Array): void {
-    let owner: SnapshotSink | undefined;
+  #emit(bytes: C): void {
+    let owner: SnapshotSink<C> | undefined;
     for (const sink of this.sinks) {
       if (sink.takesOwnership) owner = sink;
       else {
@@ -263,7 +320,8 @@ export class Snapshot implements KeyspaceHooks {
         if (wait !== undefined) this.#backpressure.push(wait);
       }
     }
-    owner?.chunk(bytes);
+    const wait = owner?.chunk(bytes);
+    if (wait !== undefined) this.#backpressure.push(wait);
   }
 
   #complete(): void {
@@ -273,61 +331,5 @@ export class Snapshot implements KeyspaceHooks {
     this.#finished = true;
     for (const sink of this.sinks) sink.end();
     this.#resolveDone();
-  }
-}
-
-/**
- * Adapts the RDB encoder to what a snapshot needs: raw appends of entries
- * encoded ahead of time, and an EOF without checksum (the worker, or the
- * replica sink, computes the CRC64 over the stream).
- */
-export class RdbSnapshotEncoder implements SnapshotEncoder {
-  #encoder: RdbEncoder;
-  #queued: Uint8Array[] = [];
-  #queuedBytes = 0;
-
-  constructor(encoder: RdbEncoder) {
-    this.#encoder = encoder;
-  }
-
-  get pending(): number {
-    return this.#encoder.pendingBytes + this.#queuedBytes;
-  }
-
-  selectDb(db: number, size: number, expiresSize: number): void {
-    this.#encoder.selectDb(db, size, expiresSize);
-  }
-
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void {
-    this.#encoder.writeEntry(key, value, expireAtMs);
-  }
-
-  writeRaw(bytes: Uint8Array): void {
-    this.#queue(this.#encoder.takeChunk());
-    this.#queue(bytes);
-  }
-
-  writeEof(): void {
-    this.#queue(this.#encoder.finish());
-  }
-
-  takeChunk(): Uint8Array {
-    if (this.#queued.length === 0) return this.#encoder.takeChunk();
-    this.#queue(this.#encoder.takeChunk());
-    const out = new Uint8Array(this.#queuedBytes);
-    let at = 0;
-    for (const part of this.#queued) {
-      out.set(part, at);
-      at += part.length;
-    }
-    this.#queued = [];
-    this.#queuedBytes = 0;
-    return out;
-  }
-
-  #queue(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.#queued.push(bytes);
-    this.#queuedBytes += bytes.length;
   }
 }

@@ -16,8 +16,7 @@ import type { SaveJob } from "../persistence/rdb_saver.ts";
 import type { Replication } from "./mod.ts";
 import { log } from "../log.ts";
 import { stringToBytes } from "../util/bytes.ts";
-import { RdbSnapshotEncoder, Snapshot } from "../persistence/snapshot.ts";
-import { crc64Init, crc64Update, crc64WriteLE } from "../persistence/crc64.ts";
+import { SnapshotPipe } from "../persistence/snapshot_pipe.ts";
 import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH } from "./constants.ts";
 
@@ -298,16 +297,8 @@ export class Primary {
     log.notice("Starting BGSAVE for SYNC with target: replicas sockets");
     repl.resetSelectedDb();
     const position = repl.position();
-    const encoder = server.rdb.newEncoder();
-    encoder.writeHeader(server.rdb.auxFields(position));
-    const snapshot = new Snapshot(
-      server.keyspace,
-      new RdbSnapshotEncoder(encoder),
-      () => new RdbSnapshotEncoder(server.rdb.newEncoder(64 * 1024)),
-    );
+    const snapshot = server.rdb.newSnapshot();
     const mark = randomHex(EOF_MARK_LENGTH);
-    const crc = crc64Init();
-    const checksum = server.config.getBool("rdbchecksum");
     for (const conn of waiting) {
       conn.clearBuffer();
       conn.streaming = true;
@@ -317,9 +308,11 @@ export class Primary {
       conn.client.flush();
     }
     log.notice(`Background RDB transfer started by pid ${Deno.pid}`);
-    snapshot.sinks.push({
-      chunk: (bytes) => {
-        if (checksum) crc64Update(crc, bytes);
+    // The worker encodes; its bytes (CRC trailer included) go to every waiting socket.
+    const pipe = new SnapshotPipe({
+      options: server.rdb.encoderOptions(),
+      aux: server.rdb.auxFields(position),
+      forward: (bytes) => {
         const waits: Promise<void>[] = [];
         for (const conn of waiting) {
           if (conn.client.closed) continue;
@@ -335,31 +328,30 @@ export class Primary {
         }
         return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
       },
-      end: () => {
-        const trailer = new Uint8Array(8);
-        if (checksum) crc64WriteLE(crc, trailer, 0);
-        const up = waiting.filter((c) => !c.client.closed);
-        log.notice(
-          `Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`,
-        );
-        log.notice("Background RDB transfer terminated with success");
-        for (const conn of up) {
-          conn.client.reply.bytes(trailer);
-          conn.client.reply.raw(mark);
-          conn.client.flush();
-          conn.streaming = false;
-          conn.state = "online";
-          conn.streamOnAck = true;
-          conn.ackTime = Date.now();
-          log.notice(
-            `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
-          );
-        }
-      },
-      abort: (why) => {
-        log.warning(`Background transfer error: ${why}`);
+    });
+    snapshot.sinks.push(pipe.sink);
+    pipe.outcome.then((outcome) => {
+      if (!outcome.ok) {
+        log.warning(`Background transfer error: ${outcome.message}`);
         for (const conn of waiting) conn.client.close();
-      },
+        return;
+      }
+      const up = waiting.filter((c) => !c.client.closed);
+      log.notice(
+        `Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`,
+      );
+      log.notice("Background RDB transfer terminated with success");
+      for (const conn of up) {
+        conn.client.reply.raw(mark);
+        conn.client.flush();
+        conn.streaming = false;
+        conn.state = "online";
+        conn.streamOnAck = true;
+        conn.ackTime = Date.now();
+        log.notice(
+          `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
+        );
+      }
     });
     snapshot.start();
   }

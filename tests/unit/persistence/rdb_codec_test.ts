@@ -199,7 +199,7 @@ Deno.test("empty collections are skipped by the encoder", () => {
   const enc = new RdbEncoder();
   assert.equal(enc.writeEntry("l", new List()), false);
   assert.equal(enc.writeEntry("h", new Map()), false);
-  assert.equal(enc.writeEntry("s", new Set()), false);
+  assert.equal(enc.writeEntry("s", new Set<string>()), false);
   assert.equal(enc.writeEntry("z", new ZSet()), false);
   assert.equal(enc.totalBytes, 0);
   const bytes = encodeRdb([{

@@ -1,0 +1,113 @@
+/**
+ * Snapshot batches: what the worker encodes from a batch is byte for byte
+ * what the RDB encoder writes from the values themselves.
+ */
+import assert from "node:assert/strict";
+import { RdbEncoder } from "../../../src/persistence/rdb_encoder.ts";
+import {
+  BatchSnapshotEncoder,
+  encodeSnapshotBatch,
+} from "../../../src/persistence/snapshot_batch.ts";
+import { List } from "../../../src/store/list.ts";
+import { ZSet } from "../../../src/store/zset.ts";
+import type { RedisValue } from "../../../src/store/types.ts";
+
+/** Every byte 0–255, so the latin1 identity is exercised both ways. */
+const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
+
+function zsetOf(entries: [string, number][]): ZSet {
+  const z = new ZSet();
+  for (const [m, s] of entries) z.add(m, s);
+  return z;
+}
+
+/** Values covering every type and every encoding the encoder picks. */
+function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
+  const bigHash = new Map<string, string>();
+  for (let i = 0; i < 300; i++) bigHash.set(`field:${i}`, `value:${i}`.repeat(3));
+  const bigSet = new Set<string>();
+  for (let i = 0; i < 600; i++) bigSet.add(`member:${i}`);
+  const bigZset = new ZSet();
+  for (let i = 0; i < 200; i++) bigZset.add(`m:${i}`, i / 7);
+  return [
+    ["int", "12345", undefined],
+    ["negative", "-42", 1_900_000_000_000],
+    ["short", "hello", undefined],
+    ["compressible", "a".repeat(500), undefined],
+    ["binary" + ALL_BYTES, ALL_BYTES.repeat(3), 1_800_000_000_123],
+    ["empty", "", undefined],
+    ["huge", "xyz".repeat(200_000), undefined],
+    ["hash-small", new Map([["f", "v"], ["n", "17"]]), undefined],
+    ["hash-big", bigHash, 1_900_000_000_000],
+    ["set-ints", new Set(["1", "2", "-3", "99999999999"]), undefined],
+    ["set-strings", new Set(["a", "b" + ALL_BYTES]), undefined],
+    ["set-big", bigSet, undefined],
+    ["list", List.from(["a", "b", "1234", "z".repeat(10_000), ALL_BYTES]), undefined],
+    ["zset-small", zsetOf([["a", 1], ["b", 2.5], ["c", -Infinity], ["d", 1e300]]), undefined],
+    ["zset-big", bigZset, 1_700_000_000_000],
+    ["empty-hash", new Map<string, string>(), undefined],
+  ];
+}
+
+function direct(entries: Array<[string, RedisValue, number | undefined]>): Uint8Array {
+  const enc = new RdbEncoder({ externalChecksum: true });
+  enc.writeHeader({ ctime: 1 });
+  enc.selectDb(0, entries.length, 3);
+  for (const [k, v, e] of entries) enc.writeEntry(k, v, e);
+  return enc.finish();
+}
+
+function throughBatches(
+  entries: Array<[string, RedisValue, number | undefined]>,
+  perBatch: number,
+): Uint8Array {
+  const batches: Uint8Array[] = [];
+  const packer = new BatchSnapshotEncoder();
+  packer.selectDb(0, entries.length, 3);
+  entries.forEach(([k, v, e], i) => {
+    packer.writeEntry(k, v, e);
+    if ((i + 1) % perBatch === 0) batches.push(packer.takeChunk());
+  });
+  packer.writeEof();
+  batches.push(packer.takeChunk());
+  const enc = new RdbEncoder({ externalChecksum: true });
+  enc.writeHeader({ ctime: 1 });
+  for (const batch of batches) encodeSnapshotBatch(enc, structuredClone(batch));
+  return enc.finish();
+}
+
+Deno.test("a snapshot batch encodes to the same RDB bytes as the values themselves", () => {
+  const entries = sampleEntries();
+  const expected = direct(entries);
+  for (const perBatch of [1, 3, 1000]) {
+    assert.deepEqual(throughBatches(entries, perBatch), expected, `batches of ${perBatch}`);
+  }
+});
+
+Deno.test("a batch holds copies: changing a value after it was written does not change the batch", () => {
+  const hash = new Map([["f", "before"]]);
+  const packer = new BatchSnapshotEncoder();
+  packer.writeEntry("h", hash, undefined);
+  hash.set("f", "after");
+  hash.set("g", "new");
+  const batch = packer.takeChunk();
+  const enc = new RdbEncoder({ externalChecksum: true });
+  encodeSnapshotBatch(enc, batch);
+  const want = new RdbEncoder({ externalChecksum: true });
+  want.writeEntry("h", new Map([["f", "before"]]));
+  assert.deepEqual(enc.takeChunk(), want.takeChunk());
+});
+
+Deno.test("raw batches from another packer are appended in order", () => {
+  const early = new BatchSnapshotEncoder();
+  early.writeEntry("a", "1", undefined);
+  const main = new BatchSnapshotEncoder();
+  main.writeRaw(early.takeChunk());
+  main.writeEntry("b", "2", 5);
+  const enc = new RdbEncoder({ externalChecksum: true });
+  encodeSnapshotBatch(enc, main.takeChunk());
+  const want = new RdbEncoder({ externalChecksum: true });
+  want.writeEntry("a", "1");
+  want.writeEntry("b", "2", 5);
+  assert.deepEqual(enc.takeChunk(), want.takeChunk());
+});
