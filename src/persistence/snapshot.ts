@@ -29,6 +29,8 @@ export const SLICE_MS = 2;
 export const BUSY_SLICE_MS = 1;
 /** The rest after a slice while clients are being served (the walk takes ≤ 1/4 of the thread). */
 export const BUSY_REST_MS = 3;
+/** How long after client work was last seen the walk still paces itself. */
+export const BUSY_WINDOW_MS = 50;
 /** Keys encoded between clock checks inside a slice. */
 const KEYS_PER_CLOCK_CHECK = 32;
 /** Encoded bytes that make a chunk worth handing to the sinks mid-slice. */
@@ -296,7 +298,14 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #pace = (): void => {
     this.#timer = undefined;
     if (this.#aborted) return;
-    this.#busy = this.#activity !== undefined && this.#activity() !== this.#activityAtYield;
+    if (this.#activity !== undefined) {
+      const now = performance.now();
+      const activity = this.#activity();
+      if (activity !== this.#activityAtYield) this.#activeAt = now;
+      // An immediate may run before the I/O that arrived during the slice is
+      // read, so "busy" lasts a while after client work was last seen.
+      this.#busy = now - this.#activeAt < BUSY_WINDOW_MS;
+    }
     if (this.#busy) {
       this.#timer = setTimeout(this.#step, BUSY_REST_MS);
       return;
@@ -307,6 +316,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   /** A counter of client work (commands processed); undefined: never rest. */
   #activity: (() => number) | undefined;
   #activityAtYield: number | undefined;
+  /** When client work was last seen (performance.now()). */
+  #activeAt = -Infinity;
   #busy = false;
 
   #backpressure: Promise<void>[] = [];

@@ -19,7 +19,7 @@ import type { SnapshotRequest, SnapshotResult, SnapshotTarget } from "./snapshot
  * only). A snapshot competes with the clients for the CPU; on a busy machine
  * the clients win, on a quiet one the snapshot still gets a whole core.
  */
-export const SNAPSHOT_WORKER_NICE = 5;
+export const SNAPSHOT_WORKER_NICE = 10;
 
 try {
   setPriority(0, SNAPSHOT_WORKER_NICE);
