@@ -6,6 +6,7 @@ import type { Server, ShutdownOptions } from "../server.ts";
 import { log } from "../log.ts";
 import { commandMeta } from "../commands/types.ts";
 import { loadRdbBytes, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
+import { prewarmSnapshotWorker } from "./snapshot_pipe.ts";
 import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
 import { aofOf, installAof } from "./aof.ts";
 
@@ -85,6 +86,8 @@ export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | un
   } catch {
     // an unreadable dir shows up below
   }
+  // Starting a worker blocks the thread for a while: do it now, not at the first save.
+  prewarmSnapshotWorker();
   const aof = aofOf(server);
   server.loading = true;
   try {

@@ -12,7 +12,7 @@
 import { type RdbAuxFields, RdbEncoder, type RdbEncoderOptions } from "./rdb_encoder.ts";
 import { Snapshot } from "./snapshot.ts";
 import { BatchSnapshotEncoder, type SnapshotBatch } from "./snapshot_batch.ts";
-import { type SnapshotOutcome, SnapshotPipe } from "./snapshot_pipe.ts";
+import { type SnapshotOutcome, SnapshotPipe, stopSnapshotWorkers } from "./snapshot_pipe.ts";
 import type { Server } from "../server.ts";
 import { log } from "../log.ts";
 import { usedMemory } from "../util/system.ts";
@@ -245,8 +245,9 @@ export class RdbSaver {
     ];
   }
 
-  /** Stops a running save (shutdown); its worker deletes the temp file. */
+  /** Stops a running save (shutdown; its worker deletes the temp file) and the idle workers. */
   close(): void {
     this.#job?.snapshot.abort("server shutting down");
+    stopSnapshotWorkers();
   }
 }

@@ -11,7 +11,9 @@
  *    snapshot db it belongs to through `#capturedIndex`.
  * 2. Before a write touches a key of a captured map that the walk has not
  *    reached, the key's current value is serialized first and the key is
- *    marked visited, so the walk skips it later.
+ *    marked copied, so the walk skips it later. The keys the walk passed are
+ *    kept in bounded segments (`KeySegments`): one Set of a million keys
+ *    would stall the thread for tens of ms each time it doubles.
  * 3. A key that did not exist at the start ("born" during the snapshot) is
  *    remembered and skipped.
  * 4. Entries copied for a db the walk has not reached yet are encoded into
@@ -27,10 +29,15 @@ import type { RedisValue } from "../store/types.ts";
 export const SLICE_MS = 2;
 /** The slice while clients are being served: their latency is at most about this. */
 export const BUSY_SLICE_MS = 1;
-/** The rest after a slice while clients are being served (the walk takes ≤ 1/4 of the thread). */
+/** The longest rest after a slice while clients are being served (the walk then takes ≤ 1/4 of the thread). */
 export const BUSY_REST_MS = 3;
-/** How long after client work was last seen the walk still paces itself. */
-export const BUSY_WINDOW_MS = 50;
+/**
+ * Rest per client command served around the last slice: a client that runs
+ * one request at a time needs about this much of the thread between slices
+ * to make its next round trip (one such client barely slows the walk; fifty
+ * get the whole BUSY_REST_MS).
+ */
+export const REST_MS_PER_COMMAND = 0.06;
 /** Keys encoded between clock checks inside a slice. */
 const KEYS_PER_CLOCK_CHECK = 32;
 /** Encoded bytes that make a chunk worth handing to the sinks mid-slice. */
@@ -74,6 +81,38 @@ export interface SnapshotSink<C = Uint8Array> {
   abort(reason: string): void;
 }
 
+/** Keys per segment of `KeySegments`: growing a Set this size takes about a millisecond. */
+export const KEY_SEGMENT_SIZE = 1 << 15;
+
+/**
+ * A set of keys that only grows until it is cleared, kept as Sets of at
+ * most KEY_SEGMENT_SIZE keys, so that adding never rehashes more than one
+ * segment. Membership asks every segment; only copy-on-write asks.
+ */
+export class KeySegments {
+  #full: Set<string>[] = [];
+  #open = new Set<string>();
+
+  add(key: string): void {
+    if (this.#open.size >= KEY_SEGMENT_SIZE) {
+      this.#full.push(this.#open);
+      this.#open = new Set();
+    }
+    this.#open.add(key);
+  }
+
+  has(key: string): boolean {
+    if (this.#open.has(key)) return true;
+    for (const segment of this.#full) if (segment.has(key)) return true;
+    return false;
+  }
+
+  clear(): void {
+    this.#full = [];
+    this.#open = new Set();
+  }
+}
+
 /** How a snapshot encodes, and what tells it that clients are waiting. */
 export interface SnapshotOptions<C> {
   /** The encoder of the stream; an RDB header, if any, is already written to it. */
@@ -88,8 +127,10 @@ interface CapturedDb<C> {
   index: number;
   dict: Map<string, RedisValue>;
   expires: Map<string, number>;
-  /** Keys already serialized (by the walk or by copy-on-write). */
-  visited: Set<string>;
+  /** Keys the walk has passed. */
+  walked: KeySegments;
+  /** Keys serialized early by copy-on-write (the walk skips them). */
+  copied: Set<string>;
   /** Keys created after the snapshot started. */
   born: Set<string>;
   /** Copy-on-write entries encoded before the walk reached this db. */
@@ -137,7 +178,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       index: db.id,
       dict: db.dict,
       expires: db.expires,
-      visited: new Set(),
+      walked: new KeySegments(),
+      copied: new Set(),
       born: new Set(),
       early: undefined,
     }));
@@ -157,6 +199,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
 
   /** Installs the copy-on-write hooks and starts the walk. */
   start(): void {
+    this.#activityAtSliceStart = this.#activityAtPreviousSlice = this.#activity?.() ?? 0;
     this.#keyspace.hooks.add(this);
     this.#step();
   }
@@ -180,7 +223,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     const captured = this.#capturedIndex.get(db.dict);
     // Not a captured map (created by a flush during the snapshot), or a db the walk has finished.
     if (captured === undefined || captured.index < this.#current) return;
-    if (captured.visited.has(key) || captured.born.has(key)) return;
+    if (captured.born.has(key) || captured.copied.has(key) || captured.walked.has(key)) return;
     const value = captured.dict.get(key);
     if (value === undefined) {
       captured.born.add(key);
@@ -192,7 +235,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       : (captured.early ??= this.#newEncoder());
     const before = target.pending;
     target.writeEntry(key, value, captured.expires.get(key), true);
-    captured.visited.add(key);
+    captured.copied.add(key);
     this.cowKeys++;
     this.keysProcessed++;
     this.cowBytes += Math.max(0, target.pending - before);
@@ -210,6 +253,10 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#timer = undefined;
     if (this.#aborted) return;
     const deadline = performance.now() + (this.#busy ? BUSY_SLICE_MS : SLICE_MS);
+    if (this.#activity !== undefined) {
+      this.#activityAtPreviousSlice = this.#activityAtSliceStart;
+      this.#activityAtSliceStart = this.#activity();
+    }
     const encoder = this.#encoder;
     while (this.#current < this.#dbs.length) {
       const captured = this.#dbs[this.#current];
@@ -225,22 +272,21 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
         this.#iterator = captured.dict.entries();
       }
       const iterator = this.#iterator;
-      const { visited, born, expires } = captured;
+      const { walked, copied, born, expires } = captured;
       let sinceCheck = 0;
       while (true) {
         const next = iterator.next();
         if (next.done) {
           this.#iterator = undefined;
-          visited.clear();
+          walked.clear();
+          copied.clear();
           born.clear();
           this.#current++;
           break;
         }
         const [key, value] = next.value;
-        // One hash operation marks the key and tells whether copy-on-write already wrote it.
-        const before = visited.size;
-        visited.add(key);
-        if (visited.size === before || (born.size > 0 && born.has(key))) continue;
+        walked.add(key);
+        if ((copied.size > 0 && copied.has(key)) || (born.size > 0 && born.has(key))) continue;
         encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined, false);
         this.keysProcessed++;
         if (encoder.pending >= CHUNK_BYTES) {
@@ -277,7 +323,6 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
    */
   #yield(): void {
     if (this.#encoder.pending > 0) this.#emit(this.#encoder.takeChunk());
-    this.#activityAtYield = this.#activity?.();
     const waits = this.#backpressure;
     this.#backpressure = [];
     if (waits.length === 0) {
@@ -290,24 +335,25 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   }
 
   /**
-   * Decides when the next slice runs. When clients were served since the
-   * last slice, the walk takes a shorter slice after a rest, so it gets at
-   * most about a quarter of the main thread and the clients keep the rest;
-   * with nobody else to serve it runs slice after slice.
+   * Decides when the next slice runs. When clients were served around the
+   * last slice, the walk takes a shorter slice after a rest that grows with
+   * how many were served, up to BUSY_REST_MS, so under a full load it gets
+   * about a quarter of the main thread and the clients keep the rest; with
+   * nobody else to serve it runs slice after slice.
    */
   #pace = (): void => {
     this.#timer = undefined;
     if (this.#aborted) return;
+    let rest = 0;
     if (this.#activity !== undefined) {
-      const now = performance.now();
-      const activity = this.#activity();
-      if (activity !== this.#activityAtYield) this.#activeAt = now;
-      // An immediate may run before the I/O that arrived during the slice is
-      // read, so "busy" lasts a while after client work was last seen.
-      this.#busy = now - this.#activeAt < BUSY_WINDOW_MS;
+      // Counted from the start of the slice before the last one: an immediate
+      // may run before the I/O that arrived during a slice is read.
+      const served = this.#activity() - this.#activityAtPreviousSlice;
+      this.#busy = served > 0;
+      rest = Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND);
     }
-    if (this.#busy) {
-      this.#timer = setTimeout(this.#step, BUSY_REST_MS);
+    if (rest >= 1) {
+      this.#timer = setTimeout(this.#step, rest);
       return;
     }
     this.#step();
@@ -315,9 +361,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
 
   /** A counter of client work (commands processed); undefined: never rest. */
   #activity: (() => number) | undefined;
-  #activityAtYield: number | undefined;
-  /** When client work was last seen (performance.now()). */
-  #activeAt = -Infinity;
+  /** The activity counter when the last slice and the one before it started. */
+  #activityAtSliceStart = 0;
+  #activityAtPreviousSlice = 0;
   #busy = false;
 
   #backpressure: Promise<void>[] = [];

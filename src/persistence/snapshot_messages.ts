@@ -10,28 +10,32 @@ export interface SnapshotTarget {
   forward: boolean;
 }
 
-/** main → worker */
+/**
+ * main → worker. `id` names the snapshot: a worker serves one after another,
+ * and answers with the id of the snapshot it is about.
+ */
 export type SnapshotRequest =
   /** Start a snapshot: the encoder's settings, the header's aux fields, where the bytes go. */
   | {
     type: "open";
+    id: number;
     options: RdbEncoderOptions;
     aux: RdbAuxFields;
     target: SnapshotTarget;
   }
   /** The next records of the keyspace (src/persistence/snapshot_batch.ts). */
-  | { type: "batch"; batch: SnapshotBatch }
+  | { type: "batch"; id: number; batch: SnapshotBatch }
   /** Every batch was sent: append the EOF and CRC64, fsync, rename, fsync the directory. */
-  | { type: "finish" }
+  | { type: "finish"; id: number }
   /** Give up: close and delete the temp file. */
-  | { type: "abort" };
+  | { type: "abort"; id: number };
 
 /** worker → main */
 export type SnapshotResult =
   /** RDB bytes for the forward target (transferred), in order. */
-  | { type: "output"; bytes: Uint8Array }
+  | { type: "output"; id: number; bytes: Uint8Array }
   /** One batch was encoded (and its bytes written or forwarded): the sender may send another. */
-  | { type: "consumed" }
+  | { type: "consumed"; id: number }
   /** The snapshot is complete: the file is renamed and fsynced, or every byte was forwarded. */
-  | { type: "done"; bytes: number; crcHex: string }
-  | { type: "error"; message: string };
+  | { type: "done"; id: number; bytes: number; crcHex: string }
+  | { type: "error"; id: number; message: string };

@@ -4,6 +4,12 @@
  * encodes them as RDB and writes the file and/or hands the bytes back for
  * diskless replicas.
  *
+ * Workers are kept for the next snapshot: starting one blocks the main
+ * thread for ~30 ms (module loading), so one is started with the server
+ * (`prewarmSnapshotWorker`) and each returns to the pool when its snapshot
+ * ends. Every message carries the snapshot's id, so nothing a worker still
+ * says about an abandoned snapshot reaches the next one.
+ *
  * Flow control: at most `MAX_BATCHES_IN_FLIGHT` batches are sent and not yet
  * encoded (and, for forwarded bytes, delivered). Past that the sink returns a
  * promise and the snapshot's walk waits for it, so a slow disk, a slow worker
@@ -16,6 +22,25 @@ import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
 
 /** Batches the worker may hold before the walk waits (each is about CHUNK_BYTES of data). */
 export const MAX_BATCHES_IN_FLIGHT = 4;
+/** Idle workers kept for later snapshots (BGSAVE and a diskless sync can overlap). */
+export const MAX_IDLE_WORKERS = 2;
+
+const idleWorkers: Worker[] = [];
+let lastSnapshotId = 0;
+
+function startWorker(): Worker {
+  return new Worker(new URL("./snapshot_worker.ts", import.meta.url), { type: "module" });
+}
+
+/** Starts a snapshot worker ahead of need, so the first snapshot does not pay for it. */
+export function prewarmSnapshotWorker(): void {
+  if (idleWorkers.length === 0) idleWorkers.push(startWorker());
+}
+
+/** Stops the idle workers (shutdown). */
+export function stopSnapshotWorkers(): void {
+  for (const worker of idleWorkers.splice(0)) worker.terminate();
+}
 
 /** How a snapshot through the worker ended. */
 export type SnapshotOutcome =
@@ -46,6 +71,7 @@ export class SnapshotPipe {
   readonly outcome: Promise<SnapshotOutcome>;
 
   #worker: Worker;
+  #id: number;
   #inFlight = 0;
   #wake: (() => void) | undefined;
   /** Forwarded bytes not yet taken by their consumer. */
@@ -55,13 +81,14 @@ export class SnapshotPipe {
 
   constructor(opts: SnapshotPipeOptions) {
     this.outcome = new Promise((resolve) => this.#settle = resolve);
-    this.#worker = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    this.#worker.onmessage = (event: MessageEvent<SnapshotResult>) => this.#onMessage(event.data);
+    this.#id = ++lastSnapshotId;
+    this.#worker = idleWorkers.pop() ?? startWorker();
+    this.#worker.onmessage = (event: MessageEvent<SnapshotResult>) => {
+      if (event.data.id === this.#id) this.#onMessage(event.data);
+    };
     this.#worker.onerror = (event) => {
       event.preventDefault();
-      this.#finish({ ok: false, message: event.message });
+      this.#finish({ ok: false, message: event.message }, "terminate");
     };
     const forward = opts.forward;
     this.#onOutput = forward === undefined ? undefined : (bytes) => {
@@ -70,6 +97,7 @@ export class SnapshotPipe {
     };
     this.#post({
       type: "open",
+      id: this.#id,
       options: opts.options,
       aux: opts.aux,
       target: { file: opts.file, forward: forward !== undefined },
@@ -77,18 +105,16 @@ export class SnapshotPipe {
     this.sink = {
       takesOwnership: true,
       chunk: (batch) => {
-        this.#post({ type: "batch", batch }, [batch.buffer as ArrayBuffer]);
+        this.#post({ type: "batch", id: this.#id, batch }, [batch.buffer as ArrayBuffer]);
         this.#inFlight++;
         if (this.#inFlight < MAX_BATCHES_IN_FLIGHT) return undefined;
         return new Promise<void>((resolve) => this.#wake = resolve);
       },
-      end: () => this.#post({ type: "finish" }),
+      end: () => this.#post({ type: "finish", id: this.#id }),
       abort: (why) => {
-        // The worker deletes its temp file, then it is stopped.
-        this.#post({ type: "abort" });
-        const worker = this.#worker;
-        setTimeout(() => worker.terminate(), 1000);
-        this.#finish({ ok: false, message: why }, false);
+        // The worker deletes its temp file; what it still says is ignored.
+        this.#post({ type: "abort", id: this.#id });
+        this.#finish({ ok: false, message: why }, "keep");
       },
     };
   }
@@ -114,19 +140,21 @@ export class SnapshotPipe {
         return;
       case "done":
         this.#delivered.then(() =>
-          this.#finish({ ok: true, bytes: msg.bytes, crcHex: msg.crcHex })
+          this.#finish({ ok: true, bytes: msg.bytes, crcHex: msg.crcHex }, "keep")
         );
         return;
       case "error":
-        this.#finish({ ok: false, message: msg.message });
+        this.#finish({ ok: false, message: msg.message }, "keep");
         return;
     }
   }
 
-  #finish(outcome: SnapshotOutcome, terminate = true): void {
+  /** Settles the outcome once; the worker goes back to the pool unless it broke. */
+  #finish(outcome: SnapshotOutcome, worker: "keep" | "terminate"): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (terminate) this.#worker.terminate();
+    if (worker === "keep" && idleWorkers.length < MAX_IDLE_WORKERS) idleWorkers.push(this.#worker);
+    else this.#worker.terminate();
     // A walk waiting for room must not wait forever; the snapshot learns of the failure from its owner.
     this.#wake?.();
     this.#wake = undefined;

@@ -27,6 +27,8 @@ try {
   // Not permitted here: run at the normal priority.
 }
 
+/** The snapshot being written (0: none); requests about any other are stale and ignored. */
+let current = 0;
 let encoder: RdbEncoder | undefined;
 let target: SnapshotTarget = { forward: false };
 let file: Deno.FsFile | undefined;
@@ -50,13 +52,15 @@ async function output(bytes: Uint8Array, checksummed = true): Promise<void> {
     while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
   }
   written += bytes.length;
-  if (target.forward) post({ type: "output", bytes }, [bytes.buffer as ArrayBuffer]);
+  if (target.forward) post({ type: "output", id: current, bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
 async function handle(msg: SnapshotRequest): Promise<void> {
-  if (failed !== undefined && msg.type !== "open" && msg.type !== "abort") return;
+  if (msg.type !== "open" && (msg.id !== current || failed !== undefined)) return;
   switch (msg.type) {
     case "open":
+      if (file !== undefined) await discard(); // a snapshot abandoned without its abort
+      current = msg.id;
       failed = undefined;
       target = msg.target;
       checksum = msg.options.checksum ?? true;
@@ -71,7 +75,7 @@ async function handle(msg: SnapshotRequest): Promise<void> {
     case "batch":
       encodeSnapshotBatch(encoder!, msg.batch);
       await output(encoder!.takeChunk());
-      post({ type: "consumed" });
+      post({ type: "consumed", id: current });
       return;
     case "finish": {
       const tail = encoder!.finish();
@@ -90,11 +94,13 @@ async function handle(msg: SnapshotRequest): Promise<void> {
         await Deno.rename(target.file.tempPath, target.file.finalPath);
         await syncDirectory(target.file.finalPath);
       }
-      post({ type: "done", bytes: written, crcHex: checksum ? crc64Hex(crc) : "0" });
+      post({ type: "done", id: current, bytes: written, crcHex: checksum ? crc64Hex(crc) : "0" });
+      current = 0;
       return;
     }
     case "abort":
       encoder = undefined;
+      current = 0;
       await discard();
       return;
   }
@@ -136,7 +142,8 @@ self.onmessage = (event: MessageEvent<SnapshotRequest>) => {
   const msg = event.data;
   queue = queue.then(() => handle(msg)).catch(async (err) => {
     failed = (err as Error).message;
+    encoder = undefined;
     await discard();
-    post({ type: "error", message: failed });
+    post({ type: "error", id: current, message: failed });
   });
 };
