@@ -355,6 +355,8 @@ export function parseDouble(s: string): number | undefined {
   return binary64ToNumber(r, t.negative);
 }
 
+const LOG10_5 = Math.log10(5);
+
 /** The digits of `%.17g` before layout: 17 significant digits and the exponent. */
 function significant17(x: number): { digits: string; exponent: number } {
   const text = x.toExponential(16); // "d.dddddddddddddddde±x", x > 0
@@ -367,7 +369,12 @@ function significant17(x: number): { digits: string; exponent: number } {
   if (!Number.isInteger(x) && Number.isInteger(x * 33554432)) {
     let k = 1;
     while (!Number.isInteger(x * 2 ** k)) k++;
-    const exact = (BigInt(x * 2 ** k) * 5n ** BigInt(k)).toString();
+    // The exact value is m × 5^k / 10^k: only one of 18 digits (log10 ≥ 17) can
+    // tie, so the BigInt work is skipped for short ones like 1.5 (with margin).
+    const m = x * 2 ** k;
+    const exact = Math.log10(m) + k * LOG10_5 > 16.5
+      ? (BigInt(m) * 5n ** BigInt(k)).toString()
+      : "";
     if (exact.length === 18) {
       // Ties to even: keep the first 17 digits, add one only if the 17th is odd.
       let kept = BigInt(exact.slice(0, 17));
@@ -397,7 +404,17 @@ export function formatDouble(x: number): string {
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
   const negative = x < 0;
-  const { digits, exponent } = significant17(negative ? -x : x);
+  const ax = negative ? -x : x;
+  // Fast path: a value with few fraction bits is exactly a short decimal
+  // (m × 5^k / 10^k). With at most 15 significant digits no shorter decimal
+  // names the same double, so JS's shortest form is that exact value, and in
+  // this range both print it without an exponent.
+  if (ax >= 1e-4 && ax < 1e15 && Number.isInteger(ax * 33554432)) {
+    let k = 1;
+    while (!Number.isInteger(ax * 2 ** k)) k++;
+    if (Math.log10(ax * 2 ** k) + k * LOG10_5 < 14.5) return String(x);
+  }
+  const { digits, exponent } = significant17(ax);
   const trimmed = digits.replace(/0+$/, "");
   let body: string;
   if (exponent < -4 || exponent >= 17) {
