@@ -251,25 +251,47 @@ export class ListpackWriter {
         return;
       }
     }
+    this.#stringHeader(n);
+    this.#w.latin1(s);
+    this.#stringTrailer(n);
+  }
+
+  /** {@link appendString} for the byte string `src[start, end)`. */
+  appendBytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    const c = src[start];
+    if (n <= 20 && n > 0 && (c === 45 || (c >= 48 && c <= 57))) {
+      const v = stringToInt64(bytesToString(src, start, end));
+      if (v !== undefined) {
+        this.appendInteger(v);
+        return;
+      }
+    }
+    this.#stringHeader(n);
+    this.#w.raw(src, start, end);
+    this.#stringTrailer(n);
+  }
+
+  /** The encoding byte(s) of a string entry of `n` bytes (room for the entry is made here). */
+  #stringHeader(n: number): void {
     const w = this.#w;
-    let encLen: number;
     if (n < 64) {
       w.ensure(n + 2);
       w.byte(LP_ENCODING_6BIT_STR | n);
-      encLen = 1 + n;
     } else if (n < 4096) {
       w.ensure(n + 4);
       w.byte((n >>> 8) | LP_ENCODING_12BIT_STR);
       w.byte(n & 0xff);
-      encLen = 2 + n;
     } else {
       w.ensure(n + 10);
       w.byte(LP_ENCODING_32BIT_STR);
       w.u32le(n);
-      encLen = 5 + n;
     }
-    w.latin1(s);
-    this.#backlen(encLen);
+  }
+
+  /** The backlen of a string entry of `n` bytes, after its bytes. */
+  #stringTrailer(n: number): void {
+    this.#backlen((n < 64 ? 1 : n < 4096 ? 2 : 5) + n);
     this.#count++;
   }
 

@@ -50,7 +50,7 @@ import {
   stringToInt64,
 } from "./rdb_constants.ts";
 import { formatDouble } from "../util/numbers.ts";
-import { writeString } from "../util/bytes.ts";
+import { bytesToString, writeString } from "../util/bytes.ts";
 import { List } from "../store/list.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
 
@@ -65,6 +65,117 @@ export interface SortedEntries {
 
 /** A value the encoder can write: a keyspace value, or a sorted set given as its entries. */
 export type EncodableValue = RedisValue | SortedEntries;
+
+/** The four collection types, whose bodies are written from {@link Elements}. */
+export type CollectionKind = "hash" | "set" | "list" | "zset";
+
+/**
+ * A collection's elements as the body writers read them, by index: byte
+ * strings held as JS strings (a keyspace value) or as spans of one buffer (a
+ * snapshot batch in the worker), so one writer serves both. A hash's
+ * elements are field, value, field, value …; a sorted set's scores come
+ * apart.
+ */
+export interface Elements {
+  readonly count: number;
+  /** Byte length of element `i`. */
+  length(i: number): number;
+  /** The int64 element `i` spells exactly (`string2ll`), or undefined. */
+  int64(i: number): number | bigint | undefined;
+  /** Appends element `i` to a listpack (an integer entry when it spells one). */
+  appendTo(lp: ListpackWriter, i: number): void;
+  /** `rdbSaveRawString` of element `i`. */
+  saveTo(enc: RdbEncoder, i: number): void;
+}
+
+/** Elements held as JS byte strings. */
+export class StringElements implements Elements {
+  constructor(readonly items: string[]) {}
+  get count(): number {
+    return this.items.length;
+  }
+  length(i: number): number {
+    return this.items[i].length;
+  }
+  int64(i: number): number | bigint | undefined {
+    return stringToInt64(this.items[i]);
+  }
+  appendTo(lp: ListpackWriter, i: number): void {
+    lp.appendString(this.items[i]);
+  }
+  saveTo(enc: RdbEncoder, i: number): void {
+    enc.saveRawString(this.items[i]);
+  }
+}
+
+/** Elements held as spans `[starts[i], ends[i])` of one byte buffer; reusable. */
+export class SpanElements implements Elements {
+  bytes: Uint8Array = new Uint8Array(0);
+  count = 0;
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+
+  /** Forgets the elements and makes room for `n`. */
+  reset(bytes: Uint8Array, n: number): void {
+    this.bytes = bytes;
+    this.count = 0;
+    if (this.starts.length < n) {
+      this.starts = new Int32Array(n);
+      this.ends = new Int32Array(n);
+    }
+  }
+  push(start: number, end: number): void {
+    this.starts[this.count] = start;
+    this.ends[this.count++] = end;
+  }
+  length(i: number): number {
+    return this.ends[i] - this.starts[i];
+  }
+  int64(i: number): number | bigint | undefined {
+    const start = this.starts[i];
+    const end = this.ends[i];
+    const c = this.bytes[start];
+    if (end - start > 20 || end === start || (c !== 45 && (c < 48 || c > 57))) return undefined;
+    return stringToInt64(bytesToString(this.bytes, start, end));
+  }
+  appendTo(lp: ListpackWriter, i: number): void {
+    lp.appendBytes(this.bytes, this.starts[i], this.ends[i]);
+  }
+  saveTo(enc: RdbEncoder, i: number): void {
+    enc.saveRawBytes(this.bytes, this.starts[i], this.ends[i]);
+  }
+}
+
+/** The collection kind of a non-string value. */
+function kindOf(value: Exclude<EncodableValue, string>): CollectionKind {
+  if (value instanceof List) return "list";
+  if (value instanceof Map) return "hash";
+  if (value instanceof Set) return "set";
+  return "zset";
+}
+
+/** A collection's elements (and a sorted set's scores) as the body writers read them. */
+function elementsOf(
+  value: Exclude<EncodableValue, string>,
+): { kind: CollectionKind; elements: StringElements; scores?: number[] } {
+  const kind = kindOf(value);
+  if (kind === "list") {
+    return { kind, elements: new StringElements(Array.from((value as List).values())) };
+  }
+  if (kind === "set") return { kind, elements: new StringElements(Array.from(value as RedisSet)) };
+  if (kind === "hash") {
+    const items: string[] = [];
+    for (const [f, v] of value as RedisHash) items.push(f, v);
+    return { kind, elements: new StringElements(items) };
+  }
+  const members: string[] = [];
+  const scores: number[] = [];
+  for (const [m, score] of (value as SortedEntries).entries()) {
+    members.push(m);
+    scores.push(score);
+  }
+  return { kind, elements: new StringElements(members), scores };
+}
 
 /** Redis's `hash-max-listpack-entries` default. */
 export const DEFAULT_HASH_MAX_LISTPACK_ENTRIES = 128;
@@ -178,7 +289,7 @@ function resolve(opts: RdbEncoderOptions): ResolvedOptions {
 }
 
 /** A quicklist node laid out before the node count is known. */
-type PendingNode = { plain: false; start: number; end: number } | { plain: true; value: string };
+type PendingNode = { plain: false; start: number; end: number } | { plain: true; index: number };
 
 /** Whether a value is empty (Redis never stores empty collections; they are skipped). */
 function isEmptyValue(value: EncodableValue): boolean {
@@ -385,25 +496,35 @@ export class RdbEncoder {
 
   /** The RDB object type Redis 7.0 would use for `value` (what `rdbSaveObjectType` writes). */
   objectType(value: EncodableValue): number {
-    const o = this.#o;
     if (typeof value === "string") return RDB_TYPE_STRING;
-    if (value instanceof List) return RDB_TYPE_LIST_QUICKLIST_2;
-    if (value instanceof Map) {
-      if (value.size > o.hashMaxListpackEntries) return RDB_TYPE_HASH;
-      const max = o.hashMaxListpackValue;
-      for (const [f, v] of value) if (f.length > max || v.length > max) return RDB_TYPE_HASH;
-      return RDB_TYPE_HASH_LISTPACK;
+    const { kind, elements } = elementsOf(value);
+    return this.collectionType(kind, elements);
+  }
+
+  /** The RDB object type of a collection, by Redis 7.0's size and length thresholds. */
+  collectionType(kind: CollectionKind, els: Elements): number {
+    const o = this.#o;
+    const n = els.count;
+    switch (kind) {
+      case "list":
+        return RDB_TYPE_LIST_QUICKLIST_2;
+      case "hash": {
+        if (n / 2 > o.hashMaxListpackEntries) return RDB_TYPE_HASH;
+        const max = o.hashMaxListpackValue;
+        for (let i = 0; i < n; i++) if (els.length(i) > max) return RDB_TYPE_HASH;
+        return RDB_TYPE_HASH_LISTPACK;
+      }
+      case "set":
+        if (n > o.setMaxIntsetEntries) return RDB_TYPE_SET;
+        for (let i = 0; i < n; i++) if (els.int64(i) === undefined) return RDB_TYPE_SET;
+        return RDB_TYPE_SET_INTSET;
+      case "zset": {
+        if (n > o.zsetMaxListpackEntries) return RDB_TYPE_ZSET_2;
+        const max = o.zsetMaxListpackValue;
+        for (let i = 0; i < n; i++) if (els.length(i) > max) return RDB_TYPE_ZSET_2;
+        return RDB_TYPE_ZSET_LISTPACK;
+      }
     }
-    if (value instanceof Set) {
-      if (value.size > o.setMaxIntsetEntries) return RDB_TYPE_SET;
-      for (const m of value) if (stringToInt64(m) === undefined) return RDB_TYPE_SET;
-      return RDB_TYPE_SET_INTSET;
-    }
-    const zset = value as SortedEntries;
-    if (zset.size > o.zsetMaxListpackEntries) return RDB_TYPE_ZSET_2;
-    const max = o.zsetMaxListpackValue;
-    for (const [m] of zset.entries()) if (m.length > max) return RDB_TYPE_ZSET_2;
-    return RDB_TYPE_ZSET_LISTPACK;
   }
 
   /** `rdbSaveObjectType`: writes and returns the type byte for `value`. */
@@ -417,43 +538,72 @@ export class RdbEncoder {
   saveObject(value: EncodableValue, type: number = this.objectType(value)): void {
     this.#lzfSession = 1;
     try {
-      this.#saveObjectBody(value, type);
+      if (typeof value === "string") {
+        this.saveRawString(value);
+        return;
+      }
+      const { elements, scores } = elementsOf(value);
+      this.#saveCollectionBody(type, elements, scores);
     } finally {
       this.#lzfSession = 0;
     }
   }
 
-  #saveObjectBody(value: EncodableValue, type: number): void {
+  /**
+   * `rdbSaveKeyValuePair` for a collection given as {@link Elements}: optional
+   * EXPIRETIME_MS, type, key (a string, or a span of `key.bytes`), body.
+   * Returns false (writing nothing) for an empty collection.
+   */
+  saveCollectionPair(
+    kind: CollectionKind,
+    key: string | { bytes: Uint8Array; start: number; end: number },
+    els: Elements,
+    scores: ArrayLike<number> | undefined,
+    expireAtMs: number | undefined,
+  ): boolean {
+    if (els.count === 0) return false;
+    if (expireAtMs !== undefined) {
+      this.saveType(RDB_OPCODE_EXPIRETIME_MS);
+      this.saveMillisecondTime(expireAtMs);
+    }
+    const type = this.collectionType(kind, els);
+    this.saveType(type);
+    if (typeof key === "string") this.saveRawString(key);
+    else this.saveRawBytes(key.bytes, key.start, key.end);
+    this.#lzfSession = 1;
+    try {
+      this.#saveCollectionBody(type, els, scores);
+    } finally {
+      this.#lzfSession = 0;
+    }
+    return true;
+  }
+
+  #saveCollectionBody(type: number, els: Elements, scores: ArrayLike<number> | undefined): void {
+    const n = els.count;
     switch (type) {
-      case RDB_TYPE_STRING:
-        this.saveRawString(value as string);
-        return;
       case RDB_TYPE_LIST_QUICKLIST_2:
-        this.#saveQuicklist(value as List);
+        this.#saveQuicklist(els);
         return;
-      case RDB_TYPE_HASH_LISTPACK: {
+      case RDB_TYPE_HASH_LISTPACK:
+      case RDB_TYPE_ZSET_LISTPACK: {
         const lp = this.#blob();
         lp.reset();
-        for (const [f, v] of value as RedisHash) {
-          lp.appendString(f);
-          lp.appendString(v);
+        for (let i = 0; i < n; i++) {
+          els.appendTo(lp, i);
+          if (type === RDB_TYPE_ZSET_LISTPACK) this.#appendScore(lp, scores![i]);
         }
         const end = lp.finish();
         this.saveRawBytes(lp.writer.bytes, 0, end);
         return;
       }
-      case RDB_TYPE_HASH: {
-        const hash = value as RedisHash;
-        this.saveLen(hash.size);
-        for (const [f, v] of hash) {
-          this.saveRawString(f);
-          this.saveRawString(v);
-        }
+      case RDB_TYPE_HASH:
+        this.saveLen(n / 2);
+        for (let i = 0; i < n; i++) els.saveTo(this, i);
         return;
-      }
       case RDB_TYPE_SET_INTSET: {
         const ints: (number | bigint)[] = [];
-        for (const m of value as RedisSet) ints.push(stringToInt64(m) as number | bigint);
+        for (let i = 0; i < n; i++) ints.push(els.int64(i)!);
         const w = this.#blob().writer;
         w.reset();
         writeIntset(w, ints);
@@ -461,43 +611,34 @@ export class RdbEncoder {
         this.#blob().reset();
         return;
       }
-      case RDB_TYPE_SET: {
-        const set = value as RedisSet;
-        this.saveLen(set.size);
-        for (const m of set) this.saveRawString(m);
+      case RDB_TYPE_SET:
+        this.saveLen(n);
+        for (let i = 0; i < n; i++) els.saveTo(this, i);
         return;
-      }
-      case RDB_TYPE_ZSET_LISTPACK: {
-        const lp = this.#blob();
-        lp.reset();
-        for (const [m, score] of (value as SortedEntries).entries()) {
-          lp.appendString(m);
-          // zzlInsertAt: integral scores within ±LLONG_MAX/2 (double2ll) are
-          // integer entries (-0 becomes 0); the others are `%.17g` text.
-          if (Number.isInteger(score) && score >= -DOUBLE2LL_LIMIT && score <= DOUBLE2LL_LIMIT) {
-            lp.appendInteger(Number.isSafeInteger(score) ? score + 0 : BigInt(score));
-          } else {
-            lp.appendString(formatDouble(score));
-          }
-        }
-        const end = lp.finish();
-        this.saveRawBytes(lp.writer.bytes, 0, end);
-        return;
-      }
-      case RDB_TYPE_ZSET_2: {
+      case RDB_TYPE_ZSET_2:
         // Highest score first, like Redis (it walks the skiplist from the tail)
         // so that loading inserts at the head of the skiplist.
-        const zset = value as SortedEntries;
-        const all = Array.from(zset.entries());
-        this.saveLen(all.length);
-        for (let i = all.length - 1; i >= 0; i--) {
-          this.saveRawString(all[i][0]);
-          this.saveBinaryDouble(all[i][1]);
+        this.saveLen(n);
+        for (let i = n - 1; i >= 0; i--) {
+          els.saveTo(this, i);
+          this.saveBinaryDouble(scores![i]);
         }
         return;
-      }
       default:
         throw new RangeError(`Cannot encode RDB object type ${type}`);
+    }
+  }
+
+  /**
+   * A score in a zset listpack (zzlInsertAt): integral scores within
+   * ±LLONG_MAX/2 (double2ll) are integer entries (-0 becomes 0); the others
+   * are `%.17g` text.
+   */
+  #appendScore(lp: ListpackWriter, score: number): void {
+    if (Number.isInteger(score) && score >= -DOUBLE2LL_LIMIT && score <= DOUBLE2LL_LIMIT) {
+      lp.appendInteger(Number.isSafeInteger(score) ? score + 0 : BigInt(score));
+    } else {
+      lp.appendString(formatDouble(score));
     }
   }
 
@@ -514,20 +655,20 @@ export class RdbEncoder {
   }
 
   /** A list as quicklistPushTail would have laid it out, written as QUICKLIST_2. */
-  #saveQuicklist(list: List): void {
+  #saveQuicklist(els: Elements): void {
     const lp = this.#nodesWriter ??= new ListpackWriter(new ByteWriter(16 * 1024));
     lp.writer.reset();
     const nodes: PendingNode[] = [];
     let open = false; // a packed node is being filled
     const threshold = this.#o.listPackedThreshold;
-    for (const v of list.values()) {
-      const sz = v.length;
+    for (let i = 0; i < els.count; i++) {
+      const sz = els.length(i);
       if (sz >= threshold) {
         if (open) {
           nodes.push({ plain: false, start: lp.start, end: lp.finish() });
           open = false;
         }
-        nodes.push({ plain: true, value: v });
+        nodes.push({ plain: true, index: i });
         continue;
       }
       if (open && !this.#nodeAllowsInsert(lp.size, lp.count, sz)) {
@@ -538,7 +679,7 @@ export class RdbEncoder {
         lp.begin();
         open = true;
       }
-      lp.appendString(v);
+      els.appendTo(lp, i);
     }
     if (open) nodes.push({ plain: false, start: lp.start, end: lp.finish() });
     this.saveLen(nodes.length);
@@ -546,7 +687,7 @@ export class RdbEncoder {
     for (const node of nodes) {
       if (node.plain) {
         this.saveLen(QUICKLIST_NODE_CONTAINER_PLAIN);
-        this.saveRawString(node.value);
+        els.saveTo(this, node.index);
       } else {
         this.saveLen(QUICKLIST_NODE_CONTAINER_PACKED);
         this.saveRawBytes(bytes, node.start, node.end);
@@ -560,7 +701,10 @@ export class RdbEncoder {
    * false (writing nothing) for an empty collection, which Redis never has.
    */
   saveKeyValuePair(key: string, value: EncodableValue, expireAtMs?: number): boolean {
-    if (isEmptyValue(value)) return false;
+    if (typeof value !== "string") {
+      const { kind, elements, scores } = elementsOf(value);
+      return this.saveCollectionPair(kind, key, elements, scores, expireAtMs);
+    }
     if (expireAtMs !== undefined) {
       this.saveType(RDB_OPCODE_EXPIRETIME_MS);
       this.saveMillisecondTime(expireAtMs);

@@ -21,9 +21,9 @@
  *   - `ZSET u32 n, n × (str member, f64 score)` (lowest score first)
  * - `EOF`
  */
-import type { RdbEncoder, SortedEntries } from "./rdb_encoder.ts";
+import { type CollectionKind, type RdbEncoder, SpanElements } from "./rdb_encoder.ts";
 import type { SnapshotEncoder } from "./snapshot.ts";
-import { bytesToString, writeString } from "../util/bytes.ts";
+import { writeString } from "../util/bytes.ts";
 import { List } from "../store/list.ts";
 import type { ZSet } from "../store/zset.ts";
 import type { RedisValue } from "../store/types.ts";
@@ -36,6 +36,17 @@ export const REC_SET = 3;
 export const REC_LIST = 4;
 export const REC_ZSET = 5;
 export const REC_EOF = 6;
+
+const COLLECTION_KINDS: Record<number, CollectionKind> = {
+  [REC_HASH]: "hash",
+  [REC_SET]: "set",
+  [REC_LIST]: "list",
+  [REC_ZSET]: "zset",
+};
+
+/** Reused by every batch a worker encodes (one batch at a time). */
+const elements = new SpanElements();
+let scores = new Float64Array(64);
 
 /** A chunk of a snapshot in batch form: the records (see the module doc). */
 export type SnapshotBatch = Uint8Array;
@@ -175,17 +186,6 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
   }
 }
 
-/** A sorted set as the encoder reads it, over the arrays of a ZSET record. */
-class ScoredArrays implements SortedEntries {
-  constructor(readonly members: string[], readonly scores: Float64Array) {}
-  get size(): number {
-    return this.members.length;
-  }
-  *entries(): IterableIterator<[string, number]> {
-    for (let i = 0; i < this.members.length; i++) yield [this.members[i], this.scores[i]];
-  }
-}
-
 /** Reads a batch's records in order. */
 class BatchReader {
   at = 0;
@@ -212,12 +212,6 @@ class BatchReader {
     into.start = this.at;
     into.end = this.at += n;
   }
-  str(): string {
-    const n = this.u32();
-    const start = this.at;
-    this.at += n;
-    return bytesToString(this.bytes, start, this.at);
-  }
 }
 
 /** Writes one batch's records with `enc` (in the snapshot worker). */
@@ -225,6 +219,7 @@ export function encodeSnapshotBatch(enc: RdbEncoder, batch: SnapshotBatch): void
   const r = new BatchReader(batch);
   const keySpan = { start: 0, end: 0 };
   const valueSpan = { start: 0, end: 0 };
+  const keySpanOf = (bytes: Uint8Array) => ({ bytes, start: keySpan.start, end: keySpan.end });
   while (r.at < batch.length) {
     const tag = r.u8();
     if (tag === REC_SELECT) {
@@ -240,39 +235,19 @@ export function encodeSnapshotBatch(enc: RdbEncoder, batch: SnapshotBatch): void
       enc.saveStringPairBytes(batch, keySpan, valueSpan, expireAtMs);
       continue;
     }
-    const key = r.str();
+    // A collection: its elements stay spans of the batch (no JS strings either).
+    r.span(keySpan);
     const n = r.u32();
-    switch (tag) {
-      case REC_HASH: {
-        const hash = new Map<string, string>();
-        for (let i = 0; i < n; i++) hash.set(r.str(), r.str());
-        enc.writeEntry(key, hash, expireAtMs);
-        break;
-      }
-      case REC_SET: {
-        const set = new Set<string>();
-        for (let i = 0; i < n; i++) set.add(r.str());
-        enc.writeEntry(key, set, expireAtMs);
-        break;
-      }
-      case REC_LIST: {
-        const list = new List();
-        for (let i = 0; i < n; i++) list.pushTail(r.str());
-        enc.writeEntry(key, list, expireAtMs);
-        break;
-      }
-      case REC_ZSET: {
-        const members = new Array<string>(n);
-        const scores = new Float64Array(n);
-        for (let i = 0; i < n; i++) {
-          members[i] = r.str();
-          scores[i] = r.f64();
-        }
-        enc.writeEntry(key, new ScoredArrays(members, scores), expireAtMs);
-        break;
-      }
-      default:
-        throw new Error(`snapshot batch: unknown record ${tag}`);
+    const kind = COLLECTION_KINDS[tag];
+    if (kind === undefined) throw new Error(`snapshot batch: unknown record ${tag}`);
+    elements.reset(batch, kind === "hash" ? 2 * n : n);
+    if (kind === "zset" && scores.length < n) scores = new Float64Array(n);
+    const spans = kind === "hash" ? 2 * n : n;
+    for (let i = 0; i < spans; i++) {
+      r.span(valueSpan);
+      elements.push(valueSpan.start, valueSpan.end);
+      if (kind === "zset") scores[i] = r.f64();
     }
+    enc.saveCollectionPair(kind, keySpanOf(batch), elements, scores, expireAtMs);
   }
 }

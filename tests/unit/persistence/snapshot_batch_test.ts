@@ -3,7 +3,7 @@
  * what the RDB encoder writes from the values themselves.
  */
 import assert from "node:assert/strict";
-import { RdbEncoder } from "../../../src/persistence/rdb_encoder.ts";
+import { RdbEncoder, type RdbEncoderOptions } from "../../../src/persistence/rdb_encoder.ts";
 import {
   BatchSnapshotEncoder,
   encodeSnapshotBatch,
@@ -46,11 +46,25 @@ function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
     ["zset-small", zsetOf([["a", 1], ["b", 2.5], ["c", -Infinity], ["d", 1e300]]), undefined],
     ["zset-big", bigZset, 1_700_000_000_000],
     ["empty-hash", new Map<string, string>(), undefined],
+    ["hash-ints", new Map([["1", "2"], ["-5", "123456789012"], ["x", "007"]]), undefined],
+    ["hash-long-value", new Map([["f", "v".repeat(65)]]), undefined],
+    ["set-bigints", new Set(["9223372036854775807", "-9223372036854775808", "0"]), undefined],
+    ["set-many-ints", new Set(Array.from({ length: 600 }, (_, i) => String(i * 3))), undefined],
+    ["list-ints", List.from(["1", "-1", "4096", "-4097", "8388608", "12345678901234", "01"]), 7],
+    ["zset-long-member", zsetOf([["m".repeat(65), 1], ["b", -0]]), undefined],
+    [
+      "zset-scores",
+      zsetOf([["a", 0.1], ["b", 1e17], ["c", -2.5e-7], ["d", 4611686018427387904]]),
+      1,
+    ],
   ];
 }
 
-function direct(entries: Array<[string, RedisValue, number | undefined]>): Uint8Array {
-  const enc = new RdbEncoder({ externalChecksum: true });
+function direct(
+  entries: Array<[string, RedisValue, number | undefined]>,
+  opts: RdbEncoderOptions = {},
+): Uint8Array {
+  const enc = new RdbEncoder({ ...opts, externalChecksum: true });
   enc.writeHeader({ ctime: 1 });
   enc.selectDb(0, entries.length, 3);
   for (const [k, v, e] of entries) enc.writeEntry(k, v, e);
@@ -60,6 +74,7 @@ function direct(entries: Array<[string, RedisValue, number | undefined]>): Uint8
 function throughBatches(
   entries: Array<[string, RedisValue, number | undefined]>,
   perBatch: number,
+  opts: RdbEncoderOptions = {},
 ): Uint8Array {
   const batches: Uint8Array[] = [];
   const packer = new BatchSnapshotEncoder();
@@ -70,7 +85,7 @@ function throughBatches(
   });
   packer.writeEof();
   batches.push(packer.takeChunk());
-  const enc = new RdbEncoder({ externalChecksum: true });
+  const enc = new RdbEncoder({ ...opts, externalChecksum: true });
   enc.writeHeader({ ctime: 1 });
   for (const batch of batches) encodeSnapshotBatch(enc, structuredClone(batch));
   return enc.finish();
@@ -81,6 +96,20 @@ Deno.test("a snapshot batch encodes to the same RDB bytes as the values themselv
   const expected = direct(entries);
   for (const perBatch of [1, 3, 1000]) {
     assert.deepEqual(throughBatches(entries, perBatch), expected, `batches of ${perBatch}`);
+  }
+});
+
+Deno.test("a snapshot batch follows the encoder's settings like the values do", () => {
+  const entries = sampleEntries();
+  for (
+    const opts of [
+      { compression: false },
+      { listPackedThreshold: 100, listMaxListpackSize: 3 },
+      { hashMaxListpackEntries: 1, setMaxIntsetEntries: 2, zsetMaxListpackEntries: 2 },
+      { hashMaxListpackValue: 3, zsetMaxListpackValue: 1 },
+    ]
+  ) {
+    assert.deepEqual(throughBatches(entries, 5, opts), direct(entries, opts), JSON.stringify(opts));
   }
 });
 
