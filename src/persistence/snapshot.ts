@@ -32,6 +32,12 @@ export const BUSY_SLICE_MS = 1;
 /** The longest rest after a slice while clients are being served (the walk then takes ≤ 1/4 of the thread). */
 export const BUSY_REST_MS = 3;
 /**
+ * The shortest rest while any client is served: on a small machine the walk,
+ * the worker and the clients' own processes compete for the cores, and a
+ * walk that never sleeps starves them (a lone PING client saw 65 ms stalls).
+ */
+export const MIN_BUSY_REST_MS = 1;
+/**
  * Rest per client command served around the last slice: a client that runs
  * one request at a time needs about this much of the thread between slices
  * to make its next round trip (one such client barely slows the walk; fifty
@@ -350,9 +356,11 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       // may run before the I/O that arrived during a slice is read.
       const served = this.#activity() - this.#activityAtPreviousSlice;
       this.#busy = served > 0;
-      rest = Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND);
+      if (this.#busy) {
+        rest = Math.max(MIN_BUSY_REST_MS, Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND));
+      }
     }
-    if (rest >= 1) {
+    if (rest > 0) {
       this.#timer = setTimeout(this.#step, rest);
       return;
     }
