@@ -420,13 +420,37 @@ export class Client {
         this.server.stats.netOutputBytes += data.length;
         this.#inflight = 0;
         this.reply.recycle(data);
+        this.#wakeOutputWaiters();
       }
     } catch {
       this.close();
     } finally {
       this.#flushing = undefined;
       this.#inflight = 0;
+      this.#wakeOutputWaiters();
     }
+  }
+
+  /**
+   * Resolves once at most `bytes` of output are pending (or the client is
+   * closed); undefined when that is already so. Unlike `flush()`, it does not
+   * wait for output appended meanwhile to drain as well.
+   */
+  whenOutputBelow(bytes: number): Promise<void> | undefined {
+    if (this.#closed || this.outputLength <= bytes) return undefined;
+    return new Promise((resolve) => this.#outputWaiters.push({ bytes, resolve }));
+  }
+
+  #outputWaiters: Array<{ bytes: number; resolve: () => void }> = [];
+
+  #wakeOutputWaiters(): void {
+    if (this.#outputWaiters.length === 0) return;
+    const pending = this.#closed ? 0 : this.outputLength;
+    this.#outputWaiters = this.#outputWaiters.filter((w) => {
+      if (pending > w.bytes) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   /**
@@ -457,6 +481,7 @@ export class Client {
       // already closed by the peer
     }
     this.server.removeClient(this);
+    this.#wakeOutputWaiters();
     for (const hook of this.onClose) hook();
   }
 

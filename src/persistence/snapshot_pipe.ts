@@ -10,7 +10,7 @@
  * ends. Every message carries the snapshot's id, so nothing a worker still
  * says about an abandoned snapshot reaches the next one.
  *
- * Flow control: at most `MAX_BATCHES_IN_FLIGHT` batches are sent and not yet
+ * Flow control: at most `MAX_BYTES_IN_FLIGHT` of batches are sent and not yet
  * encoded (and, for forwarded bytes, delivered). Past that the sink returns a
  * promise and the snapshot's walk waits for it, so a slow disk, a slow worker
  * or a slow replica socket slows the snapshot instead of growing memory.
@@ -20,8 +20,8 @@ import type { SnapshotSink } from "./snapshot.ts";
 import type { SnapshotBatch } from "./snapshot_batch.ts";
 import type { SnapshotRequest, SnapshotResult } from "./snapshot_messages.ts";
 
-/** Batches the worker may hold before the walk waits (each is about CHUNK_BYTES of data). */
-export const MAX_BATCHES_IN_FLIGHT = 4;
+/** Batch bytes the worker may hold before the walk waits (a few snapshot chunks). */
+export const MAX_BYTES_IN_FLIGHT = 2 * 1024 * 1024;
 /** Idle workers kept for later snapshots (BGSAVE and a diskless sync can overlap). */
 export const MAX_IDLE_WORKERS = 2;
 
@@ -72,7 +72,9 @@ export class SnapshotPipe {
 
   #worker: Worker;
   #id: number;
+  /** Bytes of the batches sent and not yet consumed, in order of sending. */
   #inFlight = 0;
+  #sizes: number[] = [];
   #wake: (() => void) | undefined;
   /** Forwarded bytes not yet taken by their consumer. */
   #delivered: Promise<void> = Promise.resolve();
@@ -105,9 +107,11 @@ export class SnapshotPipe {
     this.sink = {
       takesOwnership: true,
       chunk: (batch) => {
+        const size = batch.length; // read before the transfer detaches it
         this.#post({ type: "batch", id: this.#id, batch }, [batch.buffer as ArrayBuffer]);
-        this.#inFlight++;
-        if (this.#inFlight < MAX_BATCHES_IN_FLIGHT) return undefined;
+        this.#inFlight += size;
+        this.#sizes.push(size);
+        if (this.#inFlight < MAX_BYTES_IN_FLIGHT) return undefined;
         return new Promise<void>((resolve) => this.#wake = resolve);
       },
       end: () => this.#post({ type: "finish", id: this.#id }),
@@ -132,7 +136,7 @@ export class SnapshotPipe {
         return;
       case "consumed":
         this.#delivered.then(() => {
-          this.#inFlight--;
+          this.#inFlight -= this.#sizes.shift() ?? 0;
           const wake = this.#wake;
           this.#wake = undefined;
           wake?.();

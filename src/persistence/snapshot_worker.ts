@@ -43,22 +43,54 @@ function post(result: SnapshotResult, transfer: Transferable[] = []): void {
   self.postMessage(result, transfer);
 }
 
-/** Sends encoded bytes where they go: the CRC (unless it is the trailer), the file, the main thread. */
-async function output(bytes: Uint8Array, checksummed = true): Promise<void> {
-  if (bytes.length === 0) return;
+/**
+ * File writes still running, in order. The next batch is encoded while the
+ * previous one is written (the disk and the encoder overlap); the sender's
+ * credit for a batch comes back once its bytes are written, so a slow disk
+ * still holds the snapshot back.
+ */
+let writes: Promise<void> = Promise.resolve();
+
+/**
+ * Sends encoded bytes where they go: the CRC (unless it is the trailer), the
+ * main thread, the file (queued). `then` runs once they are written.
+ */
+function output(bytes: Uint8Array, checksummed: boolean, then?: () => void): void {
   if (checksum && checksummed) crc64Update(crc, bytes);
-  if (file !== undefined) {
-    let offset = 0;
-    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-  }
   written += bytes.length;
-  if (target.forward) post({ type: "output", id: current, bytes }, [bytes.buffer as ArrayBuffer]);
+  const sink = file;
+  if (sink === undefined) {
+    if (target.forward && bytes.length > 0) {
+      post({ type: "output", id: current, bytes }, [bytes.buffer as ArrayBuffer]);
+    }
+    then?.();
+    return;
+  }
+  writes = writes.then(async () => {
+    let offset = 0;
+    while (offset < bytes.length) offset += await sink.write(bytes.subarray(offset));
+    then?.();
+  });
+  // A failed write fails the snapshot at once (the sender waits for credits
+  // that will not come); the writes queued after it are skipped.
+  writes.catch((err) => fail(err));
+}
+
+/** Gives up the current snapshot: deletes its temp file and says why, once. */
+async function fail(err: unknown): Promise<void> {
+  if (failed !== undefined) return;
+  failed = (err as Error).message;
+  encoder = undefined;
+  await discard();
+  post({ type: "error", id: current, message: failed });
 }
 
 async function handle(msg: SnapshotRequest): Promise<void> {
   if (msg.type !== "open" && (msg.id !== current || failed !== undefined)) return;
   switch (msg.type) {
     case "open":
+      await writes.catch(() => {});
+      writes = Promise.resolve();
       if (file !== undefined) await discard(); // a snapshot abandoned without its abort
       current = msg.id;
       failed = undefined;
@@ -72,11 +104,12 @@ async function handle(msg: SnapshotRequest): Promise<void> {
         file = await Deno.open(target.file.tempPath, { write: true, create: true, truncate: true });
       }
       return;
-    case "batch":
+    case "batch": {
       encodeSnapshotBatch(encoder!, msg.batch);
-      await output(encoder!.takeChunk());
-      post({ type: "consumed", id: current });
+      const id = current;
+      output(encoder!.takeChunk(), true, () => post({ type: "consumed", id }));
       return;
+    }
     case "finish": {
       const tail = encoder!.finish();
       const out = new Uint8Array(tail.length + 8);
@@ -85,7 +118,9 @@ async function handle(msg: SnapshotRequest): Promise<void> {
         crc64Update(crc, tail);
         crc64WriteLE(crc, out, tail.length);
       }
-      await output(out, false);
+      output(out, false);
+      await writes.catch(() => {});
+      if (failed !== undefined) return;
       encoder = undefined;
       if (file !== undefined && target.file !== undefined) {
         await file.sync();
@@ -101,6 +136,7 @@ async function handle(msg: SnapshotRequest): Promise<void> {
     case "abort":
       encoder = undefined;
       current = 0;
+      await writes.catch(() => {});
       await discard();
       return;
   }
@@ -140,10 +176,5 @@ async function syncDirectory(path: string): Promise<void> {
 
 self.onmessage = (event: MessageEvent<SnapshotRequest>) => {
   const msg = event.data;
-  queue = queue.then(() => handle(msg)).catch(async (err) => {
-    failed = (err as Error).message;
-    encoder = undefined;
-    await discard();
-    post({ type: "error", id: current, message: failed });
-  });
+  queue = queue.then(() => handle(msg)).catch(fail);
 };

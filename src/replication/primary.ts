@@ -21,7 +21,7 @@ import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH } from "./constants.ts";
 
 /** Pending output to one replica beyond which a diskless transfer waits for its socket. */
-export const DISKLESS_MAX_PENDING = 1024 * 1024;
+export const DISKLESS_MAX_PENDING = 2 * 1024 * 1024;
 /** Bytes of the RDB file read and written per step while sending it to a replica. */
 export const BULK_CHUNK_BYTES = 1024 * 1024;
 
@@ -317,11 +317,12 @@ export class Primary {
         for (const conn of waiting) {
           if (conn.client.closed) continue;
           conn.client.reply.bytes(bytes);
-          const flushed = conn.client.flush();
+          conn.client.flush();
           conn.transferProgress = Date.now();
           // Wait for a socket that holds too much: the walk slows down instead of buffering it.
-          if (conn.client.outputLength > DISKLESS_MAX_PENDING) {
-            waits.push(flushed.then(() => {
+          const below = conn.client.whenOutputBelow(DISKLESS_MAX_PENDING);
+          if (below !== undefined) {
+            waits.push(below.then(() => {
               conn.transferProgress = Date.now();
             }));
           }
