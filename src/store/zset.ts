@@ -293,6 +293,22 @@ function randomLevel(): number {
 // before the position at each level, and its rank.
 const UPDATE = new Int32Array(SKIPLIST_MAXLEVEL);
 const RANK = new Int32Array(SKIPLIST_MAXLEVEL);
+// Scratch for linking sorted nodes in bulk: the last node at each level, its rank.
+const LAST = new Int32Array(SKIPLIST_MAXLEVEL);
+const LAST_RANK = new Int32Array(SKIPLIST_MAXLEVEL);
+/** Scratch for the levels of a bulk build (grown on demand). */
+let bulkLevels = new Int32Array(256);
+
+/**
+ * Units the next constructed set's buffer gets: INITIAL_UNITS, except while
+ * {@link ZSet.fromEntries} builds a set whose exact size it knows.
+ */
+let constructorUnits = INITIAL_UNITS;
+
+/** Whether (sa, ma) sorts before (sb, mb): by score, then member bytes. */
+function sortsBefore(sa: number, ma: string, sb: number, mb: string): boolean {
+  return sa < sb || (sa === sb && ma < mb);
+}
 
 /** A Redis sorted set: members with scores, ordered by (score, member). */
 export class ZSet {
@@ -327,7 +343,7 @@ export class ZSet {
 
   /** An empty sorted set. */
   constructor() {
-    this.#f64 = new Float64Array(INITIAL_UNITS);
+    this.#f64 = new Float64Array(constructorUnits);
     this.#i32 = new Int32Array(this.#f64.buffer);
     this.#header = this.#newHeader(INITIAL_HEADER_LEVELS);
   }
@@ -336,6 +352,121 @@ export class ZSet {
   static from(entries: Iterable<readonly [string, number]>): ZSet {
     const z = new ZSet();
     for (const [member, score] of entries) z.add(member, score);
+    return z;
+  }
+
+  /**
+   * A sorted set of `members` with their `scores` (same index), in one O(n)
+   * pass when they come in ascending order (an RDB listpack) or descending
+   * order (RDB ZSET_2, highest score first), sorted otherwise. The caller
+   * guarantees what a decoder checks: members distinct, no NaN score. Takes
+   * ownership of `members` (it becomes the set's member table, reordered).
+   */
+  static fromEntries(members: string[], scores: ArrayLike<number>): ZSet {
+    const n = members.length;
+    let ascending = true;
+    let descending = true;
+    for (let k = 1; k < n && (ascending || descending); k++) {
+      const before = sortsBefore(scores[k - 1], members[k - 1], scores[k], members[k]);
+      if (before) descending = false;
+      else ascending = false;
+    }
+    let sortedScores: ArrayLike<number> = scores;
+    if (!ascending) {
+      if (descending) {
+        members.reverse();
+        const reversed = new Array<number>(n);
+        for (let k = 0; k < n; k++) reversed[k] = scores[n - 1 - k];
+        sortedScores = reversed;
+      } else {
+        const order = Array.from({ length: n }, (_, k) => k);
+        order.sort((a, b) => {
+          if (scores[a] !== scores[b]) return scores[a] < scores[b] ? -1 : 1;
+          return members[a] < members[b] ? -1 : members[a] > members[b] ? 1 : 0;
+        });
+        const byOrder = order.map((k) => members[k]);
+        sortedScores = order.map((k) => scores[k]);
+        for (let k = 0; k < n; k++) members[k] = byOrder[k];
+      }
+    }
+    return ZSet.#fromSorted(members, sortedScores);
+  }
+
+  /** A set of `members`/`scores` already in ascending order, its buffer sized exactly. */
+  static #fromSorted(members: string[], scores: ArrayLike<number>): ZSet {
+    const n = members.length;
+    if (bulkLevels.length < n) bulkLevels = new Int32Array(Math.max(n, bulkLevels.length * 2));
+    const levels = bulkLevels;
+    let maxLevel = 1;
+    let units = 0;
+    for (let k = 0; k < n; k++) {
+      const level = randomLevel();
+      levels[k] = level;
+      units += 3 + 2 * level;
+      if (level > maxLevel) maxLevel = level;
+    }
+    // The constructor's header, and the taller one #growHeader moves it to when needed.
+    let headerUnits = 3 + 2 * INITIAL_HEADER_LEVELS;
+    if (maxLevel > INITIAL_HEADER_LEVELS) {
+      headerUnits += 3 +
+        2 * Math.min(SKIPLIST_MAXLEVEL, Math.max(maxLevel, 2 * INITIAL_HEADER_LEVELS));
+    }
+    constructorUnits = Math.max(INITIAL_UNITS, units + headerUnits);
+    let z: ZSet;
+    try {
+      z = new ZSet();
+    } finally {
+      constructorUnits = INITIAL_UNITS;
+    }
+    if (maxLevel > z.#headerLevels) z.#growHeader(maxLevel);
+    if (z.#top + units > z.#f64.length) {
+      // Not reached while the sizing above matches #growHeader; kept so a change there stays safe.
+      const grown = new Float64Array(z.#top + units);
+      grown.set(z.#f64.subarray(0, z.#top));
+      z.#f64 = grown;
+      z.#i32 = new Int32Array(grown.buffer);
+    }
+    const f64 = z.#f64;
+    const i32 = z.#i32;
+    const dict = z.#dict;
+    LAST.fill(z.#header);
+    LAST_RANK.fill(0);
+    let prev = NIL;
+    let memberBytes = 0;
+    let maxMemberLength = 0;
+    for (let k = 0; k < n; k++) {
+      const level = levels[k];
+      const member = members[k];
+      const score = scores[k];
+      // #allocRecord without its growth check: the buffer was sized for all of them.
+      const x = z.#top;
+      z.#top += 3 + 2 * level;
+      f64[x] = score;
+      i32[2 * x + 2] = k;
+      i32[2 * x + 3] = prev;
+      i32[2 * x + 4] = level;
+      const rank = k + 1;
+      for (let i = 0; i < level; i++) {
+        const last = LAST[i];
+        i32[2 * last + 6 + 4 * i] = x;
+        i32[2 * last + 7 + 4 * i] = rank - LAST_RANK[i];
+        f64[last + 4 + 2 * i] = score;
+        i32[2 * x + 6 + 4 * i] = NIL;
+        LAST[i] = x;
+        LAST_RANK[i] = rank;
+      }
+      prev = x;
+      dict.set(member, score);
+      memberBytes += member.length;
+      if (member.length > maxMemberLength) maxMemberLength = member.length;
+    }
+    // Links that end the list span to the virtual position `length`, as zslInsert keeps them.
+    for (let i = 0; i < maxLevel; i++) i32[2 * LAST[i] + 7 + 4 * i] = n - LAST_RANK[i];
+    z.#members = members;
+    z.#level = maxLevel;
+    z.#tail = prev;
+    z.#memberBytes = memberBytes;
+    z.#maxMemberLength = maxMemberLength;
     return z;
   }
 

@@ -401,3 +401,51 @@ Deno.test("formatScore prints scores byte for byte like Redis 7.0", () => {
   ];
   for (const [score, want] of cases) assert.equal(formatScore(score), want, String(score));
 });
+
+function sortedEntries(z: ZSet): [string, number][] {
+  const out: [string, number][] = [];
+  z.forEach((m, s) => out.push([m, s]));
+  return out;
+}
+
+Deno.test("fromEntries builds the same set as adds, from ascending, descending or shuffled input", () => {
+  for (const n of [0, 1, 2, 10, 127, 128, 129, 5000]) {
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < n; i++) {
+      members.push(`m${i % 7}:${i}`);
+      scores.push(Math.floor(i / 3) * 1.5); // ties broken by member
+    }
+    const expected = ZSet.from(members.map((m, i) => [m, scores[i]] as const));
+    const want = sortedEntries(expected);
+    const asc = want.map(([m]) => m);
+    const ascScores = want.map(([, s]) => s);
+    const inputs: [string[], number[]][] = [
+      [asc.slice(), ascScores.slice()],
+      [asc.slice().reverse(), ascScores.slice().reverse()],
+      [members.slice(), scores.slice()],
+    ];
+    for (const [m, s] of inputs) {
+      const z = ZSet.fromEntries(m, s);
+      z.verify();
+      assert.deepEqual(sortedEntries(z), want);
+      assert.equal(z.size, n);
+      assert.equal(z.memberBytes, expected.memberBytes);
+      assert.equal(z.maxMemberLength, expected.maxMemberLength);
+      assert.equal(z.encoding, "listpack");
+      // Still a fully working set afterwards.
+      z.add("zzz", -1);
+      if (n > 0) z.remove(asc[0]);
+      z.verify();
+      assert.equal(z.rank("zzz"), 0);
+      assert.equal(z.size, Math.max(1, n));
+    }
+  }
+});
+
+Deno.test("fromEntries accepts scores from a typed array view", () => {
+  const scores = new Float64Array([9, 3, 2, 1, 0]).subarray(1);
+  const z = ZSet.fromEntries(["d", "c", "b", "a"], scores);
+  z.verify();
+  assert.deepEqual(sortedEntries(z), [["a", 0], ["b", 1], ["c", 2], ["d", 3]]);
+});
