@@ -3,17 +3,39 @@
  * sync, and for DEBUG RELOAD. The whole file is decoded into fresh maps
  * before anything is installed, so a bad file never leaves a half-loaded
  * dataset: it is refused with the decoder's error and the old data stays.
+ *
+ * Two forms with the same decisions and log lines: `loadRdb` decodes in the
+ * load worker (rdb_load_worker.ts) while the main thread only builds the
+ * maps from the batches it receives, with the event loop free in between;
+ * `loadRdbBytes` does it all synchronously (DEBUG RELOAD, tests).
  */
-import { type RdbAuxInfo, RdbDecoder } from "./rdb_decoder.ts";
+import { hashFromPairs, type RdbAuxInfo, RdbDecoder, RdbError } from "./rdb_decoder.ts";
+import {
+  BATCH_HASH,
+  BATCH_HASH_SAME_FIELDS,
+  BATCH_LIST,
+  BATCH_SET,
+  BATCH_STRING,
+  type RdbLoadBatch,
+  type RdbLoadReply,
+  type RdbLoadRequest,
+  type RdbLoadSource,
+} from "./rdb_load_messages.ts";
 import type { Keyspace } from "../store/keyspace.ts";
+import { List } from "../store/list.ts";
+import { ZSet } from "../store/zset.ts";
 import type { RedisValue } from "../store/types.ts";
 import { log } from "../log.ts";
+
+export type { RdbLoadSource } from "./rdb_load_messages.ts";
 
 /** What a load found. */
 export interface RdbLoadResult {
   keysLoaded: number;
   keysExpired: number;
   aux: RdbAuxInfo;
+  /** Offset just past the checksum: an AOF's commands follow its RDB preamble there. */
+  endOffset: number;
 }
 
 /** Options of a load. */
@@ -36,8 +58,7 @@ export function loadRdbBytes(
     verifyChecksum: opts.verifyChecksum,
     databases: keyspace.dbs.length,
   });
-  const dicts = keyspace.dbs.map(() => new Map<string, RedisValue>());
-  const expires = keyspace.dbs.map(() => new Map<string, number>());
+  const { dicts, expires } = freshMaps(keyspace);
   const now = Date.now();
   let keysLoaded = 0;
   let keysExpired = 0;
@@ -56,14 +77,174 @@ export function loadRdbBytes(
     keysLoaded++;
   }
   if (!announced) announce(decoder.aux);
+  install(keyspace, dicts, expires);
+  log.notice(`Done loading RDB, keys loaded: ${keysLoaded}, keys expired: ${keysExpired}.`);
+  return { keysLoaded, keysExpired, aux: decoder.aux, endOffset: decoder.offset };
+}
+
+/**
+ * `loadRdbBytes` with the decoding in the load worker: resolves once the
+ * whole file was decoded, its checksum verified and the new dataset
+ * installed; rejects with the decoder's RdbError (nothing changed) when the
+ * file is bad. A `bytes` source is transferred: the caller's view is
+ * detached afterwards unless it is a part of a larger buffer (then it is
+ * copied). The event loop stays free while it runs; callers set
+ * `server.loading` so clients get -LOADING meanwhile.
+ */
+export async function loadRdb(
+  source: RdbLoadSource,
+  keyspace: Keyspace,
+  opts: RdbLoadOptions,
+): Promise<RdbLoadResult> {
+  const transfer: Transferable[] = [];
+  if (source.kind === "bytes") {
+    let bytes = source.bytes;
+    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) {
+      bytes = bytes.slice();
+    }
+    source = { kind: "bytes", bytes };
+    transfer.push(bytes.buffer as ArrayBuffer);
+  }
+  const request: RdbLoadRequest = {
+    type: "load",
+    source,
+    verifyChecksum: opts.verifyChecksum,
+    databases: keyspace.dbs.length,
+    dropExpiredBefore: opts.dropExpired ? Date.now() : undefined,
+  };
+  const { dicts, expires } = freshMaps(keyspace);
+  const state: InstallState = { previousFields: [] };
+  let keysLoaded = 0;
+  const worker = new Worker(new URL("./rdb_load_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const done = await new Promise<Extract<RdbLoadReply, { type: "done" }>>((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<RdbLoadReply>) => {
+        const msg = event.data;
+        switch (msg.type) {
+          case "aux":
+            announce(msg.aux);
+            return;
+          case "batch":
+            // Acknowledged first, so the worker decodes the next one meanwhile.
+            worker.postMessage({ type: "ack" } satisfies RdbLoadRequest);
+            keysLoaded += installBatch(msg.batch, {
+              dict: dicts[msg.batch.db],
+              expires: expires[msg.batch.db],
+              state,
+            });
+            return;
+          case "done":
+            resolve(msg);
+            return;
+          case "error":
+            reject(new RdbError(msg.reason, msg.offset, msg.kind));
+            return;
+          case "failure":
+            reject(new Error(msg.message));
+            return;
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+      worker.postMessage(request, transfer);
+    });
+    install(keyspace, dicts, expires);
+    log.notice(
+      `Done loading RDB, keys loaded: ${keysLoaded}, keys expired: ${done.keysExpired}.`,
+    );
+    return { keysLoaded, keysExpired: done.keysExpired, aux: done.aux, endOffset: done.endOffset };
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** What installing a batch carries over to the next one. */
+interface InstallState {
+  /** The fields of the last hash installed (see BATCH_HASH_SAME_FIELDS). */
+  previousFields: string[];
+}
+
+/** Builds the store values of `batch` into `dict` and `expires`; returns the keys added. */
+function installBatch(
+  batch: RdbLoadBatch,
+  target: { dict: Map<string, RedisValue>; expires: Map<string, number>; state: InstallState },
+): number {
+  const { dict, expires, state } = target;
+  const { strings, lengths, kinds, scores } = batch;
+  const expireTimes = batch.expires;
+  const count = kinds.length;
+  let at = 0;
+  let scoreAt = 0;
+  for (let i = 0; i < count; i++) {
+    const key = strings[at++];
+    const n = lengths[i];
+    let value: RedisValue;
+    switch (kinds[i]) {
+      case BATCH_STRING:
+        value = strings[at];
+        break;
+      case BATCH_LIST:
+        value = List.fromArray(strings.slice(at, at + n));
+        break;
+      case BATCH_HASH: {
+        value = hashFromPairs(strings, at, at + n);
+        const fields = new Array<string>(n >> 1);
+        for (let k = 0; k < fields.length; k++) fields[k] = strings[at + 2 * k];
+        state.previousFields = fields;
+        break;
+      }
+      case BATCH_HASH_SAME_FIELDS: {
+        const fields = state.previousFields;
+        const hash = new Map<string, string>();
+        for (let k = 0; k < n; k++) hash.set(fields[k], strings[at + k]);
+        value = hash;
+        break;
+      }
+      case BATCH_SET: {
+        const set = new Set<string>();
+        for (let k = at; k < at + n; k++) set.add(strings[k]);
+        value = set;
+        break;
+      }
+      default: // BATCH_ZSET
+        value = ZSet.fromEntries(strings.slice(at, at + n), scores.subarray(scoreAt, scoreAt + n));
+        scoreAt += n;
+    }
+    at += n;
+    dict.set(key, value);
+    const when = expireTimes[i];
+    if (when === when) expires.set(key, when); // NaN: no expire
+  }
+  return count;
+}
+
+/** One empty dict and expires map per db of `keyspace`. */
+function freshMaps(keyspace: Keyspace): {
+  dicts: Map<string, RedisValue>[];
+  expires: Map<string, number>[];
+} {
+  return {
+    dicts: keyspace.dbs.map(() => new Map<string, RedisValue>()),
+    expires: keyspace.dbs.map(() => new Map<string, number>()),
+  };
+}
+
+/** Replaces every db's contents with the loaded maps (the old data goes through beforeFlush). */
+function install(
+  keyspace: Keyspace,
+  dicts: Map<string, RedisValue>[],
+  expires: Map<string, number>[],
+): void {
   for (const db of keyspace.dbs) {
     keyspace.hooks.beforeFlush(db);
     db.dict = dicts[db.id];
     db.expires = expires[db.id];
     db.avgTtl = 0;
   }
-  log.notice(`Done loading RDB, keys loaded: ${keysLoaded}, keys expired: ${keysExpired}.`);
-  return { keysLoaded, keysExpired, aux: decoder.aux };
 }
 
 /** rdbLoadRio's lines about where the file came from. */

@@ -504,3 +504,58 @@ Deno.test("decoder only ever throws RdbError on random bytes after a valid magic
     }
   }
 });
+
+Deno.test("decoder refuses a repeated member or field in large collections too", () => {
+  const many = (n: number, at: number) =>
+    Array.from({ length: n }, (_, i) => (i === at ? "m3" : `m${i}`));
+  const cases: [string, (e: RdbEncoder) => void, string][] = [
+    ["set", (e) => {
+      e.saveType(2);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) e.saveRawString(m);
+    }, "Duplicate set members detected"],
+    ["hash", (e) => {
+      e.saveType(4);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) {
+        e.saveRawString(m);
+        e.saveRawString("v");
+      }
+    }, "Duplicate hash fields detected"],
+    ["zset", (e) => {
+      e.saveType(5);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) {
+        e.saveRawString(m);
+        e.saveBinaryDouble(1);
+      }
+    }, "Duplicate zset fields detected"],
+    ["set listpack", (e) => {
+      e.saveType(20);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39)));
+    }, "Set listpack integrity check failed."],
+    ["hash listpack", (e) => {
+      e.saveType(16);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39).flatMap((m) => [m, "v"])));
+    }, "Hash listpack integrity check failed."],
+    ["zset listpack", (e) => {
+      e.saveType(17);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39).flatMap((m) => [m, "1"])));
+    }, "Zset listpack integrity check failed."],
+    ["small hash listpack", (e) => {
+      e.saveType(16);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(5, 4).flatMap((m) => [m, "v"])));
+    }, "Hash listpack integrity check failed."],
+  ];
+  for (const [name, body, reason] of cases) {
+    const err = assertRdbError(() => decodeRdb(file(10, body)), "corrupt", reason);
+    assert.ok(err.offset >= 9, name);
+  }
+});
