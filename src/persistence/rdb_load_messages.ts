@@ -53,10 +53,32 @@ export type RdbLoadSource =
   /** A file the worker reads itself. */
   | { kind: "path"; path: string };
 
+/**
+ * The pull signal, an Int32Array of one element on a SharedArrayBuffer. The
+ * main thread asks for batches by storing PULL_REQUESTED and notifying; the
+ * worker answers with one `batches` message and stores PULL_IDLE. The worker
+ * never posts batches unasked: a message arriving from another thread wakes
+ * the main thread's event loop, and an event loop that is woken again and
+ * again never sleeps, which is when it reads its sockets (measured: clients
+ * waited up to a second for -LOADING while batches were pushed to it).
+ */
+export const PULL_IDLE = 0;
+/** See {@link PULL_IDLE}. */
+export const PULL_REQUESTED = 1;
+
+/** What the worker reports once the whole file decoded and its checksum verified. */
+export interface RdbLoadDone {
+  aux: RdbAuxInfo;
+  /** Keys dropped as already expired. */
+  keysExpired: number;
+  /** Offset just past the checksum: where an AOF's commands start after its RDB preamble. */
+  endOffset: number;
+}
+
 /** main → worker */
 export type RdbLoadRequest =
-  /** Decode `source` and post its keys in batches. */
-  | {
+  /** Decode `source`; batches are handed over when asked for through `pullSignal`. */
+  {
     type: "load";
     source: RdbLoadSource;
     verifyChecksum: boolean;
@@ -64,24 +86,16 @@ export type RdbLoadRequest =
     databases: number;
     /** Keys that expire before this time (unix ms) are counted and dropped; undefined keeps them all. */
     dropExpiredBefore: number | undefined;
-  }
-  /** The main thread took one batch: the worker may post another. */
-  | { type: "ack" };
+    /** See {@link PULL_IDLE}. */
+    pullSignal: Int32Array;
+  };
 
 /** worker → main */
 export type RdbLoadReply =
   /** The aux fields, posted once the first key is decoded (Redis logs them then). */
   | { type: "aux"; aux: RdbAuxInfo }
-  | { type: "batch"; batch: RdbLoadBatch }
-  /** The whole file decoded and its checksum verified. */
-  | {
-    type: "done";
-    aux: RdbAuxInfo;
-    /** Keys dropped as already expired. */
-    keysExpired: number;
-    /** Offset just past the checksum: where an AOF's commands start after its RDB preamble. */
-    endOffset: number;
-  }
+  /** The answer to a pull: the batches decoded since the last one, and `done` after the last. */
+  | { type: "batches"; batches: RdbLoadBatch[]; done: RdbLoadDone | undefined }
   /** The decoder refused the file: the main thread throws the same RdbError. */
   | { type: "error"; reason: string; offset: number; kind: RdbErrorKind }
   /** Something other than the file's contents went wrong (say, reading it). */

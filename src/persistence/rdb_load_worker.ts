@@ -1,11 +1,11 @@
 /**
  * The RDB load worker: decodes a whole RDB file off the main thread (RDB
- * parsing, LZF, CRC-64, listpacks, building the values) and posts its keys
- * in batches (see rdb_load_messages.ts). At most MAX_OUTSTANDING_BATCHES are
- * in flight: the main thread acknowledges each one it takes, so a large file
- * never piles up in memory between the threads. The file's verdict comes
- * last: `done` once every key was decoded and the checksum verified, or the
- * decoder's error.
+ * parsing, LZF, CRC-64, listpacks, building the values) into batches of
+ * keys (see rdb_load_messages.ts), and hands over the batches it has each
+ * time the main thread pulls. It decodes ahead at most MAX_READY_BATCHES,
+ * then waits for the next pull, so a large file never piles up in memory.
+ * The file's verdict comes last: `done` with the last batches once every key
+ * was decoded and the checksum verified, or the decoder's error.
  */
 /// <reference lib="deno.worker" />
 import { RdbDecoder, RdbError, type RdbPlainEntry } from "./rdb_decoder.ts";
@@ -16,20 +16,22 @@ import {
   BATCH_SET,
   BATCH_STRING,
   BATCH_ZSET,
+  PULL_IDLE,
+  PULL_REQUESTED,
   type RdbLoadBatch,
+  type RdbLoadDone,
   type RdbLoadReply,
   type RdbLoadRequest,
 } from "./rdb_load_messages.ts";
 
-/** Keys per batch: enough to make a message's fixed cost negligible, small enough to overlap. */
+/** Keys per batch: enough to make a batch's fixed costs negligible, small enough to overlap. */
 const BATCH_KEYS = 4096;
-/** A batch is posted early once its keys took this many bytes of the file (large values). */
+/** A batch is closed early once its keys took this many bytes of the file (large values). */
 const BATCH_FILE_BYTES = 4 << 20;
-/** Batches posted and not yet acknowledged, at most. */
-const MAX_OUTSTANDING_BATCHES = 4;
-
-let outstanding = 0;
-let wakeSender: (() => void) | undefined;
+/** Batches decoded ahead of the main thread, at most. */
+const MAX_READY_BATCHES = 8;
+/** How long one wait for a pull lasts before it looks again (the wait is a blocking one). */
+const PULL_WAIT_MS = 100;
 
 function post(reply: RdbLoadReply, transfer: Transferable[] = []): void {
   self.postMessage(reply, transfer);
@@ -112,8 +114,8 @@ class BatchBuilder {
     return false;
   }
 
-  /** Posts the batch and starts an empty one. */
-  post(): void {
+  /** The batch so far, with the buffers to transfer; starts an empty one. */
+  take(): [RdbLoadBatch, ArrayBuffer[]] {
     const batch: RdbLoadBatch = {
       db: this.db,
       strings: this.strings,
@@ -122,30 +124,59 @@ class BatchBuilder {
       expires: Float64Array.from(this.expires),
       scores: Float64Array.from(this.scores),
     };
-    post({ type: "batch", batch }, [
-      batch.lengths.buffer as ArrayBuffer,
-      batch.kinds.buffer as ArrayBuffer,
-      batch.expires.buffer as ArrayBuffer,
-      batch.scores.buffer as ArrayBuffer,
-    ]);
-    outstanding++;
     this.size = 0;
     this.strings = [];
     this.lengths = [];
     this.kinds = [];
     this.expires = [];
     this.scores = [];
+    const buffers = [batch.lengths, batch.kinds, batch.expires, batch.scores];
+    return [batch, buffers.map((a) => a.buffer as ArrayBuffer)];
   }
 }
 
-/** Resolves once fewer than MAX_OUTSTANDING_BATCHES are unacknowledged. */
-async function flowControl(): Promise<void> {
-  while (outstanding >= MAX_OUTSTANDING_BATCHES) {
-    await new Promise<void>((resolve) => wakeSender = resolve);
+/** The batches decoded and not yet handed over, and the pull protocol (see PULL_IDLE). */
+class Handover {
+  #signal: Int32Array;
+  #batches: RdbLoadBatch[] = [];
+  #transfer: ArrayBuffer[] = [];
+
+  constructor(signal: Int32Array) {
+    this.#signal = signal;
+  }
+
+  /** Adds a batch; hands everything over if a pull is waiting, and waits for one when full. */
+  add([batch, buffers]: [RdbLoadBatch, ArrayBuffer[]]): void {
+    this.#batches.push(batch);
+    for (const b of buffers) this.#transfer.push(b);
+    if (Atomics.load(this.#signal, 0) === PULL_REQUESTED) this.#send(undefined);
+    while (this.#batches.length >= MAX_READY_BATCHES) {
+      this.#waitForPull();
+      this.#send(undefined);
+    }
+  }
+
+  /** Hands the last batches over with the verdict, at the next pull. */
+  finish(done: RdbLoadDone): void {
+    this.#waitForPull();
+    this.#send(done);
+  }
+
+  #waitForPull(): void {
+    while (Atomics.load(this.#signal, 0) !== PULL_REQUESTED) {
+      Atomics.wait(this.#signal, 0, PULL_IDLE, PULL_WAIT_MS);
+    }
+  }
+
+  #send(done: RdbLoadDone | undefined): void {
+    Atomics.store(this.#signal, 0, PULL_IDLE);
+    post({ type: "batches", batches: this.#batches, done }, this.#transfer);
+    this.#batches = [];
+    this.#transfer = [];
   }
 }
 
-async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise<void> {
+async function load(request: RdbLoadRequest): Promise<void> {
   const bytes = request.source.kind === "bytes"
     ? request.source.bytes
     : await Deno.readFile(request.source.path);
@@ -154,6 +185,7 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
     databases: request.databases,
   });
   const dropBefore = request.dropExpiredBefore;
+  const handover = new Handover(request.pullSignal);
   const batch = new BatchBuilder();
   let batchStart = decoder.offset;
   let announced = false;
@@ -170,40 +202,26 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
       continue;
     }
     if (batch.size > 0 && entry.db !== batch.db) {
-      batch.post();
+      handover.add(batch.take());
       batchStart = decoder.offset;
-      await flowControl();
     }
     batch.add(entry);
     if (batch.size >= BATCH_KEYS || decoder.offset - batchStart >= BATCH_FILE_BYTES) {
-      batch.post();
+      handover.add(batch.take());
       batchStart = decoder.offset;
-      await flowControl();
     }
   }
   if (!announced) post({ type: "aux", aux: decoder.aux });
-  if (batch.size > 0) batch.post();
-  post({ type: "done", aux: decoder.aux, keysExpired, endOffset: decoder.offset });
+  if (batch.size > 0) handover.add(batch.take());
+  handover.finish({ aux: decoder.aux, keysExpired, endOffset: decoder.offset });
 }
 
 self.onmessage = (event: MessageEvent<RdbLoadRequest>) => {
-  const msg = event.data;
-  switch (msg.type) {
-    case "ack": {
-      outstanding--;
-      const wake = wakeSender;
-      wakeSender = undefined;
-      wake?.();
-      return;
+  load(event.data).catch((err) => {
+    if (err instanceof RdbError) {
+      post({ type: "error", reason: err.reason, offset: err.offset, kind: err.kind });
+    } else {
+      post({ type: "failure", message: (err as Error).message });
     }
-    case "load":
-      load(msg).catch((err) => {
-        if (err instanceof RdbError) {
-          post({ type: "error", reason: err.reason, offset: err.offset, kind: err.kind });
-        } else {
-          post({ type: "failure", message: (err as Error).message });
-        }
-      });
-      return;
-  }
+  });
 };

@@ -16,7 +16,9 @@ import {
   BATCH_LIST,
   BATCH_SET,
   BATCH_STRING,
+  PULL_REQUESTED,
   type RdbLoadBatch,
+  type RdbLoadDone,
   type RdbLoadReply,
   type RdbLoadRequest,
   type RdbLoadSource,
@@ -28,6 +30,17 @@ import type { RedisValue } from "../store/types.ts";
 import { log } from "../log.ts";
 
 export type { RdbLoadSource } from "./rdb_load_messages.ts";
+
+/**
+ * Longest stretch of installing batches on the main thread before the event
+ * loop gets a turn (timers, client sockets): a client waits at most about
+ * this long for its -LOADING reply. Redis processes events every 2 MB
+ * loaded (loading-process-events-interval-bytes), tens of ms too.
+ */
+export const INSTALL_SLICE_MS = 50;
+
+/** The main thread asks the worker for more once it holds at most this many batches. */
+const PULL_LOW_WATER = 4;
 
 /** What a load found. */
 export interface RdbLoadResult {
@@ -105,12 +118,14 @@ export async function loadRdb(
     source = { kind: "bytes", bytes };
     transfer.push(bytes.buffer as ArrayBuffer);
   }
+  const pullSignal = new Int32Array(new SharedArrayBuffer(4));
   const request: RdbLoadRequest = {
     type: "load",
     source,
     verifyChecksum: opts.verifyChecksum,
     databases: keyspace.dbs.length,
     dropExpiredBefore: opts.dropExpired ? Date.now() : undefined,
+    pullSignal,
   };
   const { dicts, expires } = freshMaps(keyspace);
   const state: InstallState = { previousFields: [] };
@@ -118,25 +133,48 @@ export async function loadRdb(
   const worker = new Worker(new URL("./rdb_load_worker.ts", import.meta.url), {
     type: "module",
   });
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const done = await new Promise<Extract<RdbLoadReply, { type: "done" }>>((resolve, reject) => {
+    const done = await new Promise<RdbLoadDone>((resolve, reject) => {
+      const queue: RdbLoadBatch[] = [];
+      let pulling = false;
+      let finished: RdbLoadDone | undefined;
+      const pull = () => {
+        pulling = true;
+        Atomics.store(pullSignal, 0, PULL_REQUESTED);
+        Atomics.notify(pullSignal, 0);
+      };
+      // Batches are installed from timer tasks, a slice at a time, and asked for at
+      // the start of a slice: the answer arrives while the slice runs, so that after
+      // it the event loop has nothing to do but wait for the next timer, which is
+      // when it reads the sockets (clients get their -LOADING replies meanwhile).
+      const drain = () => {
+        timer = undefined;
+        if (!pulling && finished === undefined && queue.length <= PULL_LOW_WATER) pull();
+        const until = performance.now() + INSTALL_SLICE_MS;
+        while (queue.length > 0 && performance.now() < until) {
+          const batch = queue.shift()!;
+          keysLoaded += installBatch(batch, {
+            dict: dicts[batch.db],
+            expires: expires[batch.db],
+            state,
+          });
+        }
+        if (queue.length > 0) timer = setTimeout(drain, 0);
+        else if (finished !== undefined) resolve(finished);
+        else if (!pulling) pull(); // the answer schedules the next slice
+      };
       worker.onmessage = (event: MessageEvent<RdbLoadReply>) => {
         const msg = event.data;
         switch (msg.type) {
           case "aux":
             announce(msg.aux);
             return;
-          case "batch":
-            // Acknowledged first, so the worker decodes the next one meanwhile.
-            worker.postMessage({ type: "ack" } satisfies RdbLoadRequest);
-            keysLoaded += installBatch(msg.batch, {
-              dict: dicts[msg.batch.db],
-              expires: expires[msg.batch.db],
-              state,
-            });
-            return;
-          case "done":
-            resolve(msg);
+          case "batches":
+            pulling = false;
+            for (const batch of msg.batches) queue.push(batch);
+            finished = msg.done;
+            timer ??= setTimeout(drain, 0);
             return;
           case "error":
             reject(new RdbError(msg.reason, msg.offset, msg.kind));
@@ -151,6 +189,7 @@ export async function loadRdb(
         reject(new Error(event.message));
       };
       worker.postMessage(request, transfer);
+      pull();
     });
     install(keyspace, dicts, expires);
     log.notice(
@@ -158,6 +197,7 @@ export async function loadRdb(
     );
     return { keysLoaded, keysExpired: done.keysExpired, aux: done.aux, endOffset: done.endOffset };
   } finally {
+    clearTimeout(timer);
     worker.terminate();
   }
 }

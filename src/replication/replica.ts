@@ -18,7 +18,7 @@ import type { Server } from "../server.ts";
 import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
 import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
-import { loadRdbBytes } from "../persistence/rdb_loader.ts";
+import { loadRdb, type RdbLoadSource } from "../persistence/rdb_loader.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { bytesToString, stringToBytes } from "../util/bytes.ts";
@@ -381,7 +381,8 @@ export class MasterLink {
       this.hasCachedMaster = false;
       log.notice("MASTER <-> REPLICA sync: Flushing old data");
       log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-      this.#install(await Deno.readFile(tempPath), "disk");
+      // The load worker reads the file itself.
+      await this.#install({ kind: "path", path: tempPath }, "disk");
       await Deno.rename(tempPath, server.config.getString("dbfilename"));
     } catch (err) {
       if (!fileClosed) {
@@ -449,21 +450,23 @@ export class MasterLink {
     log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
     if (this.hasCachedMaster) log.notice("Discarding previously cached master state.");
     this.hasCachedMaster = false;
-    this.#install(bytes, "socket");
+    await this.#install({ kind: "bytes", bytes }, "socket");
     log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     log.notice("MASTER <-> REPLICA sync: Discarding old DB in background");
     await this.#adoptHistory(replid, offset);
   }
 
   /**
-   * Decodes the master's RDB completely and only then replaces our dataset;
-   * a bad transfer leaves the old data in place and aborts this attempt.
+   * Decodes the master's RDB completely (in the load worker, clients get
+   * -LOADING meanwhile) and only then replaces our dataset; a bad transfer
+   * leaves the old data in place and aborts this attempt. A `bytes` source is
+   * transferred to the worker.
    */
-  #install(bytes: Uint8Array, source: "disk" | "socket"): void {
+  async #install(rdb: RdbLoadSource, source: "disk" | "socket"): Promise<void> {
     const server = this.#server;
     server.loading = true;
     try {
-      const result = loadRdbBytes(bytes, server.keyspace, {
+      const result = await loadRdb(rdb, server.keyspace, {
         dropExpired: false,
         verifyChecksum: server.config.getBool("rdbchecksum"),
       });
