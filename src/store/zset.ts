@@ -301,9 +301,18 @@ let bulkLevels = new Int32Array(256);
 
 /**
  * Units the next constructed set's buffer gets: INITIAL_UNITS, except while
- * {@link ZSet.fromEntries} builds a set whose exact size it knows.
+ * a set is built in bulk: then its exact size, or 0 for a set that stays
+ * pending (no buffer until it is first used, see `#pending`).
  */
 let constructorUnits = INITIAL_UNITS;
+const NO_UNITS = new Float64Array(0);
+const NO_ENTRIES: Map<string, number> = new Map();
+
+/** Entries waiting to become a set's nodes: ascending by (score, member), distinct. */
+interface PendingEntries {
+  members: string[];
+  scores: ArrayLike<number>;
+}
 
 /** Whether (sa, ma) sorts before (sb, mb): by score, then member bytes. */
 function sortsBefore(sa: number, ma: string, sb: number, mb: string): boolean {
@@ -312,7 +321,7 @@ function sortsBefore(sa: number, ma: string, sb: number, mb: string): boolean {
 
 /** A Redis sorted set: members with scores, ordered by (score, member). */
 export class ZSet {
-  #dict = new Map<string, number>();
+  #dict: Map<string, number>;
   #f64: Float64Array;
   #i32: Int32Array;
   /** Units in use from the start of the buffer (bump allocation). */
@@ -333,6 +342,14 @@ export class ZSet {
   #maxMemberLength = 0;
   /** Rank (1-based) of the node the last #first/#last*InRange call found. */
   #foundRank = 0;
+  /**
+   * A set from {@link ZSet.fromEntries} keeps its entries here, with no map,
+   * buffer or nodes, until something other than iteration or a size needs
+   * them (`#materialize`). A loaded dataset's sorted sets cost little until
+   * used: linking nodes is cheap, but a map of fresh member strings costs V8
+   * a string-table insertion per member.
+   */
+  #pending: PendingEntries | undefined;
 
   /**
    * OBJECT ENCODING bookkeeping, owned by the command layer: Redis converts a
@@ -343,6 +360,14 @@ export class ZSet {
 
   /** An empty sorted set. */
   constructor() {
+    if (constructorUnits === 0) {
+      // Pending (see #pending): nothing reads these before #materialize replaces them.
+      this.#dict = NO_ENTRIES;
+      this.#f64 = NO_UNITS;
+      this.#i32 = new Int32Array(NO_UNITS.buffer);
+      return;
+    }
+    this.#dict = new Map();
     this.#f64 = new Float64Array(constructorUnits);
     this.#i32 = new Int32Array(this.#f64.buffer);
     this.#header = this.#newHeader(INITIAL_HEADER_LEVELS);
@@ -389,7 +414,43 @@ export class ZSet {
         for (let k = 0; k < n; k++) members[k] = byOrder[k];
       }
     }
-    return ZSet.#fromSorted(members, sortedScores);
+    constructorUnits = 0;
+    let z: ZSet;
+    try {
+      z = new ZSet();
+    } finally {
+      constructorUnits = INITIAL_UNITS;
+    }
+    z.#pending = { members, scores: sortedScores };
+    let memberBytes = 0;
+    let maxMemberLength = 0;
+    for (let k = 0; k < n; k++) {
+      const length = members[k].length;
+      memberBytes += length;
+      if (length > maxMemberLength) maxMemberLength = length;
+    }
+    z.#memberBytes = memberBytes;
+    z.#maxMemberLength = maxMemberLength;
+    return z;
+  }
+
+  /** Turns pending entries into the map and nodes every other operation works on. */
+  #materialize(): void {
+    const pending = this.#pending!;
+    this.#pending = undefined;
+    const built = ZSet.#fromSorted(pending.members, pending.scores);
+    this.#dict = built.#dict;
+    this.#f64 = built.#f64;
+    this.#i32 = built.#i32;
+    this.#top = built.#top;
+    this.#free = built.#free;
+    this.#freeUnits = built.#freeUnits;
+    this.#members = built.#members;
+    this.#freeSlots = built.#freeSlots;
+    this.#header = built.#header;
+    this.#headerLevels = built.#headerLevels;
+    this.#tail = built.#tail;
+    this.#level = built.#level;
   }
 
   /** A set of `members`/`scores` already in ascending order, its buffer sized exactly. */
@@ -472,11 +533,12 @@ export class ZSet {
 
   /** Number of members. */
   get size(): number {
-    return this.#dict.size;
+    return this.#pending !== undefined ? this.#pending.members.length : this.#dict.size;
   }
 
   /** Member → score (read-only view; mutate through add/remove). */
   get dict(): ReadonlyMap<string, number> {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict;
   }
 
@@ -495,17 +557,26 @@ export class ZSet {
 
   /** Approximate memory held, in bytes (buffer, member table, map, member bytes). */
   byteSize(): number {
-    return 128 + this.#f64.byteLength + this.#members.length * 8 + this.size * 40 +
-      this.#memberBytes;
+    // A pending set is counted as the buffer it will get (levels average 4/3).
+    const bufferBytes = this.#pending !== undefined
+      ? Math.max(
+        INITIAL_UNITS,
+        Math.ceil(this.size * (3 + 8 / 3) + 3 + 2 * INITIAL_HEADER_LEVELS),
+      ) * 8
+      : this.#f64.byteLength;
+    const slots = this.#pending !== undefined ? this.size : this.#members.length;
+    return 128 + bufferBytes + slots * 8 + this.size * 40 + this.#memberBytes;
   }
 
   /** The score of `member`, or undefined when absent. */
   score(member: string): number | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict.get(member);
   }
 
   /** Whether `member` is in the set. */
   has(member: string): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict.has(member);
   }
 
@@ -515,6 +586,7 @@ export class ZSet {
    * untouched, as in Redis.
    */
   add(member: string, score: number): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     const current = this.#dict.get(member);
     if (current === undefined) {
       const level = randomLevel();
@@ -534,6 +606,7 @@ export class ZSet {
 
   /** Remove `member`; false when it was absent. */
   remove(member: string): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     const score = this.#dict.get(member);
     if (score === undefined) return false;
     this.#deleteNode(this.#findPath(score, member));
@@ -543,6 +616,7 @@ export class ZSet {
 
   /** 0-based rank of `member` counting from the lowest (or the highest with `reverse`). */
   rank(member: string, reverse = false): number | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     const score = this.#dict.get(member);
     if (score === undefined) return undefined;
     // zslGetRank: walk while (score, member) ≤ the target, summing spans.
@@ -575,6 +649,7 @@ export class ZSet {
 
   /** The member at 0-based `rank` from the lowest, with its score. */
   at(rank: number): ScoredMember | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     if (rank < 0 || rank >= this.size) return undefined;
     const x = this.#nodeAt(rank + 1);
     return [this.#memberOf(x), this.#f64[x]];
@@ -588,6 +663,7 @@ export class ZSet {
    * ZREVRANGE).
    */
   rangeByRank(start: number, stop: number, reverse = false): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const size = this.size;
     if (start < 0) start = 0;
     if (stop >= size) stop = size - 1;
@@ -610,6 +686,7 @@ export class ZSet {
    * `opts.offset` matches (O(log n)) and up to `opts.limit` of them.
    */
   rangeByScore(range: ScoreRange, opts: RangeOptions = {}): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -642,6 +719,7 @@ export class ZSet {
    * scores are equal, as in Redis.
    */
   rangeByLex(range: LexRange, opts: RangeOptions = {}): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -669,6 +747,7 @@ export class ZSet {
 
   /** How many members have scores in `range` (ZCOUNT), in O(log n). */
   countInScoreRange(range: ScoreRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (this.#firstInScoreRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInScoreRange(range);
@@ -677,6 +756,7 @@ export class ZSet {
 
   /** How many members are in the lex `range` (ZLEXCOUNT), in O(log n). */
   countInLexRange(range: LexRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (this.#firstInLexRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInLexRange(range);
@@ -685,6 +765,7 @@ export class ZSet {
 
   /** Remove the members with scores in `range` (ZREMRANGEBYSCORE); returns how many. */
   removeRangeByScore(range: ScoreRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     // zslDeleteRangeByScore: find the last node below the range, then unlink forward.
     const f64 = this.#f64;
     const i32 = this.#i32;
@@ -711,6 +792,7 @@ export class ZSet {
 
   /** Remove the members in the lex `range` (ZREMRANGEBYLEX); returns how many. */
   removeRangeByLex(range: LexRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     const i32 = this.#i32;
     const members = this.#members;
     let x = this.#header;
@@ -739,6 +821,7 @@ export class ZSet {
    * lowest; clamped to the set) (ZREMRANGEBYRANK); returns how many.
    */
   removeRangeByRank(start: number, stop: number): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (start < 0) start = 0;
     if (stop >= this.size) stop = this.size - 1;
     if (start > stop) return 0;
@@ -770,6 +853,7 @@ export class ZSet {
 
   /** Remove and return up to `count` lowest members, lowest first (ZPOPMIN). */
   popMin(count = 1): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, false);
@@ -779,6 +863,7 @@ export class ZSet {
 
   /** Remove and return up to `count` highest members, highest first (ZPOPMAX). */
   popMax(count = 1): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, true);
@@ -790,6 +875,13 @@ export class ZSet {
 
   /** (member, score) pairs from the lowest to the highest. Do not mutate the set meanwhile. */
   *entries(): IterableIterator<ScoredMember> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = 0; k < pending.members.length; k++) {
+        yield [pending.members[k], pending.scores[k]];
+      }
+      return;
+    }
     for (let x = this.#i32[2 * this.#header + 6]; x !== NIL; x = this.#i32[2 * x + 6]) {
       yield [this.#memberOf(x), this.#f64[x]];
     }
@@ -797,6 +889,13 @@ export class ZSet {
 
   /** (member, score) pairs from the highest to the lowest (the order RDB ZSET_2 stores). */
   *reverseEntries(): IterableIterator<ScoredMember> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = pending.members.length - 1; k >= 0; k--) {
+        yield [pending.members[k], pending.scores[k]];
+      }
+      return;
+    }
     for (let x = this.#tail; x !== NIL; x = this.#i32[2 * x + 3]) {
       yield [this.#memberOf(x), this.#f64[x]];
     }
@@ -809,6 +908,11 @@ export class ZSet {
 
   /** Visit every member in ascending order without allocating pairs; `visit` must not mutate. */
   forEach(visit: (member: string, score: number) => void): void {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = 0; k < pending.members.length; k++) visit(pending.members[k], pending.scores[k]);
+      return;
+    }
     const f64 = this.#f64;
     const i32 = this.#i32;
     const members = this.#members;
@@ -819,6 +923,7 @@ export class ZSet {
 
   /** An independent copy (a buffer copy: O(n) without any search). */
   clone(): ZSet {
+    if (this.#pending !== undefined) this.#materialize();
     const copy = new ZSet();
     copy.#f64 = this.#f64.slice();
     copy.#i32 = new Int32Array(copy.#f64.buffer);
@@ -843,6 +948,7 @@ export class ZSet {
    * throws on the first violation. O(n log n); for tests.
    */
   verify(): void {
+    if (this.#pending !== undefined) this.#materialize();
     const f64 = this.#f64;
     const i32 = this.#i32;
     const members = this.#members;

@@ -449,3 +449,49 @@ Deno.test("fromEntries accepts scores from a typed array view", () => {
   z.verify();
   assert.deepEqual(sortedEntries(z), [["a", 0], ["b", 1], ["c", 2], ["d", 3]]);
 });
+
+Deno.test("a set from fromEntries answers iteration and sizes before its nodes exist, then every operation", () => {
+  const members = Array.from({ length: 300 }, (_, i) => `m${i}`);
+  const scores = members.map((_, i) => (i * 7919) % 101);
+  const expected = ZSet.from(members.map((m, i) => [m, scores[i]] as const));
+  const lazy = ZSet.fromEntries(members.slice(), scores.slice());
+  // Served from the pending entries.
+  assert.equal(lazy.size, expected.size);
+  assert.equal(lazy.memberBytes, expected.memberBytes);
+  assert.equal(lazy.maxMemberLength, expected.maxMemberLength);
+  assert.deepEqual(Array.from(lazy.entries()), Array.from(expected.entries()));
+  assert.deepEqual(Array.from(lazy.reverseEntries()), Array.from(expected.reverseEntries()));
+  const visited: [string, number][] = [];
+  lazy.forEach((m, s) => visited.push([m, s]));
+  assert.deepEqual(visited, Array.from(expected.entries()));
+  assert.ok(lazy.byteSize() > 0);
+  // Each kind of operation first builds the set, and then agrees with one built by adds.
+  const ops: [string, (z: ZSet) => unknown][] = [
+    ["score", (z) => z.score("m17")],
+    ["has", (z) => z.has("nope")],
+    ["rank", (z) => z.rank("m42", true)],
+    ["at", (z) => z.at(5)],
+    ["rangeByRank", (z) => z.rangeByRank(3, 40, true)],
+    ["rangeByScore", (z) => z.rangeByScore(parseScoreRange("10", "(20")!)],
+    ["rangeByLex", (z) => z.rangeByLex(parseLexRange("[m1", "(m2")!)],
+    ["countInScoreRange", (z) => z.countInScoreRange(parseScoreRange("-inf", "50")!)],
+    ["countInLexRange", (z) => z.countInLexRange(parseLexRange("-", "+")!)],
+    ["add", (z) => [z.add("new", 3), z.add("m1", 1000)]],
+    ["remove", (z) => z.remove("m2")],
+    ["removeRangeByScore", (z) => z.removeRangeByScore(parseScoreRange("0", "3")!)],
+    ["removeRangeByLex", (z) => z.removeRangeByLex(parseLexRange("[m5", "[m6")!)],
+    ["removeRangeByRank", (z) => z.removeRangeByRank(0, 4)],
+    ["popMin", (z) => z.popMin(3)],
+    ["popMax", (z) => z.popMax(2)],
+    ["dict", (z) => z.dict.get("m9")],
+    ["clone", (z) => Array.from(z.clone().entries())],
+  ];
+  for (const [name, op] of ops) {
+    const a = ZSet.fromEntries(members.slice(), scores.slice());
+    const b = ZSet.from(members.map((m, i) => [m, scores[i]] as const));
+    assert.deepEqual(op(a), op(b), name);
+    a.verify();
+    assert.deepEqual(Array.from(a.entries()), Array.from(b.entries()), name);
+    assert.equal(a.size, b.size, name);
+  }
+});
