@@ -306,6 +306,9 @@ let bulkLevels = new Int32Array(256);
  */
 let constructorUnits = INITIAL_UNITS;
 const NO_UNITS = new Float64Array(0);
+const NO_UNITS_I32 = new Int32Array(NO_UNITS.buffer);
+/** The tables of a pending set: never written, #materialize replaces them. */
+const NO_ITEMS: never[] = [];
 const NO_ENTRIES: Map<string, number> = new Map();
 
 /** Entries waiting to become a set's nodes: ascending by (score, member), distinct. */
@@ -327,12 +330,12 @@ export class ZSet {
   /** Units in use from the start of the buffer (bump allocation). */
   #top = 0;
   /** Freed record offsets by level. */
-  #free: number[][] = [];
+  #free: number[][];
   /** Units held by freed records. */
   #freeUnits = 0;
   /** Member strings by slot; a free slot holds "". */
-  #members: string[] = [];
-  #freeSlots: number[] = [];
+  #members: string[];
+  #freeSlots: number[];
   #header = 0;
   #headerLevels = 0;
   #tail = NIL;
@@ -364,9 +367,13 @@ export class ZSet {
       // Pending (see #pending): nothing reads these before #materialize replaces them.
       this.#dict = NO_ENTRIES;
       this.#f64 = NO_UNITS;
-      this.#i32 = new Int32Array(NO_UNITS.buffer);
+      this.#i32 = NO_UNITS_I32;
+      this.#free = this.#members = this.#freeSlots = NO_ITEMS;
       return;
     }
+    this.#free = [];
+    this.#members = [];
+    this.#freeSlots = [];
     this.#dict = new Map();
     this.#f64 = new Float64Array(constructorUnits);
     this.#i32 = new Int32Array(this.#f64.buffer);
