@@ -12,8 +12,9 @@ import {
   type RdbErrorKind,
 } from "../../../src/persistence/rdb_decoder.ts";
 import { crc64 } from "../../../src/persistence/crc64.ts";
-import { ByteWriter, ListpackWriter } from "../../../src/persistence/listpack.ts";
+import { ByteWriter } from "../../../src/persistence/listpack.ts";
 import { buildZiplist } from "../../../src/persistence/ziplist.ts";
+import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
@@ -26,35 +27,12 @@ function plain(v: RedisValue): unknown {
   return ["zset", Array.from((v as ZSet).entries())];
 }
 
-/** A file of RDB `version` whose body is written with the encoder's primitives. */
-function file(version: number, body: (e: RdbEncoder) => void): Uint8Array {
-  const e = new RdbEncoder({ externalChecksum: true });
-  body(e);
-  const bytes = e.takeChunk();
-  const magic = "REDIS" + String(version).padStart(4, "0");
-  const trailer = version >= 5 ? 8 : 0;
-  const out = new Uint8Array(9 + bytes.length + 1 + trailer);
-  for (let i = 0; i < 9; i++) out[i] = magic.charCodeAt(i);
-  out.set(bytes, 9);
-  out[9 + bytes.length] = 0xff;
-  if (trailer) {
-    const crc = crc64(0n, out.subarray(0, out.length - 8));
-    new DataView(out.buffer).setBigUint64(out.length - 8, crc, true);
-  }
-  return out;
-}
+const file = rdbFile;
 
 function only(bytes: Uint8Array): RedisValue {
   const entries = decodeRdb(bytes).dbs.get(0)!;
   assert.equal(entries.length, 1);
   return entries[0].value;
-}
-
-function listpackBytes(values: string[]): Uint8Array {
-  const lp = new ListpackWriter();
-  for (const v of values) lp.appendString(v);
-  const end = lp.finish();
-  return lp.writer.bytes.slice(0, end);
 }
 
 function assertRdbError(f: () => unknown, kind: RdbErrorKind, text?: string): RdbError {

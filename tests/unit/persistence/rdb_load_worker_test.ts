@@ -4,7 +4,7 @@
  * type and encoding, and the same refusal, leaving the old data, for a bad file.
  */
 import assert from "node:assert/strict";
-import { encodeRdb, RdbEncoder } from "../../../src/persistence/rdb_encoder.ts";
+import { encodeRdb } from "../../../src/persistence/rdb_encoder.ts";
 import { RdbError } from "../../../src/persistence/rdb_decoder.ts";
 import {
   loadRdb,
@@ -12,9 +12,8 @@ import {
   type RdbLoadOptions,
   type RdbLoadResult,
 } from "../../../src/persistence/rdb_loader.ts";
-import { crc64 } from "../../../src/persistence/crc64.ts";
 import { buildZiplist } from "../../../src/persistence/ziplist.ts";
-import { ListpackWriter } from "../../../src/persistence/listpack.ts";
+import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
@@ -181,29 +180,7 @@ Deno.test("a bytes source that is part of a larger buffer is copied, not detache
   assert.deepEqual(view, bytes);
 });
 
-/** A version-`version` file whose body is written with the encoder's primitives. */
-function rawFile(version: number, body: (e: RdbEncoder) => void): Uint8Array {
-  const e = new RdbEncoder({ externalChecksum: true });
-  body(e);
-  const inner = e.takeChunk();
-  const magic = "REDIS" + String(version).padStart(4, "0");
-  const trailer = version >= 5 ? 8 : 0;
-  const out = new Uint8Array(9 + inner.length + 1 + trailer);
-  for (let i = 0; i < 9; i++) out[i] = magic.charCodeAt(i);
-  out.set(inner, 9);
-  out[9 + inner.length] = 0xff;
-  if (trailer) {
-    const crc = crc64(0n, out.subarray(0, out.length - 8));
-    new DataView(out.buffer).setBigUint64(out.length - 8, crc, true);
-  }
-  return out;
-}
-
-function listpackBytes(values: string[]): Uint8Array {
-  const lp = new ListpackWriter();
-  for (const v of values) lp.appendString(v);
-  return lp.writer.bytes.slice(0, lp.finish());
-}
+const rawFile = rdbFile;
 
 Deno.test("the worker load reads the older encodings like loadRdbBytes", async () => {
   const bytes = rawFile(9, (e) => {
