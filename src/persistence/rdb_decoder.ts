@@ -235,6 +235,13 @@ export interface RdbAuxInfo {
   aofPreamble?: boolean;
 }
 
+/** A point between two keys of a file being decoded (see RdbDecoder.mark). */
+export interface RdbDecoderMark {
+  offset: number;
+  db: number;
+  emptyKeysSkipped: number;
+}
+
 /** RESIZEDB hints for one db. */
 export interface RdbResizeHint {
   /** Keys in the db. */
@@ -271,9 +278,9 @@ function atoi(s: string): number {
  * file decoder and the DUMP payload decoder.
  */
 class RdbReader {
-  readonly b: Uint8Array;
+  b: Uint8Array;
   p: number;
-  readonly end: number;
+  end: number;
   /** Set by readLen(): the length was a special encoding. */
   isEncoded = false;
   #scratch = new Uint8Array(256);
@@ -283,6 +290,13 @@ class RdbReader {
     this.b = bytes;
     this.p = start;
     this.end = end;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The same input, longer (see RdbDecoder.extend). */
+  extend(bytes: Uint8Array): void {
+    this.b = bytes;
+    this.end = bytes.length;
     this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -742,6 +756,32 @@ export class RdbDecoder {
       throw new RdbError(`Can't handle RDB format version ${this.#version}`, 5, "version");
     }
     this.#r.p = 9;
+  }
+
+  /**
+   * For decoding a file as it arrives: `bytes` is the input given so far
+   * followed by what arrived since (the same bytes, longer). Decoding goes on
+   * where it stood; a key that raised a short read goes again from its
+   * {@link mark} once there is more input.
+   */
+  extend(bytes: Uint8Array): void {
+    this.#r.extend(bytes);
+  }
+
+  /** Where the next key starts, to {@link rewind} to when the input ends inside it. */
+  mark(): RdbDecoderMark {
+    return { offset: this.#r.p, db: this.#db, emptyKeysSkipped: this.#emptyKeysSkipped };
+  }
+
+  /**
+   * Back to `mark` after a short read ("eof"), as if the key after it had not
+   * been read. Whatever else was read meanwhile (SELECTDB, aux fields,
+   * RESIZEDB) reads the same again; the checksum is fed past a point once.
+   */
+  rewind(mark: RdbDecoderMark): void {
+    this.#r.p = mark.offset;
+    this.#db = mark.db;
+    this.#emptyKeysSkipped = mark.emptyKeysSkipped;
   }
 
   /** The file's RDB version. */

@@ -51,7 +51,9 @@ export type RdbLoadSource =
   /** The bytes, transferred (not copied) to the worker. */
   | { kind: "bytes"; bytes: Uint8Array }
   /** A file the worker reads itself. */
-  | { kind: "path"; path: string };
+  | { kind: "path"; path: string }
+  /** Bytes that follow in `chunk` requests, as they arrive (a replica's transfer), until `end`. */
+  | { kind: "stream" };
 
 /**
  * The pull signal, an Int32Array of one element on a SharedArrayBuffer. The
@@ -78,7 +80,7 @@ export interface RdbLoadDone {
 /** main → worker */
 export type RdbLoadRequest =
   /** Decode `source`; batches are handed over when asked for through `pullSignal`. */
-  {
+  | {
     type: "load";
     source: RdbLoadSource;
     verifyChecksum: boolean;
@@ -88,7 +90,11 @@ export type RdbLoadRequest =
     dropExpiredBefore: number | undefined;
     /** See {@link PULL_IDLE}. */
     pullSignal: Int32Array;
-  };
+  }
+  /** The next bytes of a `stream` source, transferred. */
+  | { type: "chunk"; bytes: Uint8Array }
+  /** A `stream` source has no more bytes. */
+  | { type: "end" };
 
 /** worker → main */
 export type RdbLoadReply =

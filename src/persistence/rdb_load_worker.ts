@@ -30,6 +30,8 @@ const BATCH_KEYS = 4096;
 const BATCH_FILE_BYTES = 4 << 20;
 /** Batches decoded ahead of the main thread, at most. */
 const MAX_READY_BATCHES = 8;
+/** A key cut short by the end of what has arrived is not read again before this much more. */
+const STREAM_RETRY_BYTES = 256 * 1024;
 /** How long one wait for a pull lasts before it looks again (the wait is a blocking one). */
 const PULL_WAIT_MS = 100;
 
@@ -156,6 +158,13 @@ class Handover {
     }
   }
 
+  /** Hands over what is ready if a pull is waiting (before waiting for more input). */
+  offer(): void {
+    if (this.#batches.length > 0 && Atomics.load(this.#signal, 0) === PULL_REQUESTED) {
+      this.#send(undefined);
+    }
+  }
+
   /** Hands the last batches over with the verdict, at the next pull. */
   finish(done: RdbLoadDone): void {
     this.#waitForPull();
@@ -176,11 +185,76 @@ class Handover {
   }
 }
 
-async function load(request: RdbLoadRequest): Promise<void> {
-  const bytes = request.source.kind === "bytes"
-    ? request.source.bytes
-    : await Deno.readFile(request.source.path);
-  const decoder = new RdbDecoder(bytes, {
+/**
+ * The file as far as it has arrived: all of it at once for a `bytes` or
+ * `path` source, chunk by chunk for a `stream` one.
+ */
+class Input {
+  #buf: Uint8Array;
+  #length: number;
+  #ended: boolean;
+  #wake: (() => void) | undefined;
+
+  constructor(bytes: Uint8Array, ended: boolean) {
+    this.#buf = bytes;
+    this.#length = bytes.length;
+    this.#ended = ended;
+  }
+
+  /** The bytes so far (a view; the next append may move them). */
+  get bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#length);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  append(chunk: Uint8Array): void {
+    const need = this.#length + chunk.length;
+    if (need > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.#buf.length * 2, 1 << 20));
+      grown.set(this.bytes);
+      this.#buf = grown;
+    }
+    this.#buf.set(chunk, this.#length);
+    this.#length = need;
+    this.#wakeUp();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wakeUp();
+  }
+
+  /** Resolves once there are at least `n` bytes, or the input ended. */
+  async waitFor(n: number): Promise<void> {
+    while (this.#length < n && !this.#ended) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/** The input of the load running in this worker. */
+let input: Input | undefined;
+
+async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise<void> {
+  const source = request.source;
+  if (source.kind === "stream") {
+    input = new Input(new Uint8Array(0), false);
+  } else {
+    const bytes = source.kind === "bytes" ? source.bytes : await Deno.readFile(source.path);
+    input = new Input(bytes, true);
+  }
+  const incoming = input;
+  await incoming.waitFor(9); // the header
+  const decoder = new RdbDecoder(incoming.bytes, {
     verifyChecksum: request.verifyChecksum,
     databases: request.databases,
   });
@@ -190,7 +264,24 @@ async function load(request: RdbLoadRequest): Promise<void> {
   let batchStart = decoder.offset;
   let announced = false;
   let keysExpired = 0;
-  for (let entry = decoder.nextPlain(); entry !== undefined; entry = decoder.nextPlain()) {
+  while (true) {
+    const mark = decoder.mark();
+    let entry;
+    try {
+      entry = decoder.nextPlain();
+    } catch (err) {
+      if (!(err instanceof RdbError) || err.kind !== "eof" || incoming.ended) throw err;
+      // The key goes on in bytes still to come. It is read again from its start once
+      // what is pending has doubled (or the input ended), so that a huge value
+      // arriving in many chunks is not parsed over and over.
+      decoder.rewind(mark);
+      handover.offer();
+      const pending = incoming.bytes.length - mark.offset;
+      await incoming.waitFor(mark.offset + Math.max(2 * pending, pending + STREAM_RETRY_BYTES));
+      decoder.extend(incoming.bytes);
+      continue;
+    }
+    if (entry === undefined) break;
     if (!announced) {
       announced = true;
       post({ type: "aux", aux: decoder.aux });
@@ -217,11 +308,22 @@ async function load(request: RdbLoadRequest): Promise<void> {
 }
 
 self.onmessage = (event: MessageEvent<RdbLoadRequest>) => {
-  load(event.data).catch((err) => {
-    if (err instanceof RdbError) {
-      post({ type: "error", reason: err.reason, offset: err.offset, kind: err.kind });
-    } else {
-      post({ type: "failure", message: (err as Error).message });
-    }
-  });
+  const msg = event.data;
+  switch (msg.type) {
+    case "chunk":
+      input?.append(msg.bytes);
+      return;
+    case "end":
+      input?.end();
+      return;
+    case "load":
+      load(msg).catch((err) => {
+        if (err instanceof RdbError) {
+          post({ type: "error", reason: err.reason, offset: err.offset, kind: err.kind });
+        } else {
+          post({ type: "failure", message: (err as Error).message });
+        }
+      });
+      return;
+  }
 };

@@ -39,6 +39,9 @@ export type { RdbLoadSource } from "./rdb_load_messages.ts";
  */
 export const INSTALL_SLICE_MS = 50;
 
+/** Why a cancelled load rejects. */
+const ABORTED = "RDB load aborted";
+
 /** The main thread asks the worker for more once it holds at most this many batches. */
 const PULL_LOW_WATER = 4;
 
@@ -104,20 +107,87 @@ export function loadRdbBytes(
  * copied). The event loop stays free while it runs; callers set
  * `server.loading` so clients get -LOADING meanwhile.
  */
-export async function loadRdb(
-  source: RdbLoadSource,
+export function loadRdb(
+  source: Exclude<RdbLoadSource, { kind: "stream" }>,
   keyspace: Keyspace,
   opts: RdbLoadOptions,
 ): Promise<RdbLoadResult> {
   const transfer: Transferable[] = [];
   if (source.kind === "bytes") {
-    let bytes = source.bytes;
-    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) {
-      bytes = bytes.slice();
-    }
+    const bytes = ownBuffer(source.bytes);
     source = { kind: "bytes", bytes };
     transfer.push(bytes.buffer as ArrayBuffer);
   }
+  return runInWorker(source, transfer, keyspace, opts, Promise.resolve()).done;
+}
+
+/** A load fed while the file arrives: see {@link startRdbStreamLoad}. */
+export interface RdbStreamLoad {
+  /** The next bytes of the file, transferred like a `bytes` source of {@link loadRdb}. */
+  push(bytes: Uint8Array): void;
+  /**
+   * Every byte was pushed: Redis's lines are logged from here on, the rest
+   * decodes, and the dataset is installed once the checksum verified.
+   * Resolves or rejects like {@link loadRdb}.
+   */
+  end(): Promise<RdbLoadResult>;
+  /** The transfer failed: the worker stops and nothing changes. */
+  abort(): void;
+}
+
+/**
+ * `loadRdb` of a file that is still arriving (a replica's full sync): the
+ * worker decodes, and the main thread builds the new maps, as the bytes come
+ * in, so that loading costs little more than the transfer. Nothing is logged
+ * or installed before `end()`, so the log reads as if the load had started
+ * then.
+ */
+export function startRdbStreamLoad(keyspace: Keyspace, opts: RdbLoadOptions): RdbStreamLoad {
+  let release!: () => void;
+  const announceGate = new Promise<void>((resolve) => release = resolve);
+  const run = runInWorker({ kind: "stream" }, [], keyspace, opts, announceGate);
+  run.done.catch(() => {}); // surfaced by end()
+  return {
+    push(bytes) {
+      const own = ownBuffer(bytes);
+      run.post({ type: "chunk", bytes: own }, [own.buffer as ArrayBuffer]);
+    },
+    end() {
+      run.post({ type: "end" }, []);
+      release();
+      return run.done;
+    },
+    abort() {
+      run.cancel();
+    },
+  };
+}
+
+/** `bytes`, or a copy of them when they are a part of a larger buffer (to transfer them). */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : bytes.slice();
+}
+
+/** A load running in a worker (see loadRdb). */
+interface WorkerRun {
+  done: Promise<RdbLoadResult>;
+  post(request: RdbLoadRequest, transfer: Transferable[]): void;
+  cancel(): void;
+}
+
+/**
+ * Starts the load worker on `source` and installs what it decodes; the aux
+ * lines are logged once `announceGate` resolved.
+ */
+function runInWorker(
+  source: RdbLoadSource,
+  transfer: Transferable[],
+  keyspace: Keyspace,
+  opts: RdbLoadOptions,
+  announceGate: Promise<void>,
+): WorkerRun {
   const pullSignal = new Int32Array(new SharedArrayBuffer(4));
   const request: RdbLoadRequest = {
     type: "load",
@@ -134,72 +204,105 @@ export async function loadRdb(
     type: "module",
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const done = await new Promise<RdbLoadDone>((resolve, reject) => {
-      const queue: RdbLoadBatch[] = [];
-      let pulling = false;
-      let finished: RdbLoadDone | undefined;
-      const pull = () => {
-        pulling = true;
-        Atomics.store(pullSignal, 0, PULL_REQUESTED);
-        Atomics.notify(pullSignal, 0);
-      };
-      // Batches are installed from timer tasks, a slice at a time, and asked for at
-      // the start of a slice: the answer arrives while the slice runs, so that after
-      // it the event loop has nothing to do but wait for the next timer, which is
-      // when it reads the sockets (clients get their -LOADING replies meanwhile).
-      const drain = () => {
-        timer = undefined;
-        if (!pulling && finished === undefined && queue.length <= PULL_LOW_WATER) pull();
-        const until = performance.now() + INSTALL_SLICE_MS;
-        while (queue.length > 0 && performance.now() < until) {
-          const batch = queue.shift()!;
-          keysLoaded += installBatch(batch, {
-            dict: dicts[batch.db],
-            expires: expires[batch.db],
-            state,
-          });
-        }
-        if (queue.length > 0) timer = setTimeout(drain, 0);
-        else if (finished !== undefined) resolve(finished);
-        else if (!pulling) pull(); // the answer schedules the next slice
-      };
-      worker.onmessage = (event: MessageEvent<RdbLoadReply>) => {
-        const msg = event.data;
-        switch (msg.type) {
-          case "aux":
-            announce(msg.aux);
-            return;
-          case "batches":
-            pulling = false;
-            for (const batch of msg.batches) queue.push(batch);
-            finished = msg.done;
-            timer ??= setTimeout(drain, 0);
-            return;
-          case "error":
-            reject(new RdbError(msg.reason, msg.offset, msg.kind));
-            return;
-          case "failure":
-            reject(new Error(msg.message));
-            return;
-        }
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new Error(event.message));
-      };
-      worker.postMessage(request, transfer);
-      pull();
-    });
-    install(keyspace, dicts, expires);
-    log.notice(
-      `Done loading RDB, keys loaded: ${keysLoaded}, keys expired: ${done.keysExpired}.`,
-    );
-    return { keysLoaded, keysExpired: done.keysExpired, aux: done.aux, endOffset: done.endOffset };
-  } finally {
+  let stopped = false;
+  let cancelled = false;
+  let fail: (err: Error) => void = () => {};
+  const stop = () => {
+    stopped = true;
     clearTimeout(timer);
     worker.terminate();
-  }
+  };
+  const decoded = new Promise<RdbLoadDone>((resolve, reject) => {
+    fail = reject;
+    const queue: RdbLoadBatch[] = [];
+    let pulling = false;
+    let finished: RdbLoadDone | undefined;
+    const pull = () => {
+      pulling = true;
+      Atomics.store(pullSignal, 0, PULL_REQUESTED);
+      Atomics.notify(pullSignal, 0);
+    };
+    // Batches are installed from timer tasks, a slice at a time, and asked for at
+    // the start of a slice: the answer arrives while the slice runs, so that after
+    // it the event loop has nothing to do but wait for the next timer, which is
+    // when it reads the sockets (clients get their -LOADING replies meanwhile).
+    const drain = () => {
+      timer = undefined;
+      if (stopped) return;
+      if (!pulling && finished === undefined && queue.length <= PULL_LOW_WATER) pull();
+      const until = performance.now() + INSTALL_SLICE_MS;
+      while (queue.length > 0 && performance.now() < until) {
+        const batch = queue.shift()!;
+        keysLoaded += installBatch(batch, {
+          dict: dicts[batch.db],
+          expires: expires[batch.db],
+          state,
+        });
+      }
+      if (queue.length > 0) timer = setTimeout(drain, 0);
+      else if (finished !== undefined) resolve(finished);
+      else if (!pulling) pull(); // the answer schedules the next slice
+    };
+    worker.onmessage = (event: MessageEvent<RdbLoadReply>) => {
+      const msg = event.data;
+      switch (msg.type) {
+        case "aux":
+          announceGate.then(() => {
+            if (!cancelled) announce(msg.aux);
+          });
+          return;
+        case "batches":
+          pulling = false;
+          for (const batch of msg.batches) queue.push(batch);
+          finished = msg.done;
+          timer ??= setTimeout(drain, 0);
+          return;
+        case "error":
+          reject(new RdbError(msg.reason, msg.offset, msg.kind));
+          return;
+        case "failure":
+          reject(new Error(msg.message));
+          return;
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(event.message));
+    };
+    worker.postMessage(request, transfer);
+    pull();
+  });
+  const done = (async () => {
+    try {
+      const result = await decoded;
+      // The aux lines come first (a stream's gate opened before its last batch).
+      await announceGate;
+      if (cancelled) throw new Error(ABORTED);
+      install(keyspace, dicts, expires);
+      log.notice(
+        `Done loading RDB, keys loaded: ${keysLoaded}, keys expired: ${result.keysExpired}.`,
+      );
+      return {
+        keysLoaded,
+        keysExpired: result.keysExpired,
+        aux: result.aux,
+        endOffset: result.endOffset,
+      };
+    } finally {
+      stop();
+    }
+  })();
+  return {
+    done,
+    post: (msg, list) => {
+      if (!stopped) worker.postMessage(msg, list);
+    },
+    cancel: () => {
+      cancelled = true;
+      stop();
+      fail(new Error(ABORTED));
+    },
+  };
 }
 
 /** What installing a batch carries over to the next one. */

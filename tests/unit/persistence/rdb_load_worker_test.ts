@@ -11,6 +11,7 @@ import {
   loadRdbBytes,
   type RdbLoadOptions,
   type RdbLoadResult,
+  startRdbStreamLoad,
 } from "../../../src/persistence/rdb_loader.ts";
 import { buildZiplist } from "../../../src/persistence/ziplist.ts";
 import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
@@ -94,8 +95,9 @@ function sampleFile(): Uint8Array {
   const many = dbs[3].entries;
   for (let i = 0; i < 12_000; i++) {
     if (i % 3 === 0) many.push([`h${i}`, new Map([["a", `${i}`], ["b", "x"]]), undefined]);
-    else if (i % 3 === 1) many.push([`s${i}\x80`, `v${i}`, i % 2 ? now + 1000 * i : undefined]);
-    else many.push([`z${i}`, zsetOf([["p", i], ["q", -i]]), undefined]);
+    else if (i % 3 === 1) {
+      many.push([`s${i}\x80`, `v${i}`, i % 2 ? now + 3_600_000 + 1000 * i : undefined]);
+    } else many.push([`z${i}`, zsetOf([["p", i], ["q", -i]]), undefined]);
   }
   return encodeRdb(dbs, { ctime: 1_700_000_000, usedMem: 123456789 });
 }
@@ -286,4 +288,68 @@ Deno.test("a missing file given by path is a plain error, not an RdbError", asyn
       }),
     (err) => !(err instanceof RdbError) && err instanceof Error,
   );
+});
+
+/** Feeds `bytes` to a stream load in pieces of `size` bytes, letting the worker run in between. */
+async function streamIn(
+  bytes: Uint8Array,
+  size: number,
+  keyspace: Keyspace,
+  opts: RdbLoadOptions,
+): Promise<RdbLoadResult> {
+  const load = startRdbStreamLoad(keyspace, opts);
+  for (let at = 0; at < bytes.length; at += size) {
+    load.push(bytes.subarray(at, Math.min(bytes.length, at + size)));
+    if ((at / size) % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return await load.end();
+}
+
+Deno.test("a load fed in chunks of any size as they arrive yields the same dataset", async () => {
+  const bytes = sampleFile();
+  const opts = { dropExpired: true, verifyChecksum: true };
+  const syncKs = new Keyspace(16);
+  const sync = await logged(() => loadRdbBytes(bytes, syncKs, opts));
+  for (const size of [1 << 20, 65536, 4093, 7]) {
+    if (size < 1000 && bytes.length / size > 200_000) continue;
+    const ks = new Keyspace(16);
+    const streamed = await logged(() => streamIn(bytes, size, ks, opts));
+    sameResult(sync.result, streamed.result);
+    assert.deepEqual(snapshot(ks), snapshot(syncKs), `chunks of ${size}`);
+    assert.deepEqual(streamed.lines, sync.lines, `chunks of ${size}`);
+  }
+});
+
+Deno.test("a stream load logs nothing and installs nothing before end()", async () => {
+  const bytes = sampleFile();
+  const ks = new Keyspace(16);
+  ks.dbs[0].set("old", "data");
+  const { lines } = await logged(async () => {
+    const load = startRdbStreamLoad(ks, { dropExpired: false, verifyChecksum: true });
+    load.push(bytes);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(ks.dbs[0].dict.get("old"), "data");
+    load.abort();
+    await assert.rejects(() => load.end());
+  });
+  assert.deepEqual(lines, []);
+  assert.equal(ks.dbs[0].dict.get("old"), "data");
+});
+
+Deno.test("a stream that ends early or carries a bad checksum is refused like the whole file", async () => {
+  const good = sampleFile();
+  const badCrc = good.slice();
+  badCrc[badCrc.length - 3] ^= 0x01;
+  for (const bytes of [good.subarray(0, good.length - 777), badCrc, good.subarray(0, 4)]) {
+    const opts = { dropExpired: true, verifyChecksum: true };
+    const syncKs = new Keyspace(16);
+    const a = await logged(() => failure(() => loadRdbBytes(bytes, syncKs, opts)));
+    const ks = new Keyspace(16);
+    ks.dbs[2].set("old", "data");
+    const b = await logged(() => failure(() => streamIn(bytes, 50_000, ks, opts)));
+    assert.equal(b.result.message, a.result.message);
+    assert.equal(b.result.kind, a.result.kind);
+    assert.deepEqual(b.lines, a.lines);
+    assert.equal(ks.dbs[2].dict.get("old"), "data");
+  }
 });
