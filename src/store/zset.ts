@@ -299,12 +299,8 @@ const LAST_RANK = new Int32Array(SKIPLIST_MAXLEVEL);
 /** Scratch for the levels of a bulk build (grown on demand). */
 let bulkLevels = new Int32Array(256);
 
-/**
- * Units the next constructed set's buffer gets: INITIAL_UNITS, except while
- * a set is built in bulk: then its exact size, or 0 for a set that stays
- * pending (no buffer until it is first used, see `#pending`).
- */
-let constructorUnits = INITIAL_UNITS;
+/** True while {@link ZSet.fromEntries} constructs a set that stays pending (see `#pending`). */
+let constructingPending = false;
 const NO_UNITS = new Float64Array(0);
 const NO_UNITS_I32 = new Int32Array(NO_UNITS.buffer);
 /** The tables of a pending set: never written, #materialize replaces them. */
@@ -363,7 +359,7 @@ export class ZSet {
 
   /** An empty sorted set. */
   constructor() {
-    if (constructorUnits === 0) {
+    if (constructingPending) {
       // Pending (see #pending): nothing reads these before #materialize replaces them.
       this.#dict = NO_ENTRIES;
       this.#f64 = NO_UNITS;
@@ -375,7 +371,7 @@ export class ZSet {
     this.#members = [];
     this.#freeSlots = [];
     this.#dict = new Map();
-    this.#f64 = new Float64Array(constructorUnits);
+    this.#f64 = new Float64Array(INITIAL_UNITS);
     this.#i32 = new Int32Array(this.#f64.buffer);
     this.#header = this.#newHeader(INITIAL_HEADER_LEVELS);
   }
@@ -421,12 +417,12 @@ export class ZSet {
         for (let k = 0; k < n; k++) members[k] = byOrder[k];
       }
     }
-    constructorUnits = 0;
+    constructingPending = true;
     let z: ZSet;
     try {
       z = new ZSet();
     } finally {
-      constructorUnits = INITIAL_UNITS;
+      constructingPending = false;
     }
     z.#pending = { members, scores: sortedScores };
     let memberBytes = 0;
@@ -441,27 +437,13 @@ export class ZSet {
     return z;
   }
 
-  /** Turns pending entries into the map and nodes every other operation works on. */
+  /**
+   * Turns the pending entries into the map and nodes every other operation
+   * works on, in one O(n) pass over a buffer sized for exactly those nodes.
+   */
   #materialize(): void {
-    const pending = this.#pending!;
+    const { members, scores } = this.#pending!;
     this.#pending = undefined;
-    const built = ZSet.#fromSorted(pending.members, pending.scores);
-    this.#dict = built.#dict;
-    this.#f64 = built.#f64;
-    this.#i32 = built.#i32;
-    this.#top = built.#top;
-    this.#free = built.#free;
-    this.#freeUnits = built.#freeUnits;
-    this.#members = built.#members;
-    this.#freeSlots = built.#freeSlots;
-    this.#header = built.#header;
-    this.#headerLevels = built.#headerLevels;
-    this.#tail = built.#tail;
-    this.#level = built.#level;
-  }
-
-  /** A set of `members`/`scores` already in ascending order, its buffer sized exactly. */
-  static #fromSorted(members: string[], scores: ArrayLike<number>): ZSet {
     const n = members.length;
     if (bulkLevels.length < n) bulkLevels = new Int32Array(Math.max(n, bulkLevels.length * 2));
     const levels = bulkLevels;
@@ -473,42 +455,27 @@ export class ZSet {
       units += 3 + 2 * level;
       if (level > maxLevel) maxLevel = level;
     }
-    // The constructor's header, and the taller one #growHeader moves it to when needed.
-    let headerUnits = 3 + 2 * INITIAL_HEADER_LEVELS;
-    if (maxLevel > INITIAL_HEADER_LEVELS) {
-      headerUnits += 3 +
-        2 * Math.min(SKIPLIST_MAXLEVEL, Math.max(maxLevel, 2 * INITIAL_HEADER_LEVELS));
-    }
-    constructorUnits = Math.max(INITIAL_UNITS, units + headerUnits);
-    let z: ZSet;
-    try {
-      z = new ZSet();
-    } finally {
-      constructorUnits = INITIAL_UNITS;
-    }
-    if (maxLevel > z.#headerLevels) z.#growHeader(maxLevel);
-    if (z.#top + units > z.#f64.length) {
-      // Not reached while the sizing above matches #growHeader; kept so a change there stays safe.
-      const grown = new Float64Array(z.#top + units);
-      grown.set(z.#f64.subarray(0, z.#top));
-      z.#f64 = grown;
-      z.#i32 = new Int32Array(grown.buffer);
-    }
-    const f64 = z.#f64;
-    const i32 = z.#i32;
-    const dict = z.#dict;
-    LAST.fill(z.#header);
+    const headerLevels = Math.max(INITIAL_HEADER_LEVELS, maxLevel);
+    this.#f64 = new Float64Array(Math.max(INITIAL_UNITS, units + 3 + 2 * headerLevels));
+    this.#i32 = new Int32Array(this.#f64.buffer);
+    this.#top = 0;
+    this.#free = [];
+    this.#freeUnits = 0;
+    this.#freeSlots = [];
+    this.#members = members;
+    const dict = this.#dict = new Map();
+    const header = this.#header = this.#newHeader(headerLevels);
+    const f64 = this.#f64;
+    const i32 = this.#i32;
+    LAST.fill(header);
     LAST_RANK.fill(0);
     let prev = NIL;
-    let memberBytes = 0;
-    let maxMemberLength = 0;
     for (let k = 0; k < n; k++) {
       const level = levels[k];
-      const member = members[k];
       const score = scores[k];
       // #allocRecord without its growth check: the buffer was sized for all of them.
-      const x = z.#top;
-      z.#top += 3 + 2 * level;
+      const x = this.#top;
+      this.#top += 3 + 2 * level;
       f64[x] = score;
       i32[2 * x + 2] = k;
       i32[2 * x + 3] = prev;
@@ -524,18 +491,12 @@ export class ZSet {
         LAST_RANK[i] = rank;
       }
       prev = x;
-      dict.set(member, score);
-      memberBytes += member.length;
-      if (member.length > maxMemberLength) maxMemberLength = member.length;
+      dict.set(members[k], score);
     }
     // Links that end the list span to the virtual position `length`, as zslInsert keeps them.
     for (let i = 0; i < maxLevel; i++) i32[2 * LAST[i] + 7 + 4 * i] = n - LAST_RANK[i];
-    z.#members = members;
-    z.#level = maxLevel;
-    z.#tail = prev;
-    z.#memberBytes = memberBytes;
-    z.#maxMemberLength = maxMemberLength;
-    return z;
+    this.#level = maxLevel;
+    this.#tail = prev;
   }
 
   /** Number of members. */
