@@ -235,13 +235,6 @@ export interface RdbAuxInfo {
   aofPreamble?: boolean;
 }
 
-/** A point between two keys of a file being decoded (see RdbDecoder.mark). */
-export interface RdbDecoderMark {
-  offset: number;
-  db: number;
-  emptyKeysSkipped: number;
-}
-
 /** RESIZEDB hints for one db. */
 export interface RdbResizeHint {
   /** Keys in the db. */
@@ -740,6 +733,9 @@ export class RdbDecoder {
   #emptyKeysSkipped = 0;
   #crc: Crc64State = crc64Init();
   #crcPos = 0;
+  #callOffset = 0;
+  #callDb = 0;
+  #callEmptyKeysSkipped = 0;
 
   /** Checks the header of `bytes`; throws RdbError on bad magic or version. */
   constructor(bytes: Uint8Array, opts: RdbDecoderOptions = {}) {
@@ -761,27 +757,28 @@ export class RdbDecoder {
   /**
    * For decoding a file as it arrives: `bytes` is the input given so far
    * followed by what arrived since (the same bytes, longer). Decoding goes on
-   * where it stood; a key that raised a short read goes again from its
-   * {@link mark} once there is more input.
+   * where it stood; a key that raised a short read goes again once there is
+   * more input, after a {@link rewind}.
    */
   extend(bytes: Uint8Array): void {
     this.#r.extend(bytes);
   }
 
-  /** Where the next key starts, to {@link rewind} to when the input ends inside it. */
-  mark(): RdbDecoderMark {
-    return { offset: this.#r.p, db: this.#db, emptyKeysSkipped: this.#emptyKeysSkipped };
+  /**
+   * Back to where the last `next`/`nextPlain` call started, after it raised a
+   * short read ("eof"), as if it had not been called. Whatever it read on the
+   * way (SELECTDB, aux fields, RESIZEDB) reads the same again; the checksum
+   * is fed past a point once.
+   */
+  rewind(): void {
+    this.#r.p = this.#callOffset;
+    this.#db = this.#callDb;
+    this.#emptyKeysSkipped = this.#callEmptyKeysSkipped;
   }
 
-  /**
-   * Back to `mark` after a short read ("eof"), as if the key after it had not
-   * been read. Whatever else was read meanwhile (SELECTDB, aux fields,
-   * RESIZEDB) reads the same again; the checksum is fed past a point once.
-   */
-  rewind(mark: RdbDecoderMark): void {
-    this.#r.p = mark.offset;
-    this.#db = mark.db;
-    this.#emptyKeysSkipped = mark.emptyKeysSkipped;
+  /** Where the last next/nextPlain call started (see rewind). */
+  get callOffset(): number {
+    return this.#callOffset;
   }
 
   /** The file's RDB version. */
@@ -832,6 +829,9 @@ export class RdbDecoder {
   /** Like {@link next}, with the value in plain form (what the load worker sends). */
   nextPlain(): RdbPlainEntry | undefined {
     if (this.#done) return undefined;
+    this.#callOffset = this.#r.p;
+    this.#callDb = this.#db;
+    this.#callEmptyKeysSkipped = this.#emptyKeysSkipped;
     try {
       return this.#next();
     } catch (e) {

@@ -265,7 +265,6 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
   let announced = false;
   let keysExpired = 0;
   while (true) {
-    const mark = decoder.mark();
     let entry;
     try {
       entry = decoder.nextPlain();
@@ -274,10 +273,11 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
       // The key goes on in bytes still to come. It is read again from its start once
       // what is pending has doubled (or the input ended), so that a huge value
       // arriving in many chunks is not parsed over and over.
-      decoder.rewind(mark);
+      decoder.rewind();
       handover.offer();
-      const pending = incoming.bytes.length - mark.offset;
-      await incoming.waitFor(mark.offset + Math.max(2 * pending, pending + STREAM_RETRY_BYTES));
+      const from = decoder.callOffset;
+      const pending = incoming.bytes.length - from;
+      await incoming.waitFor(from + Math.max(2 * pending, pending + STREAM_RETRY_BYTES));
       decoder.extend(incoming.bytes);
       continue;
     }
