@@ -154,7 +154,7 @@ export function storeValue(value: RdbPlainValue): RedisValue {
     case "list":
       return List.fromArray(value.elements);
     case "hash":
-      return hashFromPairs(value.pairs, 0, value.pairs.length);
+      return hashFromPairs(value.pairs);
     case "set":
       return new Set(value.members);
     case "zset":
@@ -162,8 +162,12 @@ export function storeValue(value: RdbPlainValue): RedisValue {
   }
 }
 
-/** A hash of the field/value pairs in `pairs[start, end)`. */
-export function hashFromPairs(pairs: readonly string[], start: number, end: number): RedisHash {
+/** A hash of the field/value pairs in `pairs`, or in `pairs[range.start, range.end)`. */
+export function hashFromPairs(
+  pairs: readonly string[],
+  range: { start: number; end: number } = { start: 0, end: pairs.length },
+): RedisHash {
+  const { start, end } = range;
   const hash = new Map<string, string>();
   for (let i = start; i < end; i += 2) hash.set(pairs[i], pairs[i + 1]);
   return hash;

@@ -1,11 +1,13 @@
 /**
- * The RDB load worker: decodes a whole RDB file off the main thread (RDB
- * parsing, LZF, CRC-64, listpacks, building the values) into batches of
- * keys (see rdb_load_messages.ts), and hands over the batches it has each
- * time the main thread pulls. It decodes ahead at most MAX_READY_BATCHES,
- * then waits for the next pull, so a large file never piles up in memory.
- * The file's verdict comes last: `done` with the last batches once every key
- * was decoded and the checksum verified, or the decoder's error.
+ * The RDB load worker: decodes an RDB file off the main thread (RDB parsing,
+ * LZF, CRC-64, listpacks, building the values) into batches of keys (see
+ * rdb_load_messages.ts), and hands over the batches it has each time the
+ * main thread pulls. It decodes ahead at most MAX_READY_BATCHES, then waits
+ * for the next pull, so a large file never piles up in memory. The file
+ * comes whole (bytes or a path) or chunk by chunk as a replica receives it;
+ * then a key cut short by the end of what has arrived is read again once
+ * more is there. The file's verdict comes last: `done` with the last batches
+ * once every key was decoded and the checksum verified, or the decoder's error.
  */
 /// <reference lib="deno.worker" />
 import { RdbDecoder, RdbError, type RdbPlainEntry } from "./rdb_decoder.ts";

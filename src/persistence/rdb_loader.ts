@@ -334,7 +334,7 @@ function installBatch(
         value = List.fromArray(strings.slice(at, at + n));
         break;
       case BATCH_HASH: {
-        value = hashFromPairs(strings, at, at + n);
+        value = hashFromPairs(strings, { start: at, end: at + n });
         const fields = new Array<string>(n >> 1);
         for (let k = 0; k < fields.length; k++) fields[k] = strings[at + 2 * k];
         state.previousFields = fields;
