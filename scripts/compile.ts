@@ -10,7 +10,10 @@
 import { fileURLToPath } from "node:url";
 
 /** Modules loaded at run time by URL (workers): `deno compile` must be told to embed them. */
-export const RUNTIME_MODULES = ["src/persistence/snapshot_worker.ts"];
+export const RUNTIME_MODULES = [
+  "src/persistence/snapshot_worker.ts",
+  "src/persistence/rdb_load_worker.ts",
+];
 
 /**
  * What the server needs: sockets, its files (dir, logfile, pidfile, config),

@@ -130,7 +130,16 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   server.start();
   log.notice(`Running mode=standalone, port=${server.boundPort}.`);
   log.warning("Server initialized");
-  const aux = await loadDataAtStartup(server);
+  // SHUTDOWN is served while the dataset loads (as in Redis): it ends the process at once.
+  const loaded = await Promise.race([
+    loadDataAtStartup(server).then((aux) => ({ aux })),
+    server.stopped.then(() => undefined),
+  ]);
+  if (loaded === undefined) {
+    log.close();
+    return 0;
+  }
+  const aux = loaded.aux;
   server.loading = false;
   for (const init of startupHooks) await init(server);
   log.notice("Ready to accept connections");

@@ -13,8 +13,8 @@ import type { Server } from "../server.ts";
 import { Client } from "../net/client.ts";
 import { lookupCommand, lookupSubcommand } from "../commands/table.ts";
 import type { CommandSpec } from "../commands/types.ts";
-import { loadRdbBytes } from "./rdb_loader.ts";
-import { RdbDecoder, RdbError } from "./rdb_decoder.ts";
+import { loadRdb } from "./rdb_loader.ts";
+import { RdbError } from "./rdb_decoder.ts";
 import { bytesToString, latin1ToUtf8 } from "../util/bytes.ts";
 import { log } from "../log.ts";
 
@@ -172,16 +172,26 @@ export async function loadSingleAppendOnlyFile(
         : "Reading RDB base file on AOF loading...",
     );
     try {
-      // A base file is the whole RDB; an old-style file continues with commands after it.
-      const rdbEnd = oldStyle ? rdbLength(bytes, server, opts.verifyChecksum) : bytes.length;
-      const result = loadRdbBytes(bytes.subarray(0, rdbEnd), server.keyspace, {
-        // Keys are loaded as they are: the commands that follow assume that exact keyspace.
-        dropExpired: false,
-        verifyChecksum: opts.verifyChecksum,
-      });
+      // Decoded in the load worker. A base file is the whole RDB and goes to the worker
+      // as it is; an old-style file continues with commands where the RDB ends, so the
+      // worker gets a copy and the commands are read from here.
+      const result = await loadRdb(
+        { kind: "bytes", bytes: oldStyle ? bytes.slice() : bytes },
+        server.keyspace,
+        {
+          // Keys are loaded as they are: the commands that follow assume that exact keyspace.
+          dropExpired: false,
+          verifyChecksum: opts.verifyChecksum,
+        },
+      );
       server.rdb.lastLoadKeysLoaded = result.keysLoaded;
       server.rdb.lastLoadKeysExpired = result.keysExpired;
-      start = rdbEnd;
+      if (oldStyle) {
+        start = result.endOffset;
+      } else {
+        // Transferred to the worker, and nothing follows the RDB in a base file.
+        bytes = new Uint8Array(0);
+      }
     } catch (err) {
       if (!(err instanceof RdbError)) throw err;
       log.warning(err.message);
@@ -195,18 +205,6 @@ export async function loadSingleAppendOnlyFile(
     if (oldStyle) log.notice("Reading the remaining AOF tail...");
   }
   return await replayCommands(server, bytes, start, path, opts);
-}
-
-/** Where the RDB at the start of `bytes` ends (its EOF opcode and checksum). */
-function rdbLength(bytes: Uint8Array, server: Server, verifyChecksum: boolean): number {
-  const decoder = new RdbDecoder(bytes, {
-    verifyChecksum,
-    databases: server.keyspace.dbs.length,
-  });
-  while (decoder.next() !== undefined) {
-    // walk to the end
-  }
-  return decoder.offset;
 }
 
 /** The part of loadSingleAppendOnlyFile that reads and runs commands. */

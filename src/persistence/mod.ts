@@ -5,7 +5,7 @@
 import type { Server, ShutdownOptions } from "../server.ts";
 import { log } from "../log.ts";
 import { commandMeta } from "../commands/types.ts";
-import { loadRdbBytes, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
+import { loadRdb, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
 import { prewarmSnapshotWorker } from "./snapshot_pipe.ts";
 import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
 import { aofOf, installAof } from "./aof.ts";
@@ -44,8 +44,10 @@ export function installPersistence(server: Server): void {
     }
     // Redis's prepareForShutdown: the AOF (kill a rewrite, flush, fsync) before the final save.
     if (!(await aof.prepareForShutdown(opts))) return false;
-    const wantSave = opts.save === "save" ||
-      (opts.save === "default" && server.config.savePoints().length > 0);
+    // Redis's prepareForShutdown: never a save while a dataset is being loaded, which
+    // would overwrite the file with the old or a partial dataset (SHUTDOWN SAVE too).
+    const wantSave = !server.loading && (opts.save === "save" ||
+      (opts.save === "default" && server.config.savePoints().length > 0));
     if (!wantSave) return true;
     log.notice("Saving the final RDB snapshot before exiting.");
     const ok = await rdb.bgsave("shutdown").done;
@@ -115,7 +117,8 @@ async function loadRdbAtStartup(server: Server): Promise<RdbAuxInfo | undefined>
   }
   if (bytes === undefined) return undefined;
   try {
-    const result = loadRdbBytes(bytes, server.keyspace, {
+    // Decoded in the load worker: the event loop stays free, clients get -LOADING meanwhile.
+    const result = await loadRdb({ kind: "bytes", bytes }, server.keyspace, {
       dropExpired: server.config.replicaOf() === undefined,
       verifyChecksum: server.config.getBool("rdbchecksum"),
     });

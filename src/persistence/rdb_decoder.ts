@@ -61,7 +61,7 @@ import { ziplistEntries, zipmapEntries } from "./ziplist.ts";
 import { bytesToString } from "../util/bytes.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
-import type { RedisValue } from "../store/types.ts";
+import type { RedisHash, RedisValue } from "../store/types.ts";
 
 /** What went wrong, for callers that react differently (RESTORE, replica sync, start-up). */
 export type RdbErrorKind =
@@ -125,6 +125,96 @@ export interface RdbEntry {
   lruIdle: number | undefined;
 }
 
+/**
+ * A value as decoded, before it becomes a store value: a string, or a
+ * collection as flat arrays of its byte strings (a hash's `pairs` are field,
+ * value, field, value…). Members and fields are distinct and scores never
+ * NaN (the decoder refused the file otherwise); sorted sets are in file
+ * order. Plain arrays, because they cross to another thread by structured
+ * clone far cheaper than Maps and Sets do (V8 rebuilds those one call per
+ * entry).
+ */
+export type RdbPlainValue =
+  | string
+  | { type: "list"; elements: string[] }
+  | { type: "hash"; pairs: string[] }
+  | { type: "set"; members: string[] }
+  | { type: "zset"; members: string[]; scores: number[] };
+
+/** One key as read from the file, with its value in plain form. */
+export interface RdbPlainEntry extends Omit<RdbEntry, "value"> {
+  /** The value. */
+  value: RdbPlainValue;
+}
+
+/** The store value of a plain value. Takes ownership of its arrays. */
+export function storeValue(value: RdbPlainValue): RedisValue {
+  if (typeof value === "string") return value;
+  switch (value.type) {
+    case "list":
+      return List.fromArray(value.elements);
+    case "hash":
+      return hashFromPairs(value.pairs);
+    case "set":
+      return new Set(value.members);
+    case "zset":
+      return ZSet.fromEntries(value.members, value.scores);
+  }
+}
+
+/** A hash of the field/value pairs in `pairs`, or in `pairs[range.start, range.end)`. */
+export function hashFromPairs(
+  pairs: readonly string[],
+  range: { start: number; end: number } = { start: 0, end: pairs.length },
+): RedisHash {
+  const { start, end } = range;
+  const hash = new Map<string, string>();
+  for (let i = start; i < end; i += 2) hash.set(pairs[i], pairs[i + 1]);
+  return hash;
+}
+
+/** Collections up to this size are checked for duplicates by a scan instead of a Set. */
+const DUPLICATE_SCAN_MAX = 16;
+
+/**
+ * Whether `item` is already among `items[0]`, `items[stride]`, … (`seen`,
+ * when defined, holds them all and learns `item`).
+ */
+function isDuplicate(
+  items: readonly string[],
+  item: string,
+  stride: number,
+  seen: Set<string> | undefined,
+): boolean {
+  if (seen !== undefined) {
+    if (seen.has(item)) return true;
+    seen.add(item);
+    return false;
+  }
+  for (let i = 0; i < items.length; i += stride) if (items[i] === item) return true;
+  return false;
+}
+
+/** Whether any of `items[0]`, `items[stride]`, … occurs twice. */
+function hasRepeats(items: readonly string[], stride: number): boolean {
+  const n = items.length;
+  if (n / stride > DUPLICATE_SCAN_MAX) {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i += stride) seen.add(items[i]);
+    return seen.size !== Math.ceil(n / stride);
+  }
+  for (let i = stride; i < n; i += stride) {
+    const item = items[i];
+    for (let j = 0; j < i; j += stride) if (items[j] === item) return true;
+  }
+  return false;
+}
+
+/** A Set for {@link isDuplicate} when a collection of `n` is too large to scan. */
+function duplicateSet(n: number): Set<string> | undefined {
+  return n > DUPLICATE_SCAN_MAX ? new Set<string>() : undefined;
+}
+
 /** The aux fields of a file, raw and interpreted like rdbLoadRio does. */
 export interface RdbAuxInfo {
   /** Every aux field, in file order (later duplicates win). */
@@ -185,9 +275,9 @@ function atoi(s: string): number {
  * file decoder and the DUMP payload decoder.
  */
 class RdbReader {
-  readonly b: Uint8Array;
+  b: Uint8Array;
   p: number;
-  readonly end: number;
+  end: number;
   /** Set by readLen(): the length was a special encoding. */
   isEncoded = false;
   #scratch = new Uint8Array(256);
@@ -197,6 +287,13 @@ class RdbReader {
     this.b = bytes;
     this.p = start;
     this.end = end;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The same input, longer (see RdbDecoder.extend). */
+  extend(bytes: Uint8Array): void {
+    this.b = bytes;
+    this.end = bytes.length;
     this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -407,34 +504,39 @@ class RdbReader {
    * `rdbLoadObject`: the value of `type` at the current position, or
    * undefined for an empty collection (which Redis skips).
    */
-  readObject(type: number, key: string, typeOffset: number): RedisValue | undefined {
+  readObject(type: number, key: string, typeOffset: number): RdbPlainValue | undefined {
     switch (type) {
       case RDB_TYPE_STRING:
         return this.readString();
       case RDB_TYPE_LIST: {
         const len = this.readCount();
         if (len === 0) return undefined;
-        const list = new List();
-        for (let i = 0; i < len; i++) list.pushTail(this.readString());
-        return list;
+        const elements: string[] = [];
+        for (let i = 0; i < len; i++) elements.push(this.readString());
+        return { type: "list", elements };
       }
       case RDB_TYPE_SET: {
         const len = this.readCount();
         if (len === 0) return undefined;
-        const set = new Set<string>();
+        const members: string[] = [];
+        const seen = duplicateSet(len);
         for (let i = 0; i < len; i++) {
           const at = this.p;
           const m = this.readString();
-          if (set.has(m)) throw this.corrupt("Duplicate set members detected", at);
-          set.add(m);
+          if (isDuplicate(members, m, 1, seen)) {
+            throw this.corrupt("Duplicate set members detected", at);
+          }
+          members.push(m);
         }
-        return set;
+        return { type: "set", members };
       }
       case RDB_TYPE_ZSET:
       case RDB_TYPE_ZSET_2: {
         const len = this.readCount();
         if (len === 0) return undefined;
-        const zset = new ZSet();
+        const members: string[] = [];
+        const scores: number[] = [];
+        const seen = duplicateSet(len);
         for (let i = 0; i < len; i++) {
           const at = this.p;
           const m = this.readString();
@@ -442,28 +544,35 @@ class RdbReader {
             ? this.readBinaryDouble()
             : this.readStringDouble();
           if (Number.isNaN(score)) throw this.corrupt("Zset with NAN score detected", at);
-          if (!zset.add(m, score)) throw this.corrupt("Duplicate zset fields detected", at);
+          if (isDuplicate(members, m, 1, seen)) {
+            throw this.corrupt("Duplicate zset fields detected", at);
+          }
+          members.push(m);
+          scores.push(score);
         }
-        return zset;
+        return { type: "zset", members, scores };
       }
       case RDB_TYPE_HASH: {
         const len = this.readCount();
         if (len === 0) return undefined;
-        const hash = new Map<string, string>();
+        const pairs: string[] = [];
+        const seen = duplicateSet(len);
         for (let i = 0; i < len; i++) {
           const at = this.p;
           const f = this.readString();
           const v = this.readString();
-          if (hash.has(f)) throw this.corrupt("Duplicate hash fields detected", at);
-          hash.set(f, v);
+          if (isDuplicate(pairs, f, 2, seen)) {
+            throw this.corrupt("Duplicate hash fields detected", at);
+          }
+          pairs.push(f, v);
         }
-        return hash;
+        return { type: "hash", pairs };
       }
       case RDB_TYPE_LIST_QUICKLIST:
       case RDB_TYPE_LIST_QUICKLIST_2: {
         const nodes = this.readCount();
         if (nodes === 0) return undefined;
-        const list = new List();
+        let elements: string[] = [];
         for (let i = 0; i < nodes; i++) {
           let container = QUICKLIST_NODE_CONTAINER_PACKED;
           if (type === RDB_TYPE_LIST_QUICKLIST_2) {
@@ -480,7 +589,7 @@ class RdbReader {
           const [buf, s, e] = this.readBlob();
           if (e === s) throw this.corrupt("Empty quicklist node", at);
           if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
-            list.pushTail(bytesToString(buf, s, e));
+            elements.push(bytesToString(buf, s, e));
             continue;
           }
           const items = type === RDB_TYPE_LIST_QUICKLIST_2
@@ -494,9 +603,10 @@ class RdbReader {
               at,
             );
           }
-          for (const v of items) list.pushTail(v);
+          if (elements.length === 0) elements = items;
+          else for (let k = 0; k < items.length; k++) elements.push(items[k]);
         }
-        return list.length === 0 ? undefined : list;
+        return elements.length === 0 ? undefined : { type: "list", elements };
       }
       case RDB_TYPE_HASH_ZIPMAP:
       case RDB_TYPE_LIST_ZIPLIST:
@@ -530,34 +640,32 @@ class RdbReader {
     }
   }
 
-  #readEncodedBlobObject(type: number): RedisValue | undefined {
+  #readEncodedBlobObject(type: number): RdbPlainValue | undefined {
     const at = this.p;
     const [buf, s, e] = this.readBlob();
     switch (type) {
       case RDB_TYPE_HASH_ZIPMAP: {
         const items = zipmapEntries(buf, s, e);
         if (items === undefined) throw this.corrupt("Zipmap integrity check failed.", at);
-        const hash = this.#pairsToHash(items, at, "Hash zipmap with dup elements");
-        return hash.size === 0 ? undefined : hash;
+        this.#checkPairs(items, at, "Hash zipmap with dup elements");
+        return items.length === 0 ? undefined : { type: "hash", pairs: items };
       }
       case RDB_TYPE_LIST_ZIPLIST: {
         const items = ziplistEntries(buf, s, e);
         if (items === undefined) throw this.corrupt("List ziplist integrity check failed.", at);
-        return items.length === 0 ? undefined : List.from(items);
+        return items.length === 0 ? undefined : { type: "list", elements: items };
       }
       case RDB_TYPE_SET_INTSET: {
         const items = intsetEntries(buf, s, e);
         if (items === undefined) throw this.corrupt("Intset integrity check failed.", at);
-        return new Set(items);
+        // Validated strictly ascending, so distinct.
+        return { type: "set", members: items };
       }
       case RDB_TYPE_SET_LISTPACK: {
         const items = listpackEntries(buf, s, e);
         if (items === undefined) throw this.corrupt("Set listpack integrity check failed.", at);
-        const set = new Set(items);
-        if (set.size !== items.length) {
-          throw this.corrupt("Set listpack integrity check failed.", at);
-        }
-        return set.size === 0 ? undefined : set;
+        if (hasRepeats(items, 1)) throw this.corrupt("Set listpack integrity check failed.", at);
+        return items.length === 0 ? undefined : { type: "set", members: items };
       }
       case RDB_TYPE_ZSET_ZIPLIST:
       case RDB_TYPE_ZSET_LISTPACK: {
@@ -568,13 +676,18 @@ class RdbReader {
           : "Zset listpack integrity check failed.";
         if (items === undefined || items.length % 2 !== 0) throw this.corrupt(what, at);
         if (items.length === 0) return undefined;
-        const zset = new ZSet();
+        const count = items.length >> 1;
+        const members: string[] = [];
+        const scores: number[] = [];
+        const seen = duplicateSet(count);
         for (let i = 0; i < items.length; i += 2) {
           const score = strtod(items[i + 1]);
           if (Number.isNaN(score)) throw this.corrupt("Zset with NAN score detected", at);
-          if (!zset.add(items[i], score)) throw this.corrupt(what, at);
+          if (isDuplicate(members, items[i], 1, seen)) throw this.corrupt(what, at);
+          members.push(items[i]);
+          scores.push(score);
         }
-        return zset;
+        return { type: "zset", members, scores };
       }
       default: {
         // RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_LISTPACK
@@ -584,19 +697,15 @@ class RdbReader {
           ? "Hash ziplist integrity check failed."
           : "Hash listpack integrity check failed.";
         if (items === undefined || items.length % 2 !== 0) throw this.corrupt(what, at);
-        const hash = this.#pairsToHash(items, at, what);
-        return hash.size === 0 ? undefined : hash;
+        this.#checkPairs(items, at, what);
+        return items.length === 0 ? undefined : { type: "hash", pairs: items };
       }
     }
   }
 
-  #pairsToHash(items: string[], at: number, dupReason: string): Map<string, string> {
-    const hash = new Map<string, string>();
-    for (let i = 0; i < items.length; i += 2) {
-      if (hash.has(items[i])) throw this.corrupt(dupReason, at);
-      hash.set(items[i], items[i + 1]);
-    }
-    return hash;
+  /** Refuses field/value `pairs` with a repeated field. */
+  #checkPairs(pairs: readonly string[], at: number, dupReason: string): void {
+    if (hasRepeats(pairs, 2)) throw this.corrupt(dupReason, at);
   }
 }
 
@@ -628,6 +737,9 @@ export class RdbDecoder {
   #emptyKeysSkipped = 0;
   #crc: Crc64State = crc64Init();
   #crcPos = 0;
+  #callOffset = 0;
+  #callDb = 0;
+  #callEmptyKeysSkipped = 0;
 
   /** Checks the header of `bytes`; throws RdbError on bad magic or version. */
   constructor(bytes: Uint8Array, opts: RdbDecoderOptions = {}) {
@@ -644,6 +756,33 @@ export class RdbDecoder {
       throw new RdbError(`Can't handle RDB format version ${this.#version}`, 5, "version");
     }
     this.#r.p = 9;
+  }
+
+  /**
+   * For decoding a file as it arrives: `bytes` is the input given so far
+   * followed by what arrived since (the same bytes, longer). Decoding goes on
+   * where it stood; a key that raised a short read goes again once there is
+   * more input, after a {@link rewind}.
+   */
+  extend(bytes: Uint8Array): void {
+    this.#r.extend(bytes);
+  }
+
+  /**
+   * Back to where the last `next`/`nextPlain` call started, after it raised a
+   * short read ("eof"), as if it had not been called. Whatever it read on the
+   * way (SELECTDB, aux fields, RESIZEDB) reads the same again; the checksum
+   * is fed past a point once.
+   */
+  rewind(): void {
+    this.#r.p = this.#callOffset;
+    this.#db = this.#callDb;
+    this.#emptyKeysSkipped = this.#callEmptyKeysSkipped;
+  }
+
+  /** Where the last next/nextPlain call started (see rewind). */
+  get callOffset(): number {
+    return this.#callOffset;
   }
 
   /** The file's RDB version. */
@@ -683,7 +822,20 @@ export class RdbDecoder {
 
   /** The next key, or undefined once the end of the file has been reached and checked. */
   next(): RdbEntry | undefined {
+    const entry = this.nextPlain();
+    if (entry === undefined) return undefined;
+    // The same object with its value converted: no second allocation per key.
+    const stored = entry as unknown as RdbEntry;
+    stored.value = storeValue(entry.value);
+    return stored;
+  }
+
+  /** Like {@link next}, with the value in plain form (what the load worker sends). */
+  nextPlain(): RdbPlainEntry | undefined {
     if (this.#done) return undefined;
+    this.#callOffset = this.#r.p;
+    this.#callDb = this.#db;
+    this.#callEmptyKeysSkipped = this.#emptyKeysSkipped;
     try {
       return this.#next();
     } catch (e) {
@@ -696,7 +848,7 @@ export class RdbDecoder {
     for (let e = this.next(); e !== undefined; e = this.next()) yield e;
   }
 
-  #next(): RdbEntry | undefined {
+  #next(): RdbPlainEntry | undefined {
     const r = this.#r;
     let expireAtMs: number | undefined;
     let lfuFreq: number | undefined;
@@ -906,7 +1058,7 @@ export function decodeDumpPayload(
     if (!isObjectType(type)) throw r.corrupt("Bad data format", 0);
     const value = r.readObject(type, "", 0);
     if (value === undefined) throw r.corrupt("Bad data format (empty value)", 1);
-    return value;
+    return storeValue(value);
   } catch (e) {
     throw asRdbError(e, r.p);
   }

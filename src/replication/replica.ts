@@ -18,7 +18,7 @@ import type { Server } from "../server.ts";
 import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
 import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
-import { loadRdbBytes } from "../persistence/rdb_loader.ts";
+import { type RdbStreamLoad, startRdbStreamLoad } from "../persistence/rdb_loader.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { bytesToString, stringToBytes } from "../util/bytes.ts";
@@ -372,8 +372,13 @@ export class MasterLink {
     const tempPath = `temp-${Math.floor(Date.now() / 1000)}.${Deno.pid}.rdb`;
     const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });
     let fileClosed = false;
+    // Decoded while it arrives (installed only once all of it checked out).
+    const load = this.#startLoad();
     try {
-      await this.#receive(reader, eofMark, (bytes) => writeAll(file, bytes));
+      await this.#receive(reader, eofMark, async (bytes) => {
+        await writeAll(file, bytes);
+        load.push(bytes.slice());
+      });
       await file.sync();
       file.close();
       fileClosed = true;
@@ -381,9 +386,10 @@ export class MasterLink {
       this.hasCachedMaster = false;
       log.notice("MASTER <-> REPLICA sync: Flushing old data");
       log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-      this.#install(await Deno.readFile(tempPath), "disk");
+      await this.#install(load, "disk");
       await Deno.rename(tempPath, server.config.getString("dbfilename"));
     } catch (err) {
+      load.abort();
       if (!fileClosed) {
         try {
           file.close();
@@ -432,41 +438,47 @@ export class MasterLink {
     replid: string,
     offset: number,
   ): Promise<void> {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    await this.#receive(reader, eofMark, (bytes) => {
-      chunks.push(bytes.slice());
-      total += bytes.length;
-      return Promise.resolve();
-    });
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
+    // Decoded while it arrives; the old data stays until all of it checked out.
+    const load = this.#startLoad();
+    try {
+      await this.#receive(reader, eofMark, (bytes) => {
+        load.push(bytes.slice());
+        return Promise.resolve();
+      });
+    } catch (err) {
+      load.abort();
+      throw err;
     }
-    chunks.length = 0;
     log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
     if (this.hasCachedMaster) log.notice("Discarding previously cached master state.");
     this.hasCachedMaster = false;
-    this.#install(bytes, "socket");
+    await this.#install(load, "socket");
     log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     log.notice("MASTER <-> REPLICA sync: Discarding old DB in background");
     await this.#adoptHistory(replid, offset);
   }
 
   /**
-   * Decodes the master's RDB completely and only then replaces our dataset;
-   * a bad transfer leaves the old data in place and aborts this attempt.
+   * A load of the master's RDB fed as the transfer arrives: the load worker
+   * decodes it meanwhile, into new maps, while we go on serving the old data.
    */
-  #install(bytes: Uint8Array, source: "disk" | "socket"): void {
+  #startLoad(): RdbStreamLoad {
+    return startRdbStreamLoad(this.#server.keyspace, {
+      dropExpired: false,
+      verifyChecksum: this.#server.config.getBool("rdbchecksum"),
+    });
+  }
+
+  /**
+   * The transfer is complete: finishes decoding it (clients get -LOADING
+   * meanwhile) and only then replaces our dataset; a bad transfer leaves the
+   * old data in place and aborts this attempt.
+   */
+  async #install(load: RdbStreamLoad, source: "disk" | "socket"): Promise<void> {
     const server = this.#server;
     server.loading = true;
     try {
-      const result = loadRdbBytes(bytes, server.keyspace, {
-        dropExpired: false,
-        verifyChecksum: server.config.getBool("rdbchecksum"),
-      });
+      const result = await load.end();
       server.rdb.lastLoadKeysLoaded = result.keysLoaded;
       server.rdb.lastLoadKeysExpired = result.keysExpired;
     } catch (err) {

@@ -75,8 +75,63 @@ export class List {
 
   /** A list holding `values` in order (head first). */
   static from(values: Iterable<string>): List {
+    if (Array.isArray(values)) return List.fromArray(values);
     const list = new List();
     for (const v of values) list.pushTail(v);
+    return list;
+  }
+
+  /**
+   * A list holding `values` in order (head first), laid out in one step: a
+   * small list gets a single chunk with the elements centred, as pushes would
+   * leave it, a large one full-size chunks from slot 0. O(n), no relayouts.
+   */
+  static fromArray(values: readonly string[]): List {
+    const list = new List();
+    const n = values.length;
+    if (n === 0) return list;
+    let bytes = 0;
+    if (n < MAX_CHUNK_SIZE) {
+      // The smallest chunk that leaves a free slot (pushes double a chunk once half full).
+      let shift = MIN_CHUNK_SHIFT;
+      while (1 << shift <= n) shift++;
+      const size = 1 << shift;
+      const chunk = newChunk(size);
+      const start = (size - n) >> 1;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        chunk[start + i] = v;
+        bytes += v.length;
+      }
+      list.#shift = shift;
+      list.#slotMask = size - 1;
+      list.#chunks[0] = chunk;
+      list.#usedChunks = 1;
+      list.#start = start;
+    } else {
+      const chunkCount = Math.ceil(n / MAX_CHUNK_SIZE);
+      let ring = 1;
+      while (ring < chunkCount) ring <<= 1;
+      const chunks = new Array<Chunk | undefined>(ring).fill(undefined);
+      for (let c = 0, i = 0; c < chunkCount; c++) {
+        const chunk = newChunk(MAX_CHUNK_SIZE);
+        const end = Math.min(n, i + MAX_CHUNK_SIZE);
+        for (let s = 0; i < end; i++, s++) {
+          const v = values[i];
+          chunk[s] = v;
+          bytes += v.length;
+        }
+        chunks[c] = chunk;
+      }
+      list.#shift = MAX_CHUNK_SHIFT;
+      list.#slotMask = MAX_CHUNK_SIZE - 1;
+      list.#chunks = chunks;
+      list.#ringMask = ring - 1;
+      list.#usedChunks = chunkCount;
+      list.#start = 0;
+    }
+    list.#length = n;
+    list.#bytes = bytes;
     return list;
   }
 

@@ -293,21 +293,45 @@ function randomLevel(): number {
 // before the position at each level, and its rank.
 const UPDATE = new Int32Array(SKIPLIST_MAXLEVEL);
 const RANK = new Int32Array(SKIPLIST_MAXLEVEL);
+// Scratch for linking sorted nodes in bulk: the last node at each level, its rank.
+const LAST = new Int32Array(SKIPLIST_MAXLEVEL);
+const LAST_RANK = new Int32Array(SKIPLIST_MAXLEVEL);
+/** Scratch for the levels of a bulk build (grown on demand). */
+let bulkLevels = new Int32Array(256);
+
+/** True while {@link ZSet.fromEntries} constructs a set that stays pending (see `#pending`). */
+let constructingPending = false;
+const NO_UNITS = new Float64Array(0);
+const NO_UNITS_I32 = new Int32Array(NO_UNITS.buffer);
+/** The tables of a pending set: never written, #materialize replaces them. */
+const NO_ITEMS: never[] = [];
+const NO_ENTRIES: Map<string, number> = new Map();
+
+/** Entries waiting to become a set's nodes: ascending by (score, member), distinct. */
+interface PendingEntries {
+  members: string[];
+  scores: ArrayLike<number>;
+}
+
+/** Whether (sa, ma) sorts before (sb, mb): by score, then member bytes. */
+function sortsBefore(sa: number, ma: string, sb: number, mb: string): boolean {
+  return sa < sb || (sa === sb && ma < mb);
+}
 
 /** A Redis sorted set: members with scores, ordered by (score, member). */
 export class ZSet {
-  #dict = new Map<string, number>();
+  #dict: Map<string, number>;
   #f64: Float64Array;
   #i32: Int32Array;
   /** Units in use from the start of the buffer (bump allocation). */
   #top = 0;
   /** Freed record offsets by level. */
-  #free: number[][] = [];
+  #free: number[][];
   /** Units held by freed records. */
   #freeUnits = 0;
   /** Member strings by slot; a free slot holds "". */
-  #members: string[] = [];
-  #freeSlots: number[] = [];
+  #members: string[];
+  #freeSlots: number[];
   #header = 0;
   #headerLevels = 0;
   #tail = NIL;
@@ -317,6 +341,14 @@ export class ZSet {
   #maxMemberLength = 0;
   /** Rank (1-based) of the node the last #first/#last*InRange call found. */
   #foundRank = 0;
+  /**
+   * A set from {@link ZSet.fromEntries} keeps its entries here, with no map,
+   * buffer or nodes, until something other than iteration or a size needs
+   * them (`#materialize`). A loaded dataset's sorted sets cost little until
+   * used: linking nodes is cheap, but a map of fresh member strings costs V8
+   * a string-table insertion per member.
+   */
+  #pending: PendingEntries | undefined;
 
   /**
    * OBJECT ENCODING bookkeeping, owned by the command layer: Redis converts a
@@ -327,6 +359,18 @@ export class ZSet {
 
   /** An empty sorted set. */
   constructor() {
+    if (constructingPending) {
+      // Pending (see #pending): nothing reads these before #materialize replaces them.
+      this.#dict = NO_ENTRIES;
+      this.#f64 = NO_UNITS;
+      this.#i32 = NO_UNITS_I32;
+      this.#free = this.#members = this.#freeSlots = NO_ITEMS;
+      return;
+    }
+    this.#free = [];
+    this.#members = [];
+    this.#freeSlots = [];
+    this.#dict = new Map();
     this.#f64 = new Float64Array(INITIAL_UNITS);
     this.#i32 = new Int32Array(this.#f64.buffer);
     this.#header = this.#newHeader(INITIAL_HEADER_LEVELS);
@@ -339,13 +383,130 @@ export class ZSet {
     return z;
   }
 
+  /**
+   * A sorted set of `members` with their `scores` (same index), in one O(n)
+   * pass when they come in ascending order (an RDB listpack) or descending
+   * order (RDB ZSET_2, highest score first), sorted otherwise. The caller
+   * guarantees what a decoder checks: members distinct, no NaN score. Takes
+   * ownership of `members` (it becomes the set's member table, reordered).
+   */
+  static fromEntries(members: string[], scores: ArrayLike<number>): ZSet {
+    const n = members.length;
+    let ascending = true;
+    let descending = true;
+    for (let k = 1; k < n && (ascending || descending); k++) {
+      const before = sortsBefore(scores[k - 1], members[k - 1], scores[k], members[k]);
+      if (before) descending = false;
+      else ascending = false;
+    }
+    let sortedScores: ArrayLike<number> = scores;
+    if (!ascending) {
+      if (descending) {
+        members.reverse();
+        const reversed = new Array<number>(n);
+        for (let k = 0; k < n; k++) reversed[k] = scores[n - 1 - k];
+        sortedScores = reversed;
+      } else {
+        const order = Array.from({ length: n }, (_, k) => k);
+        order.sort((a, b) => {
+          if (scores[a] !== scores[b]) return scores[a] < scores[b] ? -1 : 1;
+          return members[a] < members[b] ? -1 : members[a] > members[b] ? 1 : 0;
+        });
+        const byOrder = order.map((k) => members[k]);
+        sortedScores = order.map((k) => scores[k]);
+        for (let k = 0; k < n; k++) members[k] = byOrder[k];
+      }
+    }
+    constructingPending = true;
+    let z: ZSet;
+    try {
+      z = new ZSet();
+    } finally {
+      constructingPending = false;
+    }
+    z.#pending = { members, scores: sortedScores };
+    let memberBytes = 0;
+    let maxMemberLength = 0;
+    for (let k = 0; k < n; k++) {
+      const length = members[k].length;
+      memberBytes += length;
+      if (length > maxMemberLength) maxMemberLength = length;
+    }
+    z.#memberBytes = memberBytes;
+    z.#maxMemberLength = maxMemberLength;
+    return z;
+  }
+
+  /**
+   * Turns the pending entries into the map and nodes every other operation
+   * works on, in one O(n) pass over a buffer sized for exactly those nodes.
+   */
+  #materialize(): void {
+    const { members, scores } = this.#pending!;
+    this.#pending = undefined;
+    const n = members.length;
+    if (bulkLevels.length < n) bulkLevels = new Int32Array(Math.max(n, bulkLevels.length * 2));
+    const levels = bulkLevels;
+    let maxLevel = 1;
+    let units = 0;
+    for (let k = 0; k < n; k++) {
+      const level = randomLevel();
+      levels[k] = level;
+      units += 3 + 2 * level;
+      if (level > maxLevel) maxLevel = level;
+    }
+    const headerLevels = Math.max(INITIAL_HEADER_LEVELS, maxLevel);
+    this.#f64 = new Float64Array(Math.max(INITIAL_UNITS, units + 3 + 2 * headerLevels));
+    this.#i32 = new Int32Array(this.#f64.buffer);
+    this.#top = 0;
+    this.#free = [];
+    this.#freeUnits = 0;
+    this.#freeSlots = [];
+    this.#members = members;
+    const dict = this.#dict = new Map();
+    const header = this.#header = this.#newHeader(headerLevels);
+    const f64 = this.#f64;
+    const i32 = this.#i32;
+    LAST.fill(header);
+    LAST_RANK.fill(0);
+    let prev = NIL;
+    for (let k = 0; k < n; k++) {
+      const level = levels[k];
+      const score = scores[k];
+      // #allocRecord without its growth check: the buffer was sized for all of them.
+      const x = this.#top;
+      this.#top += 3 + 2 * level;
+      f64[x] = score;
+      i32[2 * x + 2] = k;
+      i32[2 * x + 3] = prev;
+      i32[2 * x + 4] = level;
+      const rank = k + 1;
+      for (let i = 0; i < level; i++) {
+        const last = LAST[i];
+        i32[2 * last + 6 + 4 * i] = x;
+        i32[2 * last + 7 + 4 * i] = rank - LAST_RANK[i];
+        f64[last + 4 + 2 * i] = score;
+        i32[2 * x + 6 + 4 * i] = NIL;
+        LAST[i] = x;
+        LAST_RANK[i] = rank;
+      }
+      prev = x;
+      dict.set(members[k], score);
+    }
+    // Links that end the list span to the virtual position `length`, as zslInsert keeps them.
+    for (let i = 0; i < maxLevel; i++) i32[2 * LAST[i] + 7 + 4 * i] = n - LAST_RANK[i];
+    this.#level = maxLevel;
+    this.#tail = prev;
+  }
+
   /** Number of members. */
   get size(): number {
-    return this.#dict.size;
+    return this.#pending !== undefined ? this.#pending.members.length : this.#dict.size;
   }
 
   /** Member → score (read-only view; mutate through add/remove). */
   get dict(): ReadonlyMap<string, number> {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict;
   }
 
@@ -364,17 +525,26 @@ export class ZSet {
 
   /** Approximate memory held, in bytes (buffer, member table, map, member bytes). */
   byteSize(): number {
-    return 128 + this.#f64.byteLength + this.#members.length * 8 + this.size * 40 +
-      this.#memberBytes;
+    // A pending set is counted as the buffer it will get (levels average 4/3).
+    const bufferBytes = this.#pending !== undefined
+      ? Math.max(
+        INITIAL_UNITS,
+        Math.ceil(this.size * (3 + 8 / 3) + 3 + 2 * INITIAL_HEADER_LEVELS),
+      ) * 8
+      : this.#f64.byteLength;
+    const slots = this.#pending !== undefined ? this.size : this.#members.length;
+    return 128 + bufferBytes + slots * 8 + this.size * 40 + this.#memberBytes;
   }
 
   /** The score of `member`, or undefined when absent. */
   score(member: string): number | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict.get(member);
   }
 
   /** Whether `member` is in the set. */
   has(member: string): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     return this.#dict.has(member);
   }
 
@@ -384,6 +554,7 @@ export class ZSet {
    * untouched, as in Redis.
    */
   add(member: string, score: number): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     const current = this.#dict.get(member);
     if (current === undefined) {
       const level = randomLevel();
@@ -403,6 +574,7 @@ export class ZSet {
 
   /** Remove `member`; false when it was absent. */
   remove(member: string): boolean {
+    if (this.#pending !== undefined) this.#materialize();
     const score = this.#dict.get(member);
     if (score === undefined) return false;
     this.#deleteNode(this.#findPath(score, member));
@@ -412,6 +584,7 @@ export class ZSet {
 
   /** 0-based rank of `member` counting from the lowest (or the highest with `reverse`). */
   rank(member: string, reverse = false): number | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     const score = this.#dict.get(member);
     if (score === undefined) return undefined;
     // zslGetRank: walk while (score, member) ≤ the target, summing spans.
@@ -444,6 +617,7 @@ export class ZSet {
 
   /** The member at 0-based `rank` from the lowest, with its score. */
   at(rank: number): ScoredMember | undefined {
+    if (this.#pending !== undefined) this.#materialize();
     if (rank < 0 || rank >= this.size) return undefined;
     const x = this.#nodeAt(rank + 1);
     return [this.#memberOf(x), this.#f64[x]];
@@ -457,6 +631,7 @@ export class ZSet {
    * ZREVRANGE).
    */
   rangeByRank(start: number, stop: number, reverse = false): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const size = this.size;
     if (start < 0) start = 0;
     if (stop >= size) stop = size - 1;
@@ -479,6 +654,7 @@ export class ZSet {
    * `opts.offset` matches (O(log n)) and up to `opts.limit` of them.
    */
   rangeByScore(range: ScoreRange, opts: RangeOptions = {}): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -511,6 +687,7 @@ export class ZSet {
    * scores are equal, as in Redis.
    */
   rangeByLex(range: LexRange, opts: RangeOptions = {}): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -538,6 +715,7 @@ export class ZSet {
 
   /** How many members have scores in `range` (ZCOUNT), in O(log n). */
   countInScoreRange(range: ScoreRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (this.#firstInScoreRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInScoreRange(range);
@@ -546,6 +724,7 @@ export class ZSet {
 
   /** How many members are in the lex `range` (ZLEXCOUNT), in O(log n). */
   countInLexRange(range: LexRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (this.#firstInLexRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInLexRange(range);
@@ -554,6 +733,7 @@ export class ZSet {
 
   /** Remove the members with scores in `range` (ZREMRANGEBYSCORE); returns how many. */
   removeRangeByScore(range: ScoreRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     // zslDeleteRangeByScore: find the last node below the range, then unlink forward.
     const f64 = this.#f64;
     const i32 = this.#i32;
@@ -580,6 +760,7 @@ export class ZSet {
 
   /** Remove the members in the lex `range` (ZREMRANGEBYLEX); returns how many. */
   removeRangeByLex(range: LexRange): number {
+    if (this.#pending !== undefined) this.#materialize();
     const i32 = this.#i32;
     const members = this.#members;
     let x = this.#header;
@@ -608,6 +789,7 @@ export class ZSet {
    * lowest; clamped to the set) (ZREMRANGEBYRANK); returns how many.
    */
   removeRangeByRank(start: number, stop: number): number {
+    if (this.#pending !== undefined) this.#materialize();
     if (start < 0) start = 0;
     if (stop >= this.size) stop = this.size - 1;
     if (start > stop) return 0;
@@ -639,6 +821,7 @@ export class ZSet {
 
   /** Remove and return up to `count` lowest members, lowest first (ZPOPMIN). */
   popMin(count = 1): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, false);
@@ -648,6 +831,7 @@ export class ZSet {
 
   /** Remove and return up to `count` highest members, highest first (ZPOPMAX). */
   popMax(count = 1): ScoredMember[] {
+    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, true);
@@ -659,6 +843,13 @@ export class ZSet {
 
   /** (member, score) pairs from the lowest to the highest. Do not mutate the set meanwhile. */
   *entries(): IterableIterator<ScoredMember> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = 0; k < pending.members.length; k++) {
+        yield [pending.members[k], pending.scores[k]];
+      }
+      return;
+    }
     for (let x = this.#i32[2 * this.#header + 6]; x !== NIL; x = this.#i32[2 * x + 6]) {
       yield [this.#memberOf(x), this.#f64[x]];
     }
@@ -666,6 +857,13 @@ export class ZSet {
 
   /** (member, score) pairs from the highest to the lowest (the order RDB ZSET_2 stores). */
   *reverseEntries(): IterableIterator<ScoredMember> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = pending.members.length - 1; k >= 0; k--) {
+        yield [pending.members[k], pending.scores[k]];
+      }
+      return;
+    }
     for (let x = this.#tail; x !== NIL; x = this.#i32[2 * x + 3]) {
       yield [this.#memberOf(x), this.#f64[x]];
     }
@@ -678,6 +876,11 @@ export class ZSet {
 
   /** Visit every member in ascending order without allocating pairs; `visit` must not mutate. */
   forEach(visit: (member: string, score: number) => void): void {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      for (let k = 0; k < pending.members.length; k++) visit(pending.members[k], pending.scores[k]);
+      return;
+    }
     const f64 = this.#f64;
     const i32 = this.#i32;
     const members = this.#members;
@@ -688,6 +891,7 @@ export class ZSet {
 
   /** An independent copy (a buffer copy: O(n) without any search). */
   clone(): ZSet {
+    if (this.#pending !== undefined) this.#materialize();
     const copy = new ZSet();
     copy.#f64 = this.#f64.slice();
     copy.#i32 = new Int32Array(copy.#f64.buffer);
@@ -712,6 +916,7 @@ export class ZSet {
    * throws on the first violation. O(n log n); for tests.
    */
   verify(): void {
+    if (this.#pending !== undefined) this.#materialize();
     const f64 = this.#f64;
     const i32 = this.#i32;
     const members = this.#members;

@@ -106,3 +106,25 @@ Deno.test("crc64 runs at over 100 MB/s", () => {
   const mbps = 32 / ((performance.now() - t0) / 1000);
   assert.ok(mbps > 100, `${mbps.toFixed(0)} MB/s`);
 });
+
+Deno.test("crc64Update gives the same value at every alignment, length and split point", () => {
+  const data = randomBytes(1000, 99);
+  for (const offset of [0, 1, 2, 3, 5, 7]) {
+    const buf = new Uint8Array(data.length + 16);
+    buf.set(data, offset);
+    const view = buf.subarray(offset, offset + data.length);
+    for (const len of [0, 1, 7, 8, 63, 64, 65, 100, 999, 1000]) {
+      const want = referenceCrc64(data.subarray(0, len));
+      assert.equal(crc64Digest(crc64Update(crc64Init(), view, 0, len)), want, `${offset}/${len}`);
+      for (const split of [1, 13, 64, 500]) {
+        if (split >= len) continue;
+        const state = crc64Update(crc64Init(), view, 0, split);
+        assert.equal(
+          crc64Digest(crc64Update(state, view, split, len)),
+          want,
+          `${offset}/${len}/${split}`,
+        );
+      }
+    }
+  }
+});

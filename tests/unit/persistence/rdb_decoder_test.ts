@@ -12,8 +12,9 @@ import {
   type RdbErrorKind,
 } from "../../../src/persistence/rdb_decoder.ts";
 import { crc64 } from "../../../src/persistence/crc64.ts";
-import { ByteWriter, ListpackWriter } from "../../../src/persistence/listpack.ts";
+import { ByteWriter } from "../../../src/persistence/listpack.ts";
 import { buildZiplist } from "../../../src/persistence/ziplist.ts";
+import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
@@ -26,35 +27,12 @@ function plain(v: RedisValue): unknown {
   return ["zset", Array.from((v as ZSet).entries())];
 }
 
-/** A file of RDB `version` whose body is written with the encoder's primitives. */
-function file(version: number, body: (e: RdbEncoder) => void): Uint8Array {
-  const e = new RdbEncoder({ externalChecksum: true });
-  body(e);
-  const bytes = e.takeChunk();
-  const magic = "REDIS" + String(version).padStart(4, "0");
-  const trailer = version >= 5 ? 8 : 0;
-  const out = new Uint8Array(9 + bytes.length + 1 + trailer);
-  for (let i = 0; i < 9; i++) out[i] = magic.charCodeAt(i);
-  out.set(bytes, 9);
-  out[9 + bytes.length] = 0xff;
-  if (trailer) {
-    const crc = crc64(0n, out.subarray(0, out.length - 8));
-    new DataView(out.buffer).setBigUint64(out.length - 8, crc, true);
-  }
-  return out;
-}
+const file = rdbFile;
 
 function only(bytes: Uint8Array): RedisValue {
   const entries = decodeRdb(bytes).dbs.get(0)!;
   assert.equal(entries.length, 1);
   return entries[0].value;
-}
-
-function listpackBytes(values: string[]): Uint8Array {
-  const lp = new ListpackWriter();
-  for (const v of values) lp.appendString(v);
-  const end = lp.finish();
-  return lp.writer.bytes.slice(0, end);
 }
 
 function assertRdbError(f: () => unknown, kind: RdbErrorKind, text?: string): RdbError {
@@ -502,5 +480,60 @@ Deno.test("decoder only ever throws RdbError on random bytes after a valid magic
     } catch (e) {
       if (!(e instanceof RdbError)) throw new Error(`dump ${iter}: ${e}`, { cause: e });
     }
+  }
+});
+
+Deno.test("decoder refuses a repeated member or field in large collections too", () => {
+  const many = (n: number, at: number) =>
+    Array.from({ length: n }, (_, i) => (i === at ? "m3" : `m${i}`));
+  const cases: [string, (e: RdbEncoder) => void, string][] = [
+    ["set", (e) => {
+      e.saveType(2);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) e.saveRawString(m);
+    }, "Duplicate set members detected"],
+    ["hash", (e) => {
+      e.saveType(4);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) {
+        e.saveRawString(m);
+        e.saveRawString("v");
+      }
+    }, "Duplicate hash fields detected"],
+    ["zset", (e) => {
+      e.saveType(5);
+      e.saveRawString("k");
+      e.saveLen(40);
+      for (const m of many(40, 39)) {
+        e.saveRawString(m);
+        e.saveBinaryDouble(1);
+      }
+    }, "Duplicate zset fields detected"],
+    ["set listpack", (e) => {
+      e.saveType(20);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39)));
+    }, "Set listpack integrity check failed."],
+    ["hash listpack", (e) => {
+      e.saveType(16);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39).flatMap((m) => [m, "v"])));
+    }, "Hash listpack integrity check failed."],
+    ["zset listpack", (e) => {
+      e.saveType(17);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(40, 39).flatMap((m) => [m, "1"])));
+    }, "Zset listpack integrity check failed."],
+    ["small hash listpack", (e) => {
+      e.saveType(16);
+      e.saveRawString("k");
+      e.saveRawBytes(listpackBytes(many(5, 4).flatMap((m) => [m, "v"])));
+    }, "Hash listpack integrity check failed."],
+  ];
+  for (const [name, body, reason] of cases) {
+    const err = assertRdbError(() => decodeRdb(file(10, body)), "corrupt", reason);
+    assert.ok(err.offset >= 9, name);
   }
 });

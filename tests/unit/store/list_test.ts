@@ -254,3 +254,26 @@ Deno.test("list byteSize grows with the elements", () => {
   assert.ok(list.byteSize() > empty + 10000);
   assert.equal(list.elementBytes, 10000);
 });
+
+Deno.test("fromArray lays out any length like pushes, and the list keeps working", () => {
+  for (const n of [0, 1, 3, 4, 7, 8, 63, 64, 127, 128, 129, 256, 1000, 4097]) {
+    const values = Array.from({ length: n }, (_, i) => `v${i}`);
+    const list = List.fromArray(values);
+    list.verify();
+    assert.equal(list.length, n);
+    assert.deepEqual(list.toArray(), values);
+    assert.equal(list.elementBytes, values.reduce((s, v) => s + v.length, 0));
+    assert.equal(list.at(-1), values[n - 1]);
+    list.pushHead("h");
+    list.pushTail("t");
+    list.verify();
+    assert.deepEqual(list.toArray(), ["h", ...values, "t"]);
+    list.popHead();
+    list.popTail();
+    list.insertAt(n >> 1, "mid");
+    list.verify();
+    assert.equal(list.removeAt(n >> 1), "mid");
+    assert.deepEqual(list.toArray(), values);
+    list.verify();
+  }
+});

@@ -401,3 +401,104 @@ Deno.test("formatScore prints scores byte for byte like Redis 7.0", () => {
   ];
   for (const [score, want] of cases) assert.equal(formatScore(score), want, String(score));
 });
+
+function sortedEntries(z: ZSet): [string, number][] {
+  const out: [string, number][] = [];
+  z.forEach((m, s) => out.push([m, s]));
+  return out;
+}
+
+Deno.test("fromEntries builds the same set as adds, from ascending, descending or shuffled input", () => {
+  for (const n of [0, 1, 2, 10, 127, 128, 129, 5000]) {
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < n; i++) {
+      members.push(`m${i % 7}:${i}`);
+      scores.push(Math.floor(i / 3) * 1.5); // ties broken by member
+    }
+    const expected = ZSet.from(members.map((m, i) => [m, scores[i]] as const));
+    const want = sortedEntries(expected);
+    const asc = want.map(([m]) => m);
+    const ascScores = want.map(([, s]) => s);
+    const inputs: [string[], number[]][] = [
+      [asc.slice(), ascScores.slice()],
+      [asc.slice().reverse(), ascScores.slice().reverse()],
+      [members.slice(), scores.slice()],
+    ];
+    for (const [m, s] of inputs) {
+      const z = ZSet.fromEntries(m, s);
+      z.verify();
+      assert.deepEqual(sortedEntries(z), want);
+      assert.equal(z.size, n);
+      assert.equal(z.memberBytes, expected.memberBytes);
+      assert.equal(z.maxMemberLength, expected.maxMemberLength);
+      assert.equal(z.encoding, "listpack");
+      // Still a fully working set afterwards.
+      z.add("zzz", -1);
+      if (n > 0) z.remove(asc[0]);
+      z.verify();
+      assert.equal(z.rank("zzz"), 0);
+      assert.equal(z.size, Math.max(1, n));
+    }
+  }
+});
+
+Deno.test("fromEntries accepts scores from a typed array view", () => {
+  const scores = new Float64Array([9, 3, 2, 1, 0]).subarray(1);
+  const z = ZSet.fromEntries(["d", "c", "b", "a"], scores);
+  z.verify();
+  assert.deepEqual(sortedEntries(z), [["a", 0], ["b", 1], ["c", 2], ["d", 3]]);
+});
+
+Deno.test("a set from fromEntries answers iteration and sizes before its nodes exist, then every operation", () => {
+  const members = Array.from({ length: 300 }, (_, i) => `m${i}`);
+  const scores = members.map((_, i) => (i * 7919) % 101);
+  const expected = ZSet.from(members.map((m, i) => [m, scores[i]] as const));
+  const lazy = ZSet.fromEntries(members.slice(), scores.slice());
+  // Served from the pending entries.
+  assert.equal(lazy.size, expected.size);
+  assert.equal(lazy.memberBytes, expected.memberBytes);
+  assert.equal(lazy.maxMemberLength, expected.maxMemberLength);
+  assert.deepEqual(Array.from(lazy.entries()), Array.from(expected.entries()));
+  assert.deepEqual(Array.from(lazy.reverseEntries()), Array.from(expected.reverseEntries()));
+  const visited: [string, number][] = [];
+  lazy.forEach((m, s) => visited.push([m, s]));
+  assert.deepEqual(visited, Array.from(expected.entries()));
+  assert.ok(lazy.byteSize() > 0);
+  // Each kind of operation first builds the set, and then agrees with one built by adds.
+  const ops: [string, (z: ZSet) => unknown][] = [
+    ["score", (z) => z.score("m17")],
+    ["has", (z) => z.has("nope")],
+    ["rank", (z) => z.rank("m42", true)],
+    ["at", (z) => z.at(5)],
+    ["rangeByRank", (z) => z.rangeByRank(3, 40, true)],
+    ["rangeByScore", (z) => z.rangeByScore(parseScoreRange("10", "(20")!)],
+    ["countInScoreRange", (z) => z.countInScoreRange(parseScoreRange("-inf", "50")!)],
+    ["add", (z) => [z.add("new", 3), z.add("m1", 1000)]],
+    ["remove", (z) => z.remove("m2")],
+    ["removeRangeByScore", (z) => z.removeRangeByScore(parseScoreRange("0", "3")!)],
+    ["removeRangeByRank", (z) => z.removeRangeByRank(0, 4)],
+    ["popMin", (z) => z.popMin(3)],
+    ["popMax", (z) => z.popMax(2)],
+    ["dict", (z) => z.dict.get("m9")],
+    ["clone", (z) => Array.from(z.clone().entries())],
+  ];
+  // Lex ranges are defined when all scores are equal (as in Redis).
+  const lexOps: [string, (z: ZSet) => unknown][] = [
+    ["rangeByLex", (z) => z.rangeByLex(parseLexRange("[m1", "(m2")!)],
+    ["countInLexRange", (z) => z.countInLexRange(parseLexRange("-", "+")!)],
+    ["removeRangeByLex", (z) => z.removeRangeByLex(parseLexRange("[m5", "[m6")!)],
+  ];
+  const cases = [
+    ...ops.map(([name, op]) => [name, op, scores] as const),
+    ...lexOps.map(([name, op]) => [name, op, scores.map(() => 1)] as const),
+  ];
+  for (const [name, op, scoresOf] of cases) {
+    const a = ZSet.fromEntries(members.slice(), scoresOf.slice());
+    const b = ZSet.from(members.map((m, i) => [m, scoresOf[i]] as const));
+    assert.deepEqual(op(a), op(b), name);
+    a.verify();
+    assert.deepEqual(Array.from(a.entries()), Array.from(b.entries()), name);
+    assert.equal(a.size, b.size, name);
+  }
+});

@@ -1,0 +1,331 @@
+/**
+ * The RDB load worker: decodes an RDB file off the main thread (RDB parsing,
+ * LZF, CRC-64, listpacks, building the values) into batches of keys (see
+ * rdb_load_messages.ts), and hands over the batches it has each time the
+ * main thread pulls. It decodes ahead at most MAX_READY_BATCHES, then waits
+ * for the next pull, so a large file never piles up in memory. The file
+ * comes whole (bytes or a path) or chunk by chunk as a replica receives it;
+ * then a key cut short by the end of what has arrived is read again once
+ * more is there. The file's verdict comes last: `done` with the last batches
+ * once every key was decoded and the checksum verified, or the decoder's error.
+ */
+/// <reference lib="deno.worker" />
+import { RdbDecoder, RdbError, type RdbPlainEntry } from "./rdb_decoder.ts";
+import {
+  BATCH_HASH,
+  BATCH_HASH_SAME_FIELDS,
+  BATCH_LIST,
+  BATCH_SET,
+  BATCH_STRING,
+  BATCH_ZSET,
+  PULL_IDLE,
+  PULL_REQUESTED,
+  type RdbLoadBatch,
+  type RdbLoadDone,
+  type RdbLoadReply,
+  type RdbLoadRequest,
+} from "./rdb_load_messages.ts";
+
+/** Keys per batch: enough to make a batch's fixed costs negligible, small enough to overlap. */
+const BATCH_KEYS = 4096;
+/** A batch is closed early once its keys took this many bytes of the file (large values). */
+const BATCH_FILE_BYTES = 4 << 20;
+/** Batches decoded ahead of the main thread, at most. */
+const MAX_READY_BATCHES = 8;
+/** A key cut short by the end of what has arrived is not read again before this much more. */
+const STREAM_RETRY_BYTES = 256 * 1024;
+/** How long one wait for a pull lasts before it looks again (the wait is a blocking one). */
+const PULL_WAIT_MS = 100;
+
+function post(reply: RdbLoadReply, transfer: Transferable[] = []): void {
+  self.postMessage(reply, transfer);
+}
+
+/** The keys decoded since the last post, column by column. */
+class BatchBuilder {
+  db = 0;
+  size = 0;
+  strings: string[] = [];
+  lengths: number[] = [];
+  kinds: number[] = [];
+  expires: number[] = [];
+  scores: number[] = [];
+  /** The fields of the last hash added, across batches (see BATCH_HASH_SAME_FIELDS). */
+  #previousFields: string[] = [];
+
+  add(entry: RdbPlainEntry): void {
+    this.db = entry.db;
+    this.size++;
+    this.expires.push(entry.expireAtMs ?? NaN);
+    const strings = this.strings;
+    strings.push(entry.key);
+    const value = entry.value;
+    if (typeof value === "string") {
+      strings.push(value);
+      this.kinds.push(BATCH_STRING);
+      this.lengths.push(1);
+      return;
+    }
+    let items: string[];
+    switch (value.type) {
+      case "list":
+        items = value.elements;
+        this.kinds.push(BATCH_LIST);
+        break;
+      case "hash": {
+        const pairs = value.pairs;
+        if (this.#sameFields(pairs)) {
+          this.kinds.push(BATCH_HASH_SAME_FIELDS);
+          this.lengths.push(pairs.length >> 1);
+          for (let i = 1; i < pairs.length; i += 2) strings.push(pairs[i]);
+          return;
+        }
+        items = pairs;
+        this.kinds.push(BATCH_HASH);
+        break;
+      }
+      case "set":
+        items = value.members;
+        this.kinds.push(BATCH_SET);
+        break;
+      case "zset": {
+        items = value.members;
+        this.kinds.push(BATCH_ZSET);
+        const scores = this.scores;
+        for (let i = 0; i < value.scores.length; i++) scores.push(value.scores[i]);
+        break;
+      }
+    }
+    this.lengths.push(items.length);
+    for (let i = 0; i < items.length; i++) strings.push(items[i]);
+  }
+
+  /**
+   * Whether `pairs` has the fields of the previous hash, in order; if not,
+   * its fields become the ones the next hash is compared with.
+   */
+  #sameFields(pairs: readonly string[]): boolean {
+    const previous = this.#previousFields;
+    const n = pairs.length >> 1;
+    if (previous.length === n) {
+      let k = 0;
+      while (k < n && previous[k] === pairs[2 * k]) k++;
+      if (k === n) return true;
+    }
+    const fields = new Array<string>(n);
+    for (let k = 0; k < n; k++) fields[k] = pairs[2 * k];
+    this.#previousFields = fields;
+    return false;
+  }
+
+  /** The batch so far, with the buffers to transfer; starts an empty one. */
+  take(): [RdbLoadBatch, ArrayBuffer[]] {
+    const batch: RdbLoadBatch = {
+      db: this.db,
+      strings: this.strings,
+      lengths: Uint32Array.from(this.lengths),
+      kinds: Uint8Array.from(this.kinds),
+      expires: Float64Array.from(this.expires),
+      scores: Float64Array.from(this.scores),
+    };
+    this.size = 0;
+    this.strings = [];
+    this.lengths = [];
+    this.kinds = [];
+    this.expires = [];
+    this.scores = [];
+    const buffers = [batch.lengths, batch.kinds, batch.expires, batch.scores];
+    return [batch, buffers.map((a) => a.buffer as ArrayBuffer)];
+  }
+}
+
+/** The batches decoded and not yet handed over, and the pull protocol (see PULL_IDLE). */
+class Handover {
+  #signal: Int32Array;
+  #batches: RdbLoadBatch[] = [];
+  #transfer: ArrayBuffer[] = [];
+
+  constructor(signal: Int32Array) {
+    this.#signal = signal;
+  }
+
+  /** Adds a batch; hands everything over if a pull is waiting, and waits for one when full. */
+  add([batch, buffers]: [RdbLoadBatch, ArrayBuffer[]]): void {
+    this.#batches.push(batch);
+    for (const b of buffers) this.#transfer.push(b);
+    if (Atomics.load(this.#signal, 0) === PULL_REQUESTED) this.#send(undefined);
+    while (this.#batches.length >= MAX_READY_BATCHES) {
+      this.#waitForPull();
+      this.#send(undefined);
+    }
+  }
+
+  /** Hands over what is ready if a pull is waiting (before waiting for more input). */
+  offer(): void {
+    if (this.#batches.length > 0 && Atomics.load(this.#signal, 0) === PULL_REQUESTED) {
+      this.#send(undefined);
+    }
+  }
+
+  /** Hands the last batches over with the verdict, at the next pull. */
+  finish(done: RdbLoadDone): void {
+    this.#waitForPull();
+    this.#send(done);
+  }
+
+  #waitForPull(): void {
+    while (Atomics.load(this.#signal, 0) !== PULL_REQUESTED) {
+      Atomics.wait(this.#signal, 0, PULL_IDLE, PULL_WAIT_MS);
+    }
+  }
+
+  #send(done: RdbLoadDone | undefined): void {
+    Atomics.store(this.#signal, 0, PULL_IDLE);
+    post({ type: "batches", batches: this.#batches, done }, this.#transfer);
+    this.#batches = [];
+    this.#transfer = [];
+  }
+}
+
+/**
+ * The file as far as it has arrived: all of it at once for a `bytes` or
+ * `path` source, chunk by chunk for a `stream` one.
+ */
+class Input {
+  #buf: Uint8Array;
+  #length: number;
+  #ended: boolean;
+  #wake: (() => void) | undefined;
+
+  constructor(bytes: Uint8Array, ended: boolean) {
+    this.#buf = bytes;
+    this.#length = bytes.length;
+    this.#ended = ended;
+  }
+
+  /** The bytes so far (a view; the next append may move them). */
+  get bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#length);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  append(chunk: Uint8Array): void {
+    const need = this.#length + chunk.length;
+    if (need > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.#buf.length * 2, 1 << 20));
+      grown.set(this.bytes);
+      this.#buf = grown;
+    }
+    this.#buf.set(chunk, this.#length);
+    this.#length = need;
+    this.#wakeUp();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wakeUp();
+  }
+
+  /** Resolves once there are at least `n` bytes, or the input ended. */
+  async waitFor(n: number): Promise<void> {
+    while (this.#length < n && !this.#ended) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/** The input of the load running in this worker. */
+let input: Input | undefined;
+
+async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise<void> {
+  const source = request.source;
+  if (source.kind === "stream") {
+    input = new Input(new Uint8Array(0), false);
+  } else {
+    const bytes = source.kind === "bytes" ? source.bytes : await Deno.readFile(source.path);
+    input = new Input(bytes, true);
+  }
+  const incoming = input;
+  await incoming.waitFor(9); // the header
+  const decoder = new RdbDecoder(incoming.bytes, {
+    verifyChecksum: request.verifyChecksum,
+    databases: request.databases,
+  });
+  const dropBefore = request.dropExpiredBefore;
+  const handover = new Handover(request.pullSignal);
+  const batch = new BatchBuilder();
+  let batchStart = decoder.offset;
+  let announced = false;
+  let keysExpired = 0;
+  while (true) {
+    let entry;
+    try {
+      entry = decoder.nextPlain();
+    } catch (err) {
+      if (!(err instanceof RdbError) || err.kind !== "eof" || incoming.ended) throw err;
+      // The key goes on in bytes still to come. It is read again from its start once
+      // what is pending has doubled (or the input ended), so that a huge value
+      // arriving in many chunks is not parsed over and over.
+      decoder.rewind();
+      handover.offer();
+      const from = decoder.callOffset;
+      const pending = incoming.bytes.length - from;
+      await incoming.waitFor(from + Math.max(2 * pending, pending + STREAM_RETRY_BYTES));
+      decoder.extend(incoming.bytes);
+      continue;
+    }
+    if (entry === undefined) break;
+    if (!announced) {
+      announced = true;
+      post({ type: "aux", aux: decoder.aux });
+    }
+    if (
+      dropBefore !== undefined && entry.expireAtMs !== undefined && entry.expireAtMs < dropBefore
+    ) {
+      keysExpired++;
+      continue;
+    }
+    if (batch.size > 0 && entry.db !== batch.db) {
+      handover.add(batch.take());
+      batchStart = decoder.offset;
+    }
+    batch.add(entry);
+    if (batch.size >= BATCH_KEYS || decoder.offset - batchStart >= BATCH_FILE_BYTES) {
+      handover.add(batch.take());
+      batchStart = decoder.offset;
+    }
+  }
+  if (!announced) post({ type: "aux", aux: decoder.aux });
+  if (batch.size > 0) handover.add(batch.take());
+  handover.finish({ aux: decoder.aux, keysExpired, endOffset: decoder.offset });
+}
+
+self.onmessage = (event: MessageEvent<RdbLoadRequest>) => {
+  const msg = event.data;
+  switch (msg.type) {
+    case "chunk":
+      input?.append(msg.bytes);
+      return;
+    case "end":
+      input?.end();
+      return;
+    case "load":
+      load(msg).catch((err) => {
+        if (err instanceof RdbError) {
+          post({ type: "error", reason: err.reason, offset: err.offset, kind: err.kind });
+        } else {
+          post({ type: "failure", message: (err as Error).message });
+        }
+      });
+      return;
+  }
+};
