@@ -17,6 +17,9 @@ export const MISCONF_ERROR =
 /** Installs the persistence hooks on a server. */
 export function installPersistence(server: Server): void {
   const rdb = server.rdb;
+  // Starting a worker blocks the thread for a while: do it before the
+  // listeners open, not at the first save (nor while clients wait on -LOADING).
+  prewarmSnapshotWorker();
   server.cronJobs.push((now) => rdb.cron(now));
   const aof = installAof(server);
 
@@ -88,8 +91,6 @@ export async function loadDataAtStartup(server: Server): Promise<RdbAuxInfo | un
   } catch {
     // an unreadable dir shows up below
   }
-  // Starting a worker blocks the thread for a while: do it now, not at the first save.
-  prewarmSnapshotWorker();
   const aof = aofOf(server);
   server.loading = true;
   try {

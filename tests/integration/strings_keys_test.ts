@@ -37,12 +37,17 @@ async function waitForPort(
   while (Date.now() < deadline) {
     if (exited) throw new Error(`server on port ${port} exited during start-up`);
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
+      // Listening is not enough: like Redis, the server answers -LOADING until its dataset is in.
+      const client = await RespClient.connect(port);
+      try {
+        if (await client.command("PING") === "PONG") return;
+      } finally {
+        client.close();
+      }
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      // not listening yet
     }
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server on port ${port} did not start within ${timeoutMs} ms`);
 }
