@@ -8,24 +8,13 @@
  * disk.
  */
 /// <reference lib="deno.worker" />
-import { setPriority } from "node:os";
+import { lowerThreadPriority } from "../util/thread_priority.ts";
 import { crc64Hex, crc64Init, crc64Update, crc64WriteLE } from "./crc64.ts";
 import { RdbEncoder } from "./rdb_encoder.ts";
 import { encodeSnapshotBatch } from "./snapshot_batch.ts";
 import type { SnapshotRequest, SnapshotResult, SnapshotTarget } from "./snapshot_messages.ts";
 
-/**
- * The worker's nice value (Linux applies setpriority to the calling thread
- * only). A snapshot competes with the clients for the CPU; on a busy machine
- * the clients win, on a quiet one the snapshot still gets a whole core.
- */
-export const SNAPSHOT_WORKER_NICE = 10;
-
-try {
-  setPriority(0, SNAPSHOT_WORKER_NICE);
-} catch {
-  // Not permitted here: run at the normal priority.
-}
+lowerThreadPriority();
 
 /** The snapshot being written (0: none); requests about any other are stale and ignored. */
 let current = 0;
