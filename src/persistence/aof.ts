@@ -40,7 +40,6 @@ import { bytesToString, latin1ToUtf8, stringToBytes } from "../util/bytes.ts";
 import { log } from "../log.ts";
 import { Snapshot, type SnapshotEncoder } from "./snapshot.ts";
 import type { SnapshotBatch } from "./snapshot_batch.ts";
-import { SnapshotPipe } from "./snapshot_pipe.ts";
 import {
   type AofInfo,
   AofManifest,
@@ -1027,16 +1026,13 @@ export class Aof {
     const tempPath = `temp-rewriteaof-${Deno.pid}.aof`;
     if (rdbFormat) {
       const rdb = server.rdb;
-      const snapshot = rdb.newSnapshot();
-      const pipe = new SnapshotPipe({
-        options: rdb.encoderOptions(),
+      const { snapshot, outcome } = rdb.newRdbSnapshot({
         // An AOF base carries no replication info (Redis saves it with rsi NULL).
         aux: rdb.auxFields({ id: "", offset: 0, streamDb: 0, saveInfo: false }, true),
         file: { tempPath, finalPath },
       });
-      snapshot.sinks.push(pipe.sink);
-      const done = pipe.outcome.then((outcome): BaseWriteResult =>
-        outcome.ok ? { ok: true } : { ok: false, message: outcome.message }
+      const done = outcome.then((result): BaseWriteResult =>
+        result.ok ? { ok: true } : { ok: false, message: result.message }
       );
       return { snapshot, done };
     }

@@ -52,19 +52,8 @@ import {
 import { formatDouble } from "../util/numbers.ts";
 import { bytesToString, writeString } from "../util/bytes.ts";
 import { List } from "../store/list.ts";
+import type { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
-
-/**
- * What the encoder reads of a sorted set: its size and its (member, score)
- * pairs, lowest first. A `ZSet` is one; the snapshot worker passes arrays.
- */
-export interface SortedEntries {
-  readonly size: number;
-  entries(): Iterable<readonly [string, number]>;
-}
-
-/** A value the encoder can write: a keyspace value, or a sorted set given as its entries. */
-export type EncodableValue = RedisValue | SortedEntries;
 
 /** The four collection types, whose bodies are written from {@link Elements}. */
 export type CollectionKind = "hash" | "set" | "list" | "zset";
@@ -147,7 +136,7 @@ export class SpanElements implements Elements {
 }
 
 /** The collection kind of a non-string value. */
-function kindOf(value: Exclude<EncodableValue, string>): CollectionKind {
+function kindOf(value: Exclude<RedisValue, string>): CollectionKind {
   if (value instanceof List) return "list";
   if (value instanceof Map) return "hash";
   if (value instanceof Set) return "set";
@@ -156,7 +145,7 @@ function kindOf(value: Exclude<EncodableValue, string>): CollectionKind {
 
 /** A collection's elements (and a sorted set's scores) as the body writers read them. */
 function elementsOf(
-  value: Exclude<EncodableValue, string>,
+  value: Exclude<RedisValue, string>,
 ): { kind: CollectionKind; elements: StringElements; scores?: number[] } {
   const kind = kindOf(value);
   if (kind === "list") {
@@ -170,7 +159,7 @@ function elementsOf(
   }
   const members: string[] = [];
   const scores: number[] = [];
-  for (const [m, score] of (value as SortedEntries).entries()) {
+  for (const [m, score] of (value as ZSet).entries()) {
     members.push(m);
     scores.push(score);
   }
@@ -292,7 +281,7 @@ function resolve(opts: RdbEncoderOptions): ResolvedOptions {
 type PendingNode = { plain: false; start: number; end: number } | { plain: true; index: number };
 
 /** Whether a value is empty (Redis never stores empty collections; they are skipped). */
-function isEmptyValue(value: EncodableValue): boolean {
+function isEmptyValue(value: RedisValue): boolean {
   if (typeof value === "string") return false;
   if (value instanceof List) return value.length === 0;
   return value.size === 0;
@@ -369,6 +358,12 @@ export class RdbEncoder {
       w.byte(RDB_64BITLEN);
       w.u64be(len);
     }
+  }
+
+  /** The EXPIRETIME_MS opcode and time that precede a key with a TTL. */
+  #saveExpire(expireAtMs: number): void {
+    this.saveType(RDB_OPCODE_EXPIRETIME_MS);
+    this.saveMillisecondTime(expireAtMs);
   }
 
   /** `rdbSaveMillisecondTime`: a signed 64 bit little-endian time in ms. */
@@ -495,7 +490,7 @@ export class RdbEncoder {
   }
 
   /** The RDB object type Redis 7.0 would use for `value` (what `rdbSaveObjectType` writes). */
-  objectType(value: EncodableValue): number {
+  objectType(value: RedisValue): number {
     if (typeof value === "string") return RDB_TYPE_STRING;
     const { kind, elements } = elementsOf(value);
     return this.collectionType(kind, elements);
@@ -528,14 +523,14 @@ export class RdbEncoder {
   }
 
   /** `rdbSaveObjectType`: writes and returns the type byte for `value`. */
-  saveObjectType(value: EncodableValue): number {
+  saveObjectType(value: RedisValue): number {
     const type = this.objectType(value);
     this.saveType(type);
     return type;
   }
 
   /** `rdbSaveObject`: the value's body in the encoding `type` (from {@link objectType}). */
-  saveObject(value: EncodableValue, type: number = this.objectType(value)): void {
+  saveObject(value: RedisValue, type: number = this.objectType(value)): void {
     this.#lzfSession = 1;
     try {
       if (typeof value === "string") {
@@ -562,10 +557,7 @@ export class RdbEncoder {
     expireAtMs: number | undefined,
   ): boolean {
     if (els.count === 0) return false;
-    if (expireAtMs !== undefined) {
-      this.saveType(RDB_OPCODE_EXPIRETIME_MS);
-      this.saveMillisecondTime(expireAtMs);
-    }
+    if (expireAtMs !== undefined) this.#saveExpire(expireAtMs);
     const type = this.collectionType(kind, els);
     this.saveType(type);
     if (typeof key === "string") this.saveRawString(key);
@@ -700,15 +692,12 @@ export class RdbEncoder {
    * `rdbSaveKeyValuePair`: optional EXPIRETIME_MS, type, key, value. Returns
    * false (writing nothing) for an empty collection, which Redis never has.
    */
-  saveKeyValuePair(key: string, value: EncodableValue, expireAtMs?: number): boolean {
+  saveKeyValuePair(key: string, value: RedisValue, expireAtMs?: number): boolean {
     if (typeof value !== "string") {
       const { kind, elements, scores } = elementsOf(value);
       return this.saveCollectionPair(kind, key, elements, scores, expireAtMs);
     }
-    if (expireAtMs !== undefined) {
-      this.saveType(RDB_OPCODE_EXPIRETIME_MS);
-      this.saveMillisecondTime(expireAtMs);
-    }
+    if (expireAtMs !== undefined) this.#saveExpire(expireAtMs);
     const type = this.saveObjectType(value);
     this.saveRawString(key);
     this.saveObject(value, type);
@@ -726,10 +715,7 @@ export class RdbEncoder {
     value: { start: number; end: number },
     expireAtMs: number | undefined,
   ): void {
-    if (expireAtMs !== undefined) {
-      this.saveType(RDB_OPCODE_EXPIRETIME_MS);
-      this.saveMillisecondTime(expireAtMs);
-    }
+    if (expireAtMs !== undefined) this.#saveExpire(expireAtMs);
     this.saveType(RDB_TYPE_STRING);
     this.saveRawBytes(src, key.start, key.end);
     this.#lzfSession = 1;
@@ -768,7 +754,7 @@ export class RdbEncoder {
   }
 
   /** One key (see {@link saveKeyValuePair}); false when skipped as empty. */
-  writeEntry(key: string, value: EncodableValue, expireAtMs?: number): boolean {
+  writeEntry(key: string, value: RedisValue, expireAtMs?: number): boolean {
     return this.saveKeyValuePair(key, value, expireAtMs);
   }
 

@@ -9,10 +9,15 @@
  * save is running, and replicas asking for a full sync, all wait on the same
  * job (DESIGN decision 4).
  */
-import { type RdbAuxFields, RdbEncoder, type RdbEncoderOptions } from "./rdb_encoder.ts";
+import type { RdbAuxFields, RdbEncoderOptions } from "./rdb_encoder.ts";
 import { Snapshot } from "./snapshot.ts";
 import { BatchSnapshotEncoder, type SnapshotBatch } from "./snapshot_batch.ts";
-import { type SnapshotOutcome, SnapshotPipe, stopSnapshotWorkers } from "./snapshot_pipe.ts";
+import {
+  type SnapshotOutcome,
+  SnapshotPipe,
+  type SnapshotPipeOptions,
+  stopSnapshotWorkers,
+} from "./snapshot_pipe.ts";
 import type { Server } from "../server.ts";
 import { log } from "../log.ts";
 import { usedMemory } from "../util/system.ts";
@@ -90,18 +95,12 @@ export class RdbSaver {
     return this.#server.dirty - this.dirtyAtLastSave;
   }
 
-  /** An encoder with the server's RDB settings. */
-  newEncoder(initialCapacity = 1 << 20): RdbEncoder {
-    return new RdbEncoder({ ...this.encoderOptions(), initialCapacity });
-  }
-
-  /** The server's RDB settings, for an encoder here or in the snapshot worker. */
-  encoderOptions(): RdbEncoderOptions {
+  /** The server's RDB settings, for the snapshot worker's encoder. */
+  #encoderOptions(): RdbEncoderOptions {
     const cfg = this.#server.config;
     return {
       compression: cfg.getBool("rdbcompression"),
       checksum: cfg.getBool("rdbchecksum"),
-      externalChecksum: true,
       hashMaxListpackEntries: cfg.getNumber("hash-max-listpack-entries"),
       hashMaxListpackValue: cfg.getNumber("hash-max-listpack-value"),
       setMaxIntsetEntries: cfg.getNumber("set-max-intset-entries"),
@@ -111,14 +110,24 @@ export class RdbSaver {
     };
   }
 
-  /** A snapshot of the keyspace in batch form, for the snapshot worker to encode. */
-  newSnapshot(): Snapshot<SnapshotBatch> {
+  /**
+   * A snapshot of the keyspace in batch form, wired to a worker that encodes
+   * it as RDB with the server's settings and `target.aux` in the header, into
+   * a file and/or forwarded bytes. Every RDB snapshot (BGSAVE, full sync, AOF
+   * base) is made here. Call `snapshot.start()` after.
+   */
+  newRdbSnapshot(
+    target: Omit<SnapshotPipeOptions, "options">,
+  ): { snapshot: Snapshot<SnapshotBatch>; outcome: Promise<SnapshotOutcome> } {
     const server = this.#server;
-    return new Snapshot(server.keyspace, {
+    const snapshot = new Snapshot(server.keyspace, {
       encoder: new BatchSnapshotEncoder(),
       newEncoder: () => new BatchSnapshotEncoder(),
       activity: () => server.stats.totalCommandsProcessed,
     });
+    const pipe = new SnapshotPipe({ ...target, options: this.#encoderOptions() });
+    snapshot.sinks.push(pipe.sink);
+    return { snapshot, outcome: pipe.outcome };
   }
 
   /** The aux fields of a new snapshot. */
@@ -141,7 +150,6 @@ export class RdbSaver {
     if (this.#job !== undefined) return this.#job;
     const server = this.#server;
     const position = this.replicationPosition();
-    const snapshot = this.newSnapshot();
     const path = this.path;
     const dirtyAtStart = server.dirty;
     const startedAt = Date.now();
@@ -149,19 +157,17 @@ export class RdbSaver {
     if (reason !== "foreground" && reason !== "shutdown") {
       log.notice(`Background saving started by pid ${Deno.pid}`);
     }
-    const pipe = new SnapshotPipe({
-      options: this.encoderOptions(),
+    const { snapshot, outcome } = this.newRdbSnapshot({
       aux: this.auxFields(position),
       file: { tempPath: `temp-${Deno.pid}.rdb`, finalPath: path },
     });
-    snapshot.sinks.push(pipe.sink);
     const job: SaveJob = {
       snapshot,
       startedAt,
       replOffset: position.offset,
       replId: position.id,
       path,
-      done: pipe.outcome.then((outcome) => this.#finish(job, reason, outcome, dirtyAtStart)),
+      done: outcome.then((result) => this.#finish(job, reason, result, dirtyAtStart)),
     };
     this.#job = job;
     server.stats.totalForks++;

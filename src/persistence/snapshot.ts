@@ -59,11 +59,10 @@ export interface SnapshotEncoder<C = Uint8Array> {
   readonly pending: number;
   selectDb(db: number, size: number, expiresSize: number): void;
   /**
-   * One key. `copy` is true when the value is captured by copy-on-write: the
-   * write that triggered it changes the value right after, so an encoder that
-   * keeps a reference to a mutable value must copy it first.
+   * One key. Its value is written out (copied) before this returns: with
+   * copy-on-write, the write that triggered it changes the value right after.
    */
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined, copy: boolean): void;
+  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void;
   /** Appends a chunk taken from another encoder of the same kind (copy-on-write entries). */
   writeRaw(chunk: C): void;
   /** The EOF opcode; the checksum trailer is added by whoever consumes the stream. */
@@ -74,10 +73,9 @@ export interface SnapshotEncoder<C = Uint8Array> {
 /** Receives a snapshot's chunks in order. */
 export interface SnapshotSink<C = Uint8Array> {
   /**
-   * Receives the next chunk, synchronously: the values a batch refers to may
-   * change once the event loop runs again. A sink that keeps bytes must copy
-   * them, unless it declares `takesOwnership` (it transfers them to a
-   * worker): such a sink is called after all others, and there is at most one.
+   * Receives the next chunk. A sink that keeps bytes must copy them, unless
+   * it declares `takesOwnership` (it transfers them to a worker): such a sink
+   * is called after all others, and there is at most one.
    */
   chunk(bytes: C): void | Promise<void>;
   readonly takesOwnership?: boolean;
@@ -240,7 +238,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       ? this.#encoder
       : (captured.early ??= this.#newEncoder());
     const before = target.pending;
-    target.writeEntry(key, value, captured.expires.get(key), true);
+    target.writeEntry(key, value, captured.expires.get(key));
     captured.copied.add(key);
     this.cowKeys++;
     this.keysProcessed++;
@@ -293,7 +291,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
         const [key, value] = next.value;
         walked.add(key);
         if ((copied.size > 0 && copied.has(key)) || (born.size > 0 && born.has(key))) continue;
-        encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined, false);
+        encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined);
         this.keysProcessed++;
         if (encoder.pending >= CHUNK_BYTES) {
           this.#emit(encoder.takeChunk());

@@ -74,10 +74,7 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
     this.#u32(expiresSize);
   }
 
-  /**
-   * One entry. Every byte is copied now, so a copy-on-write capture (`copy`)
-   * needs nothing more.
-   */
+  /** One entry; every byte is copied now (what copy-on-write needs). */
   writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void {
     const tag = typeof value === "string"
       ? REC_STRING

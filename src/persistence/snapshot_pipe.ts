@@ -78,6 +78,8 @@ export class SnapshotPipe {
   #wake: (() => void) | undefined;
   /** Forwarded bytes not yet taken by their consumer. */
   #delivered: Promise<void> = Promise.resolve();
+  /** Hands forwarded bytes to `opts.forward` (diskless replicas), if any. */
+  #onOutput: ((bytes: Uint8Array) => void) | undefined;
   #settle!: (outcome: SnapshotOutcome) => void;
   #settled = false;
 
@@ -122,8 +124,6 @@ export class SnapshotPipe {
       },
     };
   }
-
-  #onOutput: ((bytes: Uint8Array) => void) | undefined;
 
   #post(msg: SnapshotRequest, transfer: Transferable[] = []): void {
     if (!this.#settled) this.#worker.postMessage(msg, transfer);

@@ -16,7 +16,6 @@ import type { SaveJob } from "../persistence/rdb_saver.ts";
 import type { Replication } from "./mod.ts";
 import { log } from "../log.ts";
 import { stringToBytes } from "../util/bytes.ts";
-import { SnapshotPipe } from "../persistence/snapshot_pipe.ts";
 import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH } from "./constants.ts";
 
@@ -297,7 +296,6 @@ export class Primary {
     log.notice("Starting BGSAVE for SYNC with target: replicas sockets");
     repl.resetSelectedDb();
     const position = repl.position();
-    const snapshot = server.rdb.newSnapshot();
     const mark = randomHex(EOF_MARK_LENGTH);
     for (const conn of waiting) {
       conn.clearBuffer();
@@ -309,8 +307,7 @@ export class Primary {
     }
     log.notice(`Background RDB transfer started by pid ${Deno.pid}`);
     // The worker encodes; its bytes (CRC trailer included) go to every waiting socket.
-    const pipe = new SnapshotPipe({
-      options: server.rdb.encoderOptions(),
+    const { snapshot, outcome } = server.rdb.newRdbSnapshot({
       aux: server.rdb.auxFields(position),
       forward: (bytes) => {
         const waits: Promise<void>[] = [];
@@ -330,10 +327,9 @@ export class Primary {
         return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
       },
     });
-    snapshot.sinks.push(pipe.sink);
-    pipe.outcome.then((outcome) => {
-      if (!outcome.ok) {
-        log.warning(`Background transfer error: ${outcome.message}`);
+    outcome.then((result) => {
+      if (!result.ok) {
+        log.warning(`Background transfer error: ${result.message}`);
         for (const conn of waiting) conn.client.close();
         return;
       }
