@@ -9,6 +9,7 @@ import { loadRdb, readRdbFile, removeStaleTempFiles } from "./rdb_loader.ts";
 import { prewarmSnapshotWorker } from "./snapshot_pipe.ts";
 import { type RdbAuxInfo, RdbError } from "./rdb_decoder.ts";
 import { aofOf, installAof } from "./aof.ts";
+import { prepareIoYield } from "../util/io_yield.ts";
 
 /** Redis's reply when writes are refused after a failed save (stop-writes-on-bgsave-error). */
 export const MISCONF_ERROR =
@@ -20,6 +21,8 @@ export function installPersistence(server: Server): void {
   // Starting a worker blocks the thread for a while: do it before the
   // listeners open, not at the first save (nor while clients wait on -LOADING).
   prewarmSnapshotWorker();
+  // The walk's way of letting clients in between its slices.
+  void prepareIoYield();
   server.cronJobs.push((now) => rdb.cron(now));
   const aof = installAof(server);
 

@@ -21,9 +21,9 @@
  *
  * Several consumers can share one snapshot: every chunk goes to each sink.
  */
-import { clearImmediate, setImmediate } from "node:timers";
 import type { Db, Keyspace, KeyspaceHooks } from "../store/keyspace.ts";
 import type { RedisValue } from "../store/types.ts";
+import { yieldToIo } from "../util/io_yield.ts";
 
 /** Longest stretch of walking before yielding to the event loop. */
 export const SLICE_MS = 2;
@@ -32,18 +32,15 @@ export const BUSY_SLICE_MS = 1;
 /** The longest rest after a slice while clients are being served (the walk then takes ≤ 1/4 of the thread). */
 export const BUSY_REST_MS = 3;
 /**
- * The shortest rest while any client is served: on a small machine the walk,
- * the worker and the clients' own processes compete for the cores, and a
- * walk that never sleeps starves them (a lone PING client saw 65 ms stalls).
- */
-export const MIN_BUSY_REST_MS = 1;
-/**
- * Rest per client command served around the last slice: a client that runs
- * one request at a time needs about this much of the thread between slices
- * to make its next round trip (one such client barely slows the walk; fifty
- * get the whole BUSY_REST_MS).
+ * Rest per client command served around the last slice: clients that run
+ * one request at a time need about this much of the thread between slices
+ * to make their next round trips (fifty of them get the whole BUSY_REST_MS).
+ * A lone client needs no rest at all: the yield between slices already
+ * serves its request.
  */
 export const REST_MS_PER_COMMAND = 0.06;
+/** Rests shorter than this are skipped: a timer cannot sleep less than about a millisecond. */
+const MIN_REST_MS = 0.5;
 /** Keys encoded between clock checks inside a slice. */
 const KEYS_PER_CLOCK_CHECK = 32;
 /** Encoded bytes that make a chunk worth handing to the sinks mid-slice. */
@@ -167,7 +164,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #aborted = false;
   #done: Promise<void>;
   #resolveDone!: () => void;
-  #timer: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> | undefined;
+  /** The rest timer between slices, when one is pending. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Captures the keyspace; the header (magic and aux fields) must already be
@@ -212,10 +210,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   abort(reason: string): void {
     if (this.#finished || this.#aborted) return;
     this.#aborted = true;
-    if (this.#timer !== undefined) {
-      clearImmediate(this.#timer as ReturnType<typeof setImmediate>);
-      clearTimeout(this.#timer as ReturnType<typeof setTimeout>);
-    }
+    clearTimeout(this.#timer);
     this.#keyspace.hooks.remove(this);
     for (const sink of this.sinks) sink.abort(reason);
     this.#resolveDone();
@@ -318,9 +313,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   };
 
   /**
-   * Ends a slice. The next one is an immediate, not a timer: I/O that became
-   * ready runs first, but a chain of zero-delay timers would be clamped to
-   * milliseconds per hop (HTML's nesting rule, which Deno follows). A sink
+   * Ends a slice. The next one starts after `yieldToIo`: the event loop reads
+   * every ready socket first, without the millisecond a timer hop costs (an
+   * immediate would not let it read them at all; see src/util/io_yield.ts). A sink
    * that cannot keep up (a worker or a replica socket not draining) returns
    * a promise: the walk waits for it before the next slice, so a slow
    * consumer slows the snapshot down instead of growing memory.
@@ -330,12 +325,10 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     const waits = this.#backpressure;
     this.#backpressure = [];
     if (waits.length === 0) {
-      this.#timer = setImmediate(this.#pace);
+      yieldToIo().then(this.#pace);
       return;
     }
-    Promise.all(waits).then(() => {
-      if (!this.#aborted) this.#timer = setImmediate(this.#pace);
-    }, (err) => this.abort(String(err)));
+    Promise.all(waits).then(yieldToIo).then(this.#pace, (err) => this.abort(String(err)));
   }
 
   /**
@@ -354,11 +347,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       // may run before the I/O that arrived during a slice is read.
       const served = this.#activity() - this.#activityAtPreviousSlice;
       this.#busy = served > 0;
-      if (this.#busy) {
-        rest = Math.max(MIN_BUSY_REST_MS, Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND));
-      }
+      if (this.#busy) rest = Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND);
     }
-    if (rest > 0) {
+    if (rest >= MIN_REST_MS) {
       this.#timer = setTimeout(this.#step, rest);
       return;
     }
