@@ -8,6 +8,7 @@ import { Keyspace } from "./store/keyspace.ts";
 import { Propagator } from "./propagator.ts";
 import { Client, type OutputClass } from "./net/client.ts";
 import { commandMeta, type CommandSpec } from "./commands/types.ts";
+import { UntimedCalls } from "./commands/batch_timing.ts";
 import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
@@ -143,6 +144,8 @@ export class Server {
    * processing, or undefined outside a batch (see dispatch.ts call()).
    */
   batchClock: number | undefined = undefined;
+  /** Fast commands of the current batch not timed yet (src/commands/batch_timing.ts). */
+  readonly untimedCalls = new UntimedCalls();
   /** True while the dataset is being loaded (INFO loading, -LOADING). */
   loading = false;
   /** Set by the AOF layer: whether a rewrite is running, and its INFO fields. */
@@ -364,9 +367,16 @@ export class Server {
     return undefined;
   }
 
-  /** After a command: counters, slow log, latency monitor, MONITOR feed. */
-  afterCommand(client: Client, cmd: CommandSpec, argv: string[], micros: number): void {
+  /** After a command: counters, MONITOR feed (its time comes in recordCommandTime). */
+  afterCommand(client: Client, cmd: CommandSpec, argv: string[]): void {
     this.stats.totalCommandsProcessed++;
+    if (this.monitors.size > 0 && !commandMeta(cmd).hiddenFromMonitor) {
+      this.feedMonitors(client, argv);
+    }
+  }
+
+  /** A command's run time: the slow log and the latency monitor. */
+  recordCommandTime(client: Client, cmd: CommandSpec, argv: string[], micros: number): void {
     const meta = commandMeta(cmd);
     if (!meta.skipSlowlog) {
       const threshold = this.config.getNumber("slowlog-log-slower-than");
@@ -376,7 +386,6 @@ export class Server {
     if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
       this.latencySample(meta.fast ? "fast-command" : "command", Math.round(micros / 1000));
     }
-    if (this.monitors.size > 0 && !meta.hiddenFromMonitor) this.feedMonitors(client, argv);
   }
 
   #slowlogPush(client: Client, argv: string[], micros: number): void {

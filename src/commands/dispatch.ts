@@ -7,13 +7,15 @@
  */
 import { ReplyError } from "../errors.ts";
 import { lookupCommand, lookupSubcommand } from "./table.ts";
-import type { CommandSpec } from "./types.ts";
+import { commandMeta, type CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import { log } from "../log.ts";
 import { clientPauseWait, runWithReplyMode } from "./connection.ts";
 import { recordCommandLatency } from "./command_info.ts";
 import { blockingSignal, serveReadyKeys } from "./blocking.ts";
 import { unwatchAllKeys } from "../store/watch.ts";
+import type { Server } from "../server.ts";
+import type { TimingSink } from "./batch_timing.ts";
 
 /** Commands a client in MULTI runs at once instead of queueing. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -149,6 +151,9 @@ export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<
   const keyspace = server.keyspace;
   // One clock reading serves as this command's start and the previous one's end
   // (the client keeps the batch clock): clock reads are a measurable share of a GET.
+  // Fast commands of a batch share readings (batch_timing.ts); any other command
+  // first settles them, so that its own time starts now.
+  if (server.untimedCalls.count > 0 && !commandMeta(cmd).fast) settleBatchTimings(server);
   const start = server.batchClock ?? performance.now();
   keyspace.tick(Math.floor(performance.timeOrigin + start));
   client.lastCommand = cmd.name;
@@ -210,15 +215,19 @@ function finish(
   failed: boolean,
 ): void {
   const server = client.server;
-  const end = performance.now();
-  if (server.batchClock !== undefined) server.batchClock = end;
-  const micros = Math.round((end - start) * 1000);
   const stats = server.commandStats(cmd);
   stats.calls++;
-  stats.usec += micros;
-  recordCommandLatency(server, cmd.name, micros);
   if (failed) stats.failedCalls++;
-  server.afterCommand(client, cmd, argv, micros);
+  server.afterCommand(client, cmd, argv);
+  if (server.batchClock !== undefined && commandMeta(cmd).fast) {
+    server.untimedCalls.add(client, cmd, argv, start);
+  } else {
+    const end = performance.now();
+    if (server.batchClock !== undefined) server.batchClock = end;
+    // Fast commands it ran (EXEC's queue) share its stretch.
+    server.untimedCalls.settle(end, timeSettled);
+    recordTiming(server, client, cmd, argv, Math.round((end - start) * 1000));
+  }
   if (server.dirty > dirtyBefore && !client.propagateSuppressed) {
     const writes = client.propagateOverride ?? [argv];
     for (const write of writes) server.propagator.add(dbBefore, write);
@@ -226,3 +235,30 @@ function finish(
   server.propagator.end();
   client.propagateOverride = undefined;
 }
+
+/** A command's run time: commandstats usec, its latency histogram, slow log, latency monitor. */
+export function recordTiming(
+  server: Server,
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  micros: number,
+): void {
+  server.commandStats(cmd).usec += micros;
+  recordCommandLatency(server, cmd.name, micros);
+  server.recordCommandTime(client, cmd, argv, micros);
+}
+
+/**
+ * Times the fast commands of the current batch that wait for a clock reading
+ * (batch_timing.ts). The client calls it when its batch ends or waits.
+ */
+export function settleBatchTimings(server: Server): void {
+  if (server.untimedCalls.count === 0) return;
+  const now = performance.now();
+  if (server.batchClock !== undefined) server.batchClock = now;
+  server.untimedCalls.settle(now, timeSettled);
+}
+
+const timeSettled: TimingSink = (client, cmd, argv, micros) =>
+  recordTiming(client.server, client, cmd, argv, micros);

@@ -4,7 +4,7 @@
  * socket write) and output-buffer limits for pushed data.
  */
 import { decodeRequest, ProtocolError, ReplyWriter } from "./resp.ts";
-import { execute } from "../commands/dispatch.ts";
+import { execute, settleBatchTimings } from "../commands/dispatch.ts";
 import type { Server } from "../server.ts";
 import type { Db } from "../store/keyspace.ts";
 import type { CommandContext } from "../commands/types.ts";
@@ -236,6 +236,7 @@ export class Client {
     try {
       await this.#processBatch();
     } finally {
+      settleBatchTimings(server);
       server.batchClock = undefined;
     }
   }
@@ -274,6 +275,7 @@ export class Client {
       if (pending !== undefined) {
         // A command that waits: send what earlier commands of this batch replied first.
         if (this.reply.pos > 0) this.flush();
+        settleBatchTimings(this.server);
         this.server.batchClock = undefined;
         await this.#waitReading(pending);
         this.server.batchClock = performance.now();

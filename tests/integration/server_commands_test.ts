@@ -414,6 +414,48 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       ]);
     });
 
+    await t.step(
+      "a pipelined batch of fast commands is slow-logged one by one, in order",
+      async () => {
+        // Fast commands of one batch share clock readings (src/commands/batch_timing.ts).
+        await same(a, b, [["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["SLOWLOG", "RESET"]]);
+        const batch = [
+          ["SET", "p:k", "v"],
+          ["GET", "p:k"],
+          ["INCR", "p:n"],
+          ["GET", "p:k"],
+          ["INFO", "commandstats"],
+          ["SLOWLOG", "GET", "10"],
+        ];
+        const replies: Reply[][] = [];
+        for (const conn of [a, b]) {
+          const bytes = batch.map((argv) => encodeRequest(argv));
+          const all = new Uint8Array(bytes.reduce((n, x) => n + x.length, 0));
+          bytes.reduce((at, x) => (all.set(x, at), at + x.length), 0);
+          await conn.send(all);
+          const got: Reply[] = [];
+          for (let i = 0; i < batch.length; i++) got.push(await conn.reply());
+          replies.push(got);
+        }
+        const [ours, theirs] = replies;
+        assert.deepEqual(ours.slice(0, 4), theirs.slice(0, 4));
+        const calls = (info: Reply, cmd: string) =>
+          String(info).match(new RegExp(`cmdstat_${cmd}:calls=(\\d+),usec=(\\d+)`))?.slice(1, 3);
+        assert.equal(calls(ours[4], "get")?.[0], calls(theirs[4], "get")?.[0]);
+        const norm = (r: Reply) =>
+          (maskEntries(r, [0, 1, 2, 4]) as Reply[][]).map((e) =>
+            e.map((v) => typeof v === "string" ? mask(v) : v)
+          );
+        assert.deepEqual(norm(ours[5]), norm(theirs[5]));
+        for (const entry of ours[5] as Reply[][]) assert.ok((entry[2] as number) >= 0);
+        await same(a, b, [
+          ["CONFIG", "SET", "slowlog-log-slower-than", "10000"],
+          ["SLOWLOG", "RESET"],
+          ["DEL", "p:k", "p:n"],
+        ]);
+      },
+    );
+
     await t.step("COMMAND INFO, DOCS, GETKEYS and LIST agree with Redis", async () => {
       await same(a, b, [
         ["COMMAND", "INFO", "get", "set", "nosuch", "GET"],
