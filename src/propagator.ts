@@ -44,6 +44,8 @@ export class Propagator {
 
   /** Queues one write of db `db`; `target` "replication" keeps it out of the AOF (PUBLISH). */
   add(db: number, argv: string[], target: PropagationTarget = "all"): void {
+    // Nobody to tell (no AOF, no replicas): spare every write the queueing.
+    if (this.sinks.length === 0) return;
     this.#pending.push([db, argv, target]);
     if (this.#depth === 0) this.#emit();
   }

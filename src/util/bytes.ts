@@ -23,7 +23,7 @@ const nativeLatin1Slice = Buffer.prototype.latin1Slice;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 /** Up to this length, bytesToString builds the string from char codes. */
-const SHORT_STRING_MAX = 12;
+const SHORT_STRING_MAX = 16;
 /** From this length on, writeString tries the native ASCII encoder first. */
 const ENCODE_INTO_MIN = 64;
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -38,6 +38,8 @@ export function bytesToString(buf: Uint8Array, start = 0, end: number = buf.leng
   const len = end - start;
   if (len <= 0) return "";
   if (len > SHORT_STRING_MAX) return nativeLatin1Slice.call(buf, start, end);
+  // One call with exactly len char codes: cheaper than the native slice for
+  // short strings, and flat (a concatenation would leave a cons string).
   const f = String.fromCharCode;
   switch (len) {
     case 1:
@@ -69,20 +71,144 @@ export function bytesToString(buf: Uint8Array, start = 0, end: number = buf.leng
         buf[start + 5],
         buf[start + 6],
       );
+    case 8:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+      );
+    case 9:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+      );
+    case 10:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+      );
+    case 11:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+      );
+    case 12:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+        buf[start + 11],
+      );
+    case 13:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+        buf[start + 11],
+        buf[start + 12],
+      );
+    case 14:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+        buf[start + 11],
+        buf[start + 12],
+        buf[start + 13],
+      );
+    case 15:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+        buf[start + 11],
+        buf[start + 12],
+        buf[start + 13],
+        buf[start + 14],
+      );
+    case 16:
+      return f(
+        buf[start],
+        buf[start + 1],
+        buf[start + 2],
+        buf[start + 3],
+        buf[start + 4],
+        buf[start + 5],
+        buf[start + 6],
+        buf[start + 7],
+        buf[start + 8],
+        buf[start + 9],
+        buf[start + 10],
+        buf[start + 11],
+        buf[start + 12],
+        buf[start + 13],
+        buf[start + 14],
+        buf[start + 15],
+      );
+    default:
+      return nativeLatin1Slice.call(buf, start, end);
   }
-  // 8–12 bytes: one call for the first eight, then the tail.
-  let s = f(
-    buf[start],
-    buf[start + 1],
-    buf[start + 2],
-    buf[start + 3],
-    buf[start + 4],
-    buf[start + 5],
-    buf[start + 6],
-    buf[start + 7],
-  );
-  for (let i = start + 8; i < end; i++) s += f(buf[i]);
-  return s;
 }
 
 /**
