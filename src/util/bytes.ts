@@ -41,173 +41,27 @@ export function bytesToString(buf: Uint8Array, start = 0, end: number = buf.leng
   // One call with exactly len char codes: cheaper than the native slice for
   // short strings, and flat (a concatenation would leave a cons string).
   const f = String.fromCharCode;
+  const b = buf;
+  const s = start;
+  // deno-fmt-ignore
   switch (len) {
-    case 1:
-      return f(buf[start]);
-    case 2:
-      return f(buf[start], buf[start + 1]);
-    case 3:
-      return f(buf[start], buf[start + 1], buf[start + 2]);
-    case 4:
-      return f(buf[start], buf[start + 1], buf[start + 2], buf[start + 3]);
-    case 5:
-      return f(buf[start], buf[start + 1], buf[start + 2], buf[start + 3], buf[start + 4]);
-    case 6:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-      );
-    case 7:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-      );
-    case 8:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-      );
-    case 9:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-      );
-    case 10:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-      );
-    case 11:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-      );
-    case 12:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-        buf[start + 11],
-      );
-    case 13:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-        buf[start + 11],
-        buf[start + 12],
-      );
-    case 14:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-        buf[start + 11],
-        buf[start + 12],
-        buf[start + 13],
-      );
-    case 15:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-        buf[start + 11],
-        buf[start + 12],
-        buf[start + 13],
-        buf[start + 14],
-      );
-    case 16:
-      return f(
-        buf[start],
-        buf[start + 1],
-        buf[start + 2],
-        buf[start + 3],
-        buf[start + 4],
-        buf[start + 5],
-        buf[start + 6],
-        buf[start + 7],
-        buf[start + 8],
-        buf[start + 9],
-        buf[start + 10],
-        buf[start + 11],
-        buf[start + 12],
-        buf[start + 13],
-        buf[start + 14],
-        buf[start + 15],
-      );
-    default:
-      return nativeLatin1Slice.call(buf, start, end);
+    case 1: return f(b[s]);
+    case 2: return f(b[s], b[s + 1]);
+    case 3: return f(b[s], b[s + 1], b[s + 2]);
+    case 4: return f(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8]);
+    case 10: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9]);
+    case 11: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10]);
+    case 12: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11]);
+    case 13: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12]);
+    case 14: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13]);
+    case 15: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14]);
+    case 16: return f(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15]);
+    default: return nativeLatin1Slice.call(buf, start, end);
   }
 }
 
