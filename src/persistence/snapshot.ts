@@ -27,10 +27,15 @@ import { yieldToIo } from "../util/io_yield.ts";
 
 /** Longest stretch of walking before yielding to the event loop. */
 export const SLICE_MS = 2;
-/** The slice while clients are being served: their latency is at most about this. */
-export const BUSY_SLICE_MS = 1;
-/** The longest rest after a slice while clients are being served (the walk then takes ≤ 1/4 of the thread). */
-export const BUSY_REST_MS = 3;
+/**
+ * The slice while clients are being served: their latency is at most about
+ * this. Clients that wait for a reply before sending again (redis-benchmark
+ * -P 1) all stall for a whole slice: with 1 ms slices a GET load kept ~50% of
+ * its rate during a BGSAVE, with 0.5 ms ~65%.
+ */
+export const BUSY_SLICE_MS = 0.5;
+/** The longest rest after a slice while clients are being served (the walk then takes ≤ 1/5 of the thread). */
+export const BUSY_REST_MS = 2;
 /**
  * Rest per client command served around the last slice: clients that run
  * one request at a time need about this much of the thread between slices
@@ -335,7 +340,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
    * Decides when the next slice runs. When clients were served around the
    * last slice, the walk takes a shorter slice after a rest that grows with
    * how many were served, up to BUSY_REST_MS, so under a full load it gets
-   * about a quarter of the main thread and the clients keep the rest; with
+   * about a fifth of the main thread and the clients keep the rest; with
    * nobody else to serve it runs slice after slice.
    */
   #pace = (): void => {
