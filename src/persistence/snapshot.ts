@@ -44,8 +44,12 @@ export const BUSY_REST_MS = 2;
  * serves its request.
  */
 export const REST_MS_PER_COMMAND = 0.06;
-/** Rests shorter than this are skipped: a timer cannot sleep less than about a millisecond. */
-const MIN_REST_MS = 0.5;
+/**
+ * Rests from this long on sleep on a timer; shorter ones keep yielding to
+ * the sockets until they are over (a timer cannot sleep less than about a
+ * millisecond, and a lone client is served in a few tens of microseconds).
+ */
+const TIMER_REST_MS = 1;
 /** Keys encoded between clock checks inside a slice. */
 const KEYS_PER_CLOCK_CHECK = 32;
 /** Encoded bytes that make a chunk worth handing to the sinks mid-slice. */
@@ -354,8 +358,24 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       this.#busy = served > 0;
       if (this.#busy) rest = Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND);
     }
-    if (rest >= MIN_REST_MS) {
+    if (rest >= TIMER_REST_MS) {
       this.#timer = setTimeout(this.#step, rest);
+      return;
+    }
+    if (rest > 0) {
+      this.#restUntil = performance.now() + rest;
+      this.#restOnSockets();
+      return;
+    }
+    this.#step();
+  };
+
+  #restUntil = 0;
+  /** A short rest: yields to the sockets until it is over. */
+  #restOnSockets = (): void => {
+    if (this.#aborted) return;
+    if (performance.now() < this.#restUntil) {
+      yieldToIo().then(this.#restOnSockets);
       return;
     }
     this.#step();
