@@ -223,9 +223,8 @@ function finish(
     server.untimedCalls.add(client, cmd, argv, start);
   } else {
     const end = performance.now();
-    if (server.batchClock !== undefined) server.batchClock = end;
     // Fast commands it ran (EXEC's queue) share its stretch.
-    server.untimedCalls.settle(end, timeSettled);
+    settleAt(server, end);
     recordTiming(server, client, cmd, argv, Math.round((end - start) * 1000));
   }
   if (server.dirty > dirtyBefore && !client.propagateSuppressed) {
@@ -237,7 +236,7 @@ function finish(
 }
 
 /** A command's run time: commandstats usec, its latency histogram, slow log, latency monitor. */
-export function recordTiming(
+function recordTiming(
   server: Server,
   client: Client,
   cmd: CommandSpec,
@@ -254,8 +253,11 @@ export function recordTiming(
  * (batch_timing.ts). The client calls it when its batch ends or waits.
  */
 export function settleBatchTimings(server: Server): void {
-  if (server.untimedCalls.count === 0) return;
-  const now = performance.now();
+  if (server.untimedCalls.count > 0) settleAt(server, performance.now());
+}
+
+/** A clock reading at `now`: the batch clock moves on, and pending fast commands are timed up to it. */
+function settleAt(server: Server, now: number): void {
   if (server.batchClock !== undefined) server.batchClock = now;
   server.untimedCalls.settle(now, timeSettled);
 }

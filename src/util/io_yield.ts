@@ -76,7 +76,7 @@ export function yieldToIo(): Promise<void> {
   let next: Promise<void>;
   if (pair !== undefined) next = roundTrip(pair);
   else {
-    connecting ??= connectPair();
+    void prepareIoYield();
     next = timerYield();
   }
   const shared = next.finally(() => {
@@ -86,7 +86,7 @@ export function yieldToIo(): Promise<void> {
   return shared;
 }
 
-/** Closes the loopback pair (tests that check for leaked resources; shutdown). */
+/** Closes the loopback pair (for tests that check for leaked resources). */
 export function closeIoYield(): void {
   if (pair === undefined) return;
   const { tx, rx } = pair;
