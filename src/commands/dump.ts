@@ -28,6 +28,7 @@ import { subcommandSyntaxError } from "./command_info.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import type { RedisValue } from "../store/types.ts";
+import { unpacked } from "../store/packed.ts";
 
 /** The DUMP payload of `value` with the server's RDB settings (createDumpPayload). */
 export function dumpPayload(ctx: CommandContext, value: RedisValue): string {
@@ -155,7 +156,7 @@ debugExtensions.set("digest-value", (ctx, argv) => {
   for (let j = 2; j < argv.length; j++) {
     const value = ctx.db.dict.get(argv[j]);
     ctx.reply.simple(
-      value === undefined ? ZERO_DIGEST : valueDigest(value, ctx.db.expires.has(argv[j])),
+      value === undefined ? ZERO_DIGEST : valueDigest(unpacked(value), ctx.db.expires.has(argv[j])),
     );
   }
 });

@@ -127,7 +127,7 @@ export function deleteForPastDeadline(ctx: CommandContext, key: string): void {
 
 // --------------------------------------------------- OBJECT ENCODING state
 
-type Dict = Map<string, RedisValue>;
+type Dict = Db["dict"];
 /** A string encoding that differs from what the bytes alone imply. */
 type StringEncoding = "raw" | "embstr";
 

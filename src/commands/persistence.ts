@@ -4,6 +4,7 @@ import { fail, SYNTAX_ERROR } from "../errors.ts";
 import { debugExtensions } from "./server.ts";
 import { loadRdbBytes, readRdbFile } from "../persistence/rdb_loader.ts";
 import { Keyspace } from "../store/keyspace.ts";
+import { unpacked } from "../store/packed.ts";
 import { log } from "../log.ts";
 
 /** SAVE — a foreground save; Redeno keeps serving other clients while it runs. */
@@ -100,7 +101,7 @@ debugExtensions.set("reload", async (ctx, argv) => {
       for (const source of scratch.dbs) {
         const target = server.keyspace.dbs[source.id];
         for (const [key, value] of source.dict) {
-          target.set(key, value);
+          target.set(key, unpacked(value));
           const when = source.expires.get(key);
           if (when !== undefined) target.setExpire(key, when);
         }

@@ -8,6 +8,7 @@ import type { CommandContext, CommandHandler, CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server, ShutdownOptions } from "../server.ts";
 import type { RedisValue } from "../store/types.ts";
+import { unpacked } from "../store/packed.ts";
 import { fail, NO_SUCH_KEY, ReplyError, SYNTAX_ERROR } from "../errors.ts";
 import { ConfigError } from "../config.ts";
 import { log } from "../log.ts";
@@ -622,7 +623,9 @@ const debug: CommandSpec = {
       // dictFind: the raw entry, even if logically expired.
       const value = ctx.db.dict.get(argv[2]);
       if (value === undefined) fail(NO_SUCH_KEY);
-      return ctx.reply.simple(debugObject(ctx.server, ctx.client.dbIndex, argv[2], value));
+      return ctx.reply.simple(
+        debugObject(ctx.server, ctx.client.dbIndex, argv[2], unpacked(value)),
+      );
     }
     if (sub === "log" && argc === 3) {
       log.warning(`DEBUG LOG: ${argv[2]}`);

@@ -34,7 +34,7 @@ import { setOutputBarrier } from "../net/client.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
-import type { RedisValue } from "../store/types.ts";
+import { type StoredValue, unpacked } from "../store/packed.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { bytesToString, latin1ToUtf8, stringToBytes } from "../util/bytes.ts";
 import { log } from "../log.ts";
@@ -1323,7 +1323,8 @@ export class AofSnapshotEncoder implements SnapshotEncoder {
     this.#push(encodeCommand(["SELECT", String(db)]));
   }
 
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void {
+  writeEntry(key: string, stored: StoredValue, expireAtMs: number | undefined): void {
+    const value = unpacked(stored);
     if (typeof value === "string") {
       this.#push(encodeCommand(["SET", key, value]));
     } else if (value instanceof List) {

@@ -145,6 +145,11 @@ export type RdbPlainValue =
 export interface RdbPlainEntry extends Omit<RdbEntry, "value"> {
   /** The value. */
   value: RdbPlainValue;
+  /** The value's RDB object type (the byte before the key). */
+  rdbType: number;
+  /** Where the value's body starts and ends in the decoder's bytes ({@link RdbDecoder.bytes}). */
+  bodyStart: number;
+  bodyEnd: number;
 }
 
 /** The store value of a plain value. Takes ownership of its arrays. */
@@ -820,6 +825,11 @@ export class RdbDecoder {
     return this.#done;
   }
 
+  /** The input as far as it was given (offsets of entries point into it). */
+  get bytes(): Uint8Array {
+    return this.#r.b;
+  }
+
   /** The next key, or undefined once the end of the file has been reached and checked. */
   next(): RdbEntry | undefined {
     const entry = this.nextPlain();
@@ -916,14 +926,26 @@ export class RdbDecoder {
       }
       if (!isObjectType(type)) throw r.corrupt(`Unknown RDB encoding type ${type}`, typeOffset);
       const key = r.readString();
+      const bodyStart = r.p;
       const value = r.readObject(type, key, typeOffset);
-      if (r.p - this.#crcPos >= CRC_SLICE) this.#feedCrc(r.p);
+      const bodyEnd = r.p;
+      if (bodyEnd - this.#crcPos >= CRC_SLICE) this.#feedCrc(bodyEnd);
       if (value === undefined) {
         this.#emptyKeysSkipped++;
         expireAtMs = lfuFreq = lruIdle = undefined;
         continue;
       }
-      return { db: this.#db, key, value, expireAtMs, lfuFreq, lruIdle };
+      return {
+        db: this.#db,
+        key,
+        value,
+        expireAtMs,
+        lfuFreq,
+        lruIdle,
+        rdbType: type,
+        bodyStart,
+        bodyEnd,
+      };
     }
   }
 
@@ -1052,12 +1074,21 @@ export function decodeDumpPayload(
       throw new RdbError("DUMP payload version or checksum are wrong", len - 8, "payload");
     }
   }
-  const r = new RdbReader(bytes, 0, footer);
+  return decodeRdbObject(bytes, 0, footer);
+}
+
+/**
+ * The store value of one object in RDB form, `bytes[start, end)`: its type
+ * byte, then its body (a DUMP payload without the footer, or a value the
+ * load worker kept packed, see rdb_packed.ts). Throws RdbError when bad.
+ */
+export function decodeRdbObject(bytes: Uint8Array, start: number, end: number): RedisValue {
+  const r = new RdbReader(bytes, start, end);
   try {
     const type = r.byte();
-    if (!isObjectType(type)) throw r.corrupt("Bad data format", 0);
-    const value = r.readObject(type, "", 0);
-    if (value === undefined) throw r.corrupt("Bad data format (empty value)", 1);
+    if (!isObjectType(type)) throw r.corrupt("Bad data format", start);
+    const value = r.readObject(type, "", start);
+    if (value === undefined) throw r.corrupt("Bad data format (empty value)", start + 1);
     return storeValue(value);
   } catch (e) {
     throw asRdbError(e, r.p);

@@ -726,6 +726,29 @@ export class RdbEncoder {
     }
   }
 
+  /** `rdbcompression`: whether strings may be LZF-compressed. */
+  get compression(): boolean {
+    return this.#o.compression;
+  }
+
+  /**
+   * `rdbSaveKeyValuePair` for a value already in RDB form: `src[body.start]`
+   * is its object type and the rest of the span its body, both copied as
+   * they are (a packed value, see rdb_packed.ts); the key is `src[key.start,
+   * key.end)`.
+   */
+  saveRawObjectPair(
+    src: Uint8Array,
+    key: { start: number; end: number },
+    body: { start: number; end: number },
+    expireAtMs: number | undefined,
+  ): void {
+    if (expireAtMs !== undefined) this.#saveExpire(expireAtMs);
+    this.saveType(src[body.start]);
+    this.saveRawBytes(src, key.start, key.end);
+    this.#w.raw(src, body.start + 1, body.end);
+  }
+
   // ---- file structure ----
 
   /** The magic `REDIS0010` and the aux fields (`rdbSaveInfoAuxFields`). */

@@ -30,6 +30,13 @@ export const BATCH_SET = 3;
 /** `kinds[i]`: a sorted set; its members follow the key, their scores are next in `scores`. */
 export const BATCH_ZSET = 4;
 
+/**
+ * `kinds[i]`: a small collection kept packed (see src/store/packed.ts): no
+ * strings follow the key; its RDB type byte and body are the next
+ * `lengths[i]` bytes of `packed`.
+ */
+export const BATCH_PACKED = 6;
+
 /** Decoded keys of one db, in file order. */
 export interface RdbLoadBatch {
   /** The db every key of the batch belongs to (a batch never spans two dbs). */
@@ -44,6 +51,8 @@ export interface RdbLoadBatch {
   expires: Float64Array;
   /** The scores of the batch's sorted sets, one set after another, in key order. */
   scores: Float64Array;
+  /** The bytes of the batch's packed collections, one after another, in key order. */
+  packed: Uint8Array;
 }
 
 /** Where the worker gets the file from. */

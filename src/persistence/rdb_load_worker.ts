@@ -10,11 +10,13 @@
  * once every key was decoded and the checksum verified, or the decoder's error.
  */
 /// <reference lib="deno.worker" />
-import { RdbDecoder, RdbError, type RdbPlainEntry } from "./rdb_decoder.ts";
+import { RdbDecoder, RdbError, type RdbPlainEntry, type RdbPlainValue } from "./rdb_decoder.ts";
+import { isPackableType } from "./rdb_packed.ts";
 import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
   BATCH_LIST,
+  BATCH_PACKED,
   BATCH_SET,
   BATCH_STRING,
   BATCH_ZSET,
@@ -26,6 +28,13 @@ import {
   type RdbLoadRequest,
 } from "./rdb_load_messages.ts";
 
+/**
+ * Collections of at most this many strings (a hash counts fields and values)
+ * and this many bytes in the file are sent packed, to be decoded when first
+ * used: small enough that unpacking one never holds up a command.
+ */
+const PACK_MAX_STRINGS = 256;
+const PACK_MAX_BYTES = 8192;
 /** Keys per batch: enough to make a batch's fixed costs negligible, small enough to overlap. */
 const BATCH_KEYS = 4096;
 /** A batch is closed early once its keys took this many bytes of the file (large values). */
@@ -52,8 +61,12 @@ class BatchBuilder {
   scores: number[] = [];
   /** The fields of the last hash added, across batches (see BATCH_HASH_SAME_FIELDS). */
   #previousFields: string[] = [];
+  /** The packed collections so far (see BATCH_PACKED); reused from batch to batch. */
+  #packed = new Uint8Array(64 * 1024);
+  #packedUsed = 0;
 
-  add(entry: RdbPlainEntry): void {
+  /** `entry`, its body at `entry.bodyStart` of `bytes`. */
+  add(entry: RdbPlainEntry, bytes: Uint8Array): void {
     this.db = entry.db;
     this.size++;
     this.expires.push(entry.expireAtMs ?? NaN);
@@ -66,6 +79,7 @@ class BatchBuilder {
       this.lengths.push(1);
       return;
     }
+    if (this.#addPacked(entry, bytes)) return;
     let items: string[];
     switch (value.type) {
       case "list":
@@ -100,6 +114,32 @@ class BatchBuilder {
     for (let i = 0; i < items.length; i++) strings.push(items[i]);
   }
 
+  /** Adds a small collection as its type byte and body; false when it is not small. */
+  #addPacked(entry: RdbPlainEntry, bytes: Uint8Array): boolean {
+    const value = entry.value as Exclude<RdbPlainValue, string>;
+    const strings = value.type === "hash"
+      ? value.pairs.length
+      : value.type === "list"
+      ? value.elements.length
+      : value.members.length;
+    const { bodyStart, bodyEnd } = entry;
+    const n = 1 + bodyEnd - bodyStart;
+    if (strings > PACK_MAX_STRINGS || n > PACK_MAX_BYTES || !isPackableType(entry.rdbType)) {
+      return false;
+    }
+    if (this.#packedUsed + n > this.#packed.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#packed.length, this.#packedUsed + n));
+      grown.set(this.#packed.subarray(0, this.#packedUsed));
+      this.#packed = grown;
+    }
+    this.#packed[this.#packedUsed] = entry.rdbType;
+    this.#packed.set(bytes.subarray(bodyStart, bodyEnd), this.#packedUsed + 1);
+    this.#packedUsed += n;
+    this.kinds.push(BATCH_PACKED);
+    this.lengths.push(n);
+    return true;
+  }
+
   /**
    * Whether `pairs` has the fields of the previous hash, in order; if not,
    * its fields become the ones the next hash is compared with.
@@ -127,14 +167,16 @@ class BatchBuilder {
       kinds: Uint8Array.from(this.kinds),
       expires: Float64Array.from(this.expires),
       scores: Float64Array.from(this.scores),
+      packed: this.#packed.slice(0, this.#packedUsed),
     };
+    this.#packedUsed = 0;
     this.size = 0;
     this.strings = [];
     this.lengths = [];
     this.kinds = [];
     this.expires = [];
     this.scores = [];
-    const buffers = [batch.lengths, batch.kinds, batch.expires, batch.scores];
+    const buffers = [batch.lengths, batch.kinds, batch.expires, batch.scores, batch.packed];
     return [batch, buffers.map((a) => a.buffer as ArrayBuffer)];
   }
 }
@@ -298,7 +340,7 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
       handover.add(batch.take());
       batchStart = decoder.offset;
     }
-    batch.add(entry);
+    batch.add(entry, decoder.bytes);
     if (batch.size >= BATCH_KEYS || decoder.offset - batchStart >= BATCH_FILE_BYTES) {
       handover.add(batch.take());
       batchStart = decoder.offset;

@@ -14,6 +14,7 @@ import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
   BATCH_LIST,
+  BATCH_PACKED,
   BATCH_SET,
   BATCH_STRING,
   PULL_REQUESTED,
@@ -26,7 +27,8 @@ import {
 import type { Keyspace } from "../store/keyspace.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
-import type { RedisValue } from "../store/types.ts";
+import type { StoredValue } from "../store/packed.ts";
+import { RdbPackedValue } from "./rdb_packed.ts";
 import { log } from "../log.ts";
 
 export type { RdbLoadSource } from "./rdb_load_messages.ts";
@@ -314,22 +316,29 @@ interface InstallState {
 /** Builds the store values of `batch` into `dict` and `expires`; returns the keys added. */
 function installBatch(
   batch: RdbLoadBatch,
-  target: { dict: Map<string, RedisValue>; expires: Map<string, number>; state: InstallState },
+  target: { dict: Map<string, StoredValue>; expires: Map<string, number>; state: InstallState },
 ): number {
   const { dict, expires, state } = target;
-  const { strings, lengths, kinds, scores } = batch;
+  const { strings, lengths, kinds, scores, packed } = batch;
   const expireTimes = batch.expires;
   const count = kinds.length;
   let at = 0;
   let scoreAt = 0;
+  let packedAt = 0;
   for (let i = 0; i < count; i++) {
     const key = strings[at++];
     const n = lengths[i];
-    let value: RedisValue;
+    let value: StoredValue;
     switch (kinds[i]) {
       case BATCH_STRING:
         value = strings[at];
         break;
+      case BATCH_PACKED:
+        value = new RdbPackedValue(packed, packedAt, packedAt + n);
+        packedAt += n;
+        dict.set(key, value);
+        if (expireTimes[i] === expireTimes[i]) expires.set(key, expireTimes[i]);
+        continue; // its bytes are not strings: `at` stays
       case BATCH_LIST:
         value = List.fromArray(strings.slice(at, at + n));
         break;
@@ -367,11 +376,11 @@ function installBatch(
 
 /** One empty dict and expires map per db of `keyspace`. */
 function freshMaps(keyspace: Keyspace): {
-  dicts: Map<string, RedisValue>[];
+  dicts: Map<string, StoredValue>[];
   expires: Map<string, number>[];
 } {
   return {
-    dicts: keyspace.dbs.map(() => new Map<string, RedisValue>()),
+    dicts: keyspace.dbs.map(() => new Map<string, StoredValue>()),
     expires: keyspace.dbs.map(() => new Map<string, number>()),
   };
 }
@@ -379,7 +388,7 @@ function freshMaps(keyspace: Keyspace): {
 /** Replaces every db's contents with the loaded maps (the old data goes through beforeFlush). */
 function install(
   keyspace: Keyspace,
-  dicts: Map<string, RedisValue>[],
+  dicts: Map<string, StoredValue>[],
   expires: Map<string, number>[],
 ): void {
   for (const db of keyspace.dbs) {

@@ -22,7 +22,7 @@
  * Several consumers can share one snapshot: every chunk goes to each sink.
  */
 import type { Db, Keyspace, KeyspaceHooks } from "../store/keyspace.ts";
-import type { RedisValue } from "../store/types.ts";
+import type { StoredValue } from "../store/packed.ts";
 import { yieldToIo } from "../util/io_yield.ts";
 
 /** Longest stretch of walking before yielding to the event loop. */
@@ -68,7 +68,7 @@ export interface SnapshotEncoder<C = Uint8Array> {
    * One key. Its value is written out (copied) before this returns: with
    * copy-on-write, the write that triggered it changes the value right after.
    */
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void;
+  writeEntry(key: string, value: StoredValue, expireAtMs: number | undefined): void;
   /** Appends a chunk taken from another encoder of the same kind (copy-on-write entries). */
   writeRaw(chunk: C): void;
   /** The EOF opcode; the checksum trailer is added by whoever consumes the stream. */
@@ -135,7 +135,7 @@ export interface SnapshotOptions<C> {
 
 interface CapturedDb<C> {
   index: number;
-  dict: Map<string, RedisValue>;
+  dict: Map<string, StoredValue>;
   expires: Map<string, number>;
   /** Keys the walk has passed. */
   walked: KeySegments;
@@ -165,10 +165,10 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #encoder: SnapshotEncoder<C>;
   #newEncoder: () => SnapshotEncoder<C>;
   #dbs: CapturedDb<C>[];
-  #capturedIndex = new Map<Map<string, RedisValue>, CapturedDb<C>>();
+  #capturedIndex = new Map<Map<string, StoredValue>, CapturedDb<C>>();
   /** Position of the walk: index into #dbs, and the iterator over the current db's keys. */
   #current = 0;
-  #iterator: IterableIterator<[string, RedisValue]> | undefined;
+  #iterator: IterableIterator<[string, StoredValue]> | undefined;
   #finished = false;
   #aborted = false;
   #done: Promise<void>;

@@ -19,14 +19,20 @@
  *   - `SET u32 n, n × str member`
  *   - `LIST u32 n, n × str element` (head first)
  *   - `ZSET u32 n, n × (str member, f64 score)` (lowest score first)
+ *   - `PACKED str rdb` (a packed value: its RDB type byte and body, see
+ *     rdb_packed.ts; the worker copies them as they are when they are what
+ *     Redis 7.0 writes and `rdbcompression` is on, and decodes and writes
+ *     them anew otherwise)
  * - `EOF`
  */
 import { type CollectionKind, type RdbEncoder, SpanElements } from "./rdb_encoder.ts";
 import type { SnapshotEncoder } from "./snapshot.ts";
-import { writeString } from "../util/bytes.ts";
+import { bytesToString, writeString } from "../util/bytes.ts";
+import { decodeRdbObject } from "./rdb_decoder.ts";
+import { isCurrentRdbType, RdbPackedValue } from "./rdb_packed.ts";
+import { type StoredValue, unpacked } from "../store/packed.ts";
 import { List } from "../store/list.ts";
 import type { ZSet } from "../store/zset.ts";
-import type { RedisValue } from "../store/types.ts";
 
 /** Record tags of a {@link SnapshotBatch}. */
 export const REC_SELECT = 0;
@@ -36,6 +42,7 @@ export const REC_SET = 3;
 export const REC_LIST = 4;
 export const REC_ZSET = 5;
 export const REC_EOF = 6;
+export const REC_PACKED = 7;
 
 const COLLECTION_KINDS: Record<number, CollectionKind> = {
   [REC_HASH]: "hash",
@@ -75,7 +82,9 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
   }
 
   /** One entry; every byte is copied now (what copy-on-write needs). */
-  writeEntry(key: string, value: RedisValue, expireAtMs: number | undefined): void {
+  writeEntry(key: string, stored: StoredValue, expireAtMs: number | undefined): void {
+    if (stored instanceof RdbPackedValue) return this.#writePacked(key, stored, expireAtMs);
+    const value = unpacked(stored);
     const tag = typeof value === "string"
       ? REC_STRING
       : value instanceof Map
@@ -123,6 +132,19 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
         });
       }
     }
+  }
+
+  #writePacked(key: string, value: RdbPackedValue, expireAtMs: number | undefined): void {
+    const n = value.end - value.start;
+    this.#reserve(14 + n);
+    this.#buf[this.#used++] = REC_PACKED;
+    this.#buf[this.#used++] = expireAtMs === undefined ? 0 : 1;
+    if (expireAtMs !== undefined) this.#f64(expireAtMs);
+    this.#str(key);
+    this.#reserve(4 + n);
+    this.#u32(n);
+    this.#buf.set(value.bytes.subarray(value.start, value.end), this.#used);
+    this.#used += n;
   }
 
   writeRaw(chunk: SnapshotBatch): void {
@@ -232,6 +254,12 @@ export function encodeSnapshotBatch(enc: RdbEncoder, batch: SnapshotBatch): void
       enc.saveStringPairBytes(batch, keySpan, valueSpan, expireAtMs);
       continue;
     }
+    if (tag === REC_PACKED) {
+      r.span(keySpan);
+      r.span(valueSpan);
+      encodePacked(enc, batch, keySpan, valueSpan, expireAtMs);
+      continue;
+    }
     // A collection: its elements stay spans of the batch (no JS strings either).
     r.span(keySpan);
     const n = r.u32();
@@ -247,4 +275,23 @@ export function encodeSnapshotBatch(enc: RdbEncoder, batch: SnapshotBatch): void
     }
     enc.saveCollectionPair(kind, keySpanOf(batch), elements, scores, expireAtMs);
   }
+}
+
+/** A PACKED record's key and value (see the module documentation). */
+function encodePacked(
+  enc: RdbEncoder,
+  batch: SnapshotBatch,
+  key: { start: number; end: number },
+  value: { start: number; end: number },
+  expireAtMs: number | undefined,
+): void {
+  if (enc.compression && isCurrentRdbType(batch[value.start])) {
+    enc.saveRawObjectPair(batch, key, value, expireAtMs);
+    return;
+  }
+  enc.saveKeyValuePair(
+    bytesToString(batch, key.start, key.end),
+    decodeRdbObject(batch, value.start, value.end),
+    expireAtMs,
+  );
 }

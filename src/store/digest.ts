@@ -24,6 +24,7 @@ import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { RedisValue } from "./types.ts";
+import { unpacked } from "./packed.ts";
 
 /** Redis's OBJ_STRING … OBJ_HASH type codes. */
 const OBJ_STRING = 0;
@@ -123,7 +124,7 @@ export function datasetDigest(keyspace: Keyspace): string {
     for (const [key, value] of db.dict) {
       digest.fill(0);
       mixDigest(digest, bytesOf(key));
-      xorObjectDigest(digest, value, db.expires.has(key));
+      xorObjectDigest(digest, unpacked(value), db.expires.has(key));
       xorDigest(final, digest);
     }
   }

@@ -13,6 +13,7 @@ import { WrongTypeError } from "../errors.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
+import { PackedValue, type StoredValue } from "./packed.ts";
 import type { RedisHash, RedisSet, RedisValue, TypeName } from "./types.ts";
 
 /** What the server plugs into the keyspace. */
@@ -62,8 +63,9 @@ export interface KeyspaceStats {
 }
 
 /** TYPE's name for a value. */
-export function typeOf(value: RedisValue): TypeName {
+export function typeOf(value: StoredValue): TypeName {
   if (typeof value === "string") return "string";
+  if (value instanceof PackedValue) return value.type;
   if (value instanceof Map) return "hash";
   if (value instanceof Set) return "set";
   if (value instanceof List) return "list";
@@ -77,7 +79,8 @@ export const ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10;
 
 /** One numbered database. */
 export class Db {
-  dict = new Map<string, RedisValue>();
+  /** Values a load left packed are unpacked by the lookups below (see packed.ts). */
+  dict = new Map<string, StoredValue>();
   expires = new Map<string, number>();
   /** Mean TTL estimate INFO keyspace prints as avg_ttl (Redis's db->avg_ttl). */
   avgTtl = 0;
@@ -125,7 +128,9 @@ export class Db {
       return undefined;
     }
     this.keyspace.stats.keyspaceHits++;
-    return value;
+    return typeof value === "string" || !(value instanceof PackedValue)
+      ? value
+      : this.#unpack(key, value);
   }
 
   /** The value without touching stats (lookupKeyReadWithFlags LOOKUP_NOTOUCH|NOSTATS). */
@@ -133,6 +138,19 @@ export class Db {
     const value = this.dict.get(key);
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return typeof value === "string" || !(value instanceof PackedValue)
+      ? value
+      : this.#unpack(key, value);
+  }
+
+  /**
+   * Replaces a packed value by its store form. Not a write: the contents are
+   * the same, so no hook runs (a snapshot that reaches the key later writes
+   * the unpacked value, which is equal).
+   */
+  #unpack(key: string, packed: PackedValue): RedisValue {
+    const value = packed.unpack();
+    this.dict.set(key, value);
     return value;
   }
 
@@ -146,7 +164,9 @@ export class Db {
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     this.keyspace.hooks.beforeWrite(this, key);
-    return value;
+    return typeof value === "string" || !(value instanceof PackedValue)
+      ? value
+      : this.#unpack(key, value);
   }
 
   exists(key: string): boolean {

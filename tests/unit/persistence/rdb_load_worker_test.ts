@@ -15,17 +15,22 @@ import {
 } from "../../../src/persistence/rdb_loader.ts";
 import { buildZiplist } from "../../../src/persistence/ziplist.ts";
 import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
-import { Keyspace } from "../../../src/store/keyspace.ts";
+import { Keyspace, typeOf } from "../../../src/store/keyspace.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
+import { PackedValue, type StoredValue } from "../../../src/store/packed.ts";
 import { log } from "../../../src/log.ts";
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
 const HIGH_BYTES = Array.from({ length: 128 }, (_, i) => String.fromCharCode(128 + i)).join("");
 
-/** A comparable form of a value, checking the structures' own invariants on the way. */
-function plain(v: RedisValue): unknown {
+/**
+ * A comparable form of a value, checking the structures' own invariants on
+ * the way; a packed value compares as what it unpacks to.
+ */
+function plain(stored: StoredValue): unknown {
+  const v = stored instanceof PackedValue ? stored.unpack() : stored;
   if (typeof v === "string") return v;
   if (v instanceof List) {
     v.verify();
@@ -352,4 +357,27 @@ Deno.test("a stream that ends early or carries a bad checksum is refused like th
     assert.deepEqual(b.lines, a.lines);
     assert.equal(ks.dbs[2].dict.get("old"), "data");
   }
+});
+
+Deno.test("the worker leaves small collections packed; a lookup unpacks one in place", async () => {
+  const ks = new Keyspace(16);
+  await loadRdb({ kind: "bytes", bytes: sampleFile() }, ks, {
+    dropExpired: false,
+    verifyChecksum: true,
+  });
+  const db = ks.dbs[0];
+  for (const key of ["list:small:0", "hash:lp:0", "set:intset:0", "zset:lp:0", "hash:ht-long:0"]) {
+    assert.ok(db.dict.get(key) instanceof PackedValue, key);
+  }
+  for (const key of ["list:big:0", "hash:ht:0", "set:ht-count:0", "str:0"]) {
+    assert.ok(!(db.dict.get(key) instanceof PackedValue), key);
+  }
+  assert.equal(typeOf(db.dict.get("zset:lp:0")!), "zset");
+  const hash = db.lookupRead("hash:lp:0");
+  assert.deepEqual(hash, new Map([["f", "v"], ["n", "7"], ["\xfe", "\x80"]]));
+  assert.equal(db.dict.get("hash:lp:0"), hash);
+  const list = db.lookupWrite("list:small:0");
+  assert.ok(list instanceof List);
+  assert.equal(db.dict.get("list:small:0"), list);
+  assert.ok(db.peek("set:intset:0") instanceof Set);
 });

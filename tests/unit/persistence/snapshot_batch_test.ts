@@ -3,7 +3,15 @@
  * what the RDB encoder writes from the values themselves.
  */
 import assert from "node:assert/strict";
-import { RdbEncoder, type RdbEncoderOptions } from "../../../src/persistence/rdb_encoder.ts";
+import {
+  encodeValueForDump,
+  RdbEncoder,
+  type RdbEncoderOptions,
+} from "../../../src/persistence/rdb_encoder.ts";
+import { RdbPackedValue } from "../../../src/persistence/rdb_packed.ts";
+import { RDB_TYPE_HASH_ZIPLIST } from "../../../src/persistence/rdb_constants.ts";
+import { buildZiplist } from "../../../src/persistence/ziplist.ts";
+import type { StoredValue } from "../../../src/store/packed.ts";
 import {
   BatchSnapshotEncoder,
   encodeSnapshotBatch,
@@ -72,7 +80,7 @@ function direct(
 }
 
 function throughBatches(
-  entries: Array<[string, RedisValue, number | undefined]>,
+  entries: Array<[string, StoredValue, number | undefined]>,
   perBatch: number,
   opts: RdbEncoderOptions = {},
 ): Uint8Array {
@@ -139,4 +147,35 @@ Deno.test("raw batches from another packer are appended in order", () => {
   want.writeEntry("a", "1");
   want.writeEntry("b", "2", 5);
   assert.deepEqual(enc.takeChunk(), want.takeChunk());
+});
+
+/** `value` packed the way a load leaves it: its RDB type byte and body (a DUMP payload without footer). */
+function packedOf(value: RedisValue, opts: RdbEncoderOptions = {}): RdbPackedValue {
+  const dump = encodeValueForDump(value, opts);
+  return new RdbPackedValue(dump, 0, dump.length - 10);
+}
+
+Deno.test("packed values are saved as the values they hold, copied or encoded anew", () => {
+  const entries = sampleEntries().filter(([k]) => k !== "empty-hash"); // never packed
+  const packed = entries.map((
+    [k, v, e],
+  ): [string, StoredValue, number | undefined] => [k, typeof v === "string" ? v : packedOf(v), e]);
+  for (const opts of [{}, { compression: false }]) {
+    const expected = direct(entries, opts);
+    const got = throughBatches(packed, 4, opts);
+    assert.deepEqual(got, expected, JSON.stringify(opts));
+  }
+});
+
+Deno.test("a packed value in an older encoding is saved as Redis 7.0 writes it", () => {
+  // A ziplist hash (RDB type 13), as Redis 6 wrote small hashes.
+  const body = new RdbEncoder({ externalChecksum: true });
+  body.saveRawBytes(buildZiplist(["f", "v", "n", "17"]));
+  const bytes = new Uint8Array([RDB_TYPE_HASH_ZIPLIST, ...body.takeChunk()]);
+  const old = new RdbPackedValue(bytes, 0, bytes.length);
+  assert.equal(old.type, "hash");
+  const value = new Map([["f", "v"], ["n", "17"]]);
+  assert.deepEqual(old.unpack(), value);
+  const got = throughBatches([["h", old, undefined]], 1);
+  assert.deepEqual(got, direct([["h", value, undefined]]));
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { datasetDigest, valueDigest } from "../../../src/store/digest.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
+import { unpacked } from "../../../src/store/packed.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 
@@ -70,7 +71,7 @@ const VALUE_DIGESTS: [string, string][] = [
 Deno.test("valueDigest matches Redis 7.0's DEBUG DIGEST-VALUE for every type", () => {
   const db = buildDataset().dbs[0];
   for (const [key, expected] of VALUE_DIGESTS) {
-    const value = db.dict.get(key)!;
+    const value = unpacked(db.dict.get(key)!);
     assert.equal(valueDigest(value, db.expires.has(key)), expected, key);
   }
 });
