@@ -14,7 +14,7 @@ import { List } from "../../src/store/list.ts";
 import { ZSet } from "../../src/store/zset.ts";
 import type { RedisValue } from "../../src/store/types.ts";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
-import { startRedis } from "../helpers/server_process.ts";
+import { command, startRedeno, startRedis } from "../helpers/server_process.ts";
 
 /** Commands sent per write when populating a server. */
 const PIPELINE = 200;
@@ -303,4 +303,62 @@ Deno.test("our decoder reads back a dump.rdb that redis-server 7.0 saved", async
   assert.deepEqual(plain(got.get("2/h-converted")!.value), ["hash", [["g", "w"]]]);
   assert.equal(got.size, 4);
   assert.deepEqual(decoded.resizeHints.get(1), { size: 2, expiresSize: 2 });
+});
+
+Deno.test("Redeno started on redis-server's dump serves it, and saves it back for redis-server", async () => {
+  // Redeno loads small collections packed (src/store/packed.ts): its SAVE, made before any key
+  // is read, copies them as they are; the reads after it unpack them.
+  const now = Date.now();
+  const data = dataset(now);
+  const dir = await Deno.makeTempDir({ prefix: "redeno_rdb_back_" });
+  try {
+    const redis = await startRedis(["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"], {
+      dir,
+    });
+    let digest: Reply;
+    try {
+      const conn = await RespClient.connect(redis.port);
+      try {
+        await pipeline(conn, data.flatMap(([e]) => writeCommands(e)));
+        assert.equal(await conn.command("SAVE"), "OK");
+        digest = await conn.command("DEBUG", "DIGEST");
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await redis.stop();
+    }
+    const redeno = await startRedeno(
+      ["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"],
+      { dir },
+    );
+    try {
+      const conn = await RespClient.connect(redeno.port);
+      try {
+        assert.equal(await conn.command("DEBUG", "DIGEST"), digest);
+        assert.equal(await conn.command("SAVE"), "OK");
+        for (const [e, encoding] of data) {
+          await conn.command("SELECT", String(e.db));
+          assert.equal(await conn.command("OBJECT", "ENCODING", e.key), encoding, e.key);
+          assert.deepEqual(plain((await readValue(conn, e.key))!), plain(e.value), e.key);
+        }
+        assert.equal(await conn.command("DEBUG", "DIGEST"), digest);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await redeno.stop();
+    }
+    assert.match(await checkRdb(`${dir}/dump.rdb`), new RegExp(`${data.length} keys read`));
+    const again = await startRedis(["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"], {
+      dir,
+    });
+    try {
+      assert.equal(await command(again.port, "DEBUG", "DIGEST"), digest);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
