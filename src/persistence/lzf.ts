@@ -173,6 +173,9 @@ export function lzfCompress(
   return op - outStart;
 }
 
+/** Back references longer than this are copied by fill/copyWithin instead of a byte loop. */
+const FILL_MIN = 16;
+
 /**
  * liblzf's `lzf_decompress`: expands `input[inStart, inStart + inLen)` into
  * `out[outStart, outStart + outLen)` and returns the number of bytes produced,
@@ -213,9 +216,20 @@ export function lzfDecompress(
       ref -= input[ip++];
       if (op + len + 2 > outEnd) return 0;
       if (ref < outStart) return 0;
-      // Overlapping copies are the point (runs): copy byte by byte.
-      const stop = op + len + 2;
-      while (op < stop) out[op++] = out[ref++];
+      const n = len + 2;
+      const distance = op - ref;
+      if (distance === 1 && n > FILL_MIN) {
+        // A run of one byte, the commonest long reference.
+        out.fill(out[ref], op, op + n);
+        op += n;
+      } else if (distance >= n && n > FILL_MIN) {
+        out.copyWithin(op, ref, ref + n);
+        op += n;
+      } else {
+        // Overlapping copies repeat what they copy (runs): byte by byte.
+        const stop = op + n;
+        while (op < stop) out[op++] = out[ref++];
+      }
     }
   } while (ip < inEnd);
 

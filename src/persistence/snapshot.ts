@@ -45,6 +45,13 @@ export const BUSY_REST_MS = 2;
  */
 export const REST_MS_PER_COMMAND = 0.06;
 /**
+ * Commands served around a slice that earn no rest: a few clients are
+ * served by the yields between slices alone (a lone client doing one
+ * request at a time is served about once per slice), and resting for them
+ * only slows the walk.
+ */
+export const REST_FREE_COMMANDS = 8;
+/**
  * Rests from this long on sleep on a timer; shorter ones keep yielding to
  * the sockets until they are over (a timer cannot sleep less than about a
  * millisecond, and a lone client is served in a few tens of microseconds).
@@ -356,7 +363,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       // may run before the I/O that arrived during a slice is read.
       const served = this.#activity() - this.#activityAtPreviousSlice;
       this.#busy = served > 0;
-      if (this.#busy) rest = Math.min(BUSY_REST_MS, served * REST_MS_PER_COMMAND);
+      if (served > REST_FREE_COMMANDS) {
+        rest = Math.min(BUSY_REST_MS, (served - REST_FREE_COMMANDS) * REST_MS_PER_COMMAND);
+      }
     }
     if (rest >= TIMER_REST_MS) {
       this.#timer = setTimeout(this.#step, rest);

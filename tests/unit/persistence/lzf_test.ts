@@ -75,6 +75,19 @@ Deno.test("lzf round trips random and compressible data of many sizes", () => {
   roundTrip(new Uint8Array(100_000)); // long runs: maximal back references
 });
 
+Deno.test("lzf decompresses runs and long non-overlapping references (the fill and copy paths)", () => {
+  // A short head then one byte repeated: one back reference at distance 1.
+  roundTrip(bytesOf("v000000000123" + "x".repeat(87)));
+  // A block repeated: references longer than their distance is far.
+  const block = randomBytes(300, 7);
+  const twice = new Uint8Array(600);
+  twice.set(block);
+  twice.set(block, 300);
+  roundTrip(twice);
+  // Short references (byte loop) mixed with long ones.
+  roundTrip(bytesOf("abcabcabc" + "z".repeat(40) + "abcabcabcabc" + "q".repeat(17)));
+});
+
 Deno.test("lzf compression is deterministic from one call to the next", () => {
   const a = compressible(5000, 1);
   const b = compressible(7000, 2);
