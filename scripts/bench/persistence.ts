@@ -30,6 +30,7 @@ import {
   rssBytes,
   type ServerHandle,
   settledRss,
+  settleHost,
   sleep,
   startLatencyProbe,
   startLoad,
@@ -218,6 +219,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
   const dumps = {} as Record<Impl, string>;
   const figures = {} as Record<Impl, SaveFigures>;
   for (const impl of IMPLS) {
+    await settleHost();
     dumps[impl] = `${await newTempDir("dumps")}/${impl}.rdb`;
     figures[impl] = await saveFigures(impl, opts, windowMs, dumps[impl]);
   }

@@ -29,6 +29,7 @@ import {
   progress,
   redisBenchmark,
   type ServerHandle,
+  settleHost,
   sleep,
   startLatencyProbe,
   startLoad,
@@ -284,7 +285,10 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
 export async function runReplication(opts: BenchOptions): Promise<string> {
   const windowMs = opts.quick ? 1000 : 2000;
   const figures = {} as Record<Impl, ReplFigures>;
-  for (const impl of IMPLS) figures[impl] = await replicationFigures(impl, opts, windowMs);
+  for (const impl of IMPLS) {
+    await settleHost();
+    figures[impl] = await replicationFigures(impl, opts, windowMs);
+  }
 
   const r = figures.redis;
   const d = figures.redeno;

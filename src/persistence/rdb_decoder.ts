@@ -742,6 +742,8 @@ export class RdbDecoder {
   #emptyKeysSkipped = 0;
   #crc: Crc64State = crc64Init();
   #crcPos = 0;
+  /** File offset of the first byte the decoder holds (see rebase); indices below are into `#r.b`. */
+  #base = 0;
   #callOffset = 0;
   #callDb = 0;
   #callEmptyKeysSkipped = 0;
@@ -774,6 +776,33 @@ export class RdbDecoder {
   }
 
   /**
+   * Before the caller drops the input's bytes up to file offset `offset`
+   * (at most {@link callOffset}): feeds them to the checksum while they are
+   * still there. Then {@link rebase}.
+   */
+  release(offset: number): void {
+    const upTo = offset - this.#base;
+    if (upTo > this.#callOffset) throw new RangeError("release past the current key");
+    if (this.#crcPos < upTo) this.#feedCrc(upTo);
+  }
+
+  /**
+   * Like {@link extend}, for input that dropped its start: `bytes[0]` is the
+   * file's byte at offset `base`, released first (see {@link release}). A
+   * file arriving in pieces is then held from the key being decoded on, not
+   * whole.
+   */
+  rebase(bytes: Uint8Array, base: number): void {
+    const shift = base - this.#base;
+    if (shift < 0 || shift > this.#crcPos) throw new RangeError("rebase past what was released");
+    this.#r.extend(bytes);
+    this.#r.p -= shift;
+    this.#callOffset -= shift;
+    this.#crcPos -= shift;
+    this.#base = base;
+  }
+
+  /**
    * Back to where the last `next`/`nextPlain` call started, after it raised a
    * short read ("eof"), as if it had not been called. Whatever it read on the
    * way (SELECTDB, aux fields, RESIZEDB) reads the same again; the checksum
@@ -785,9 +814,9 @@ export class RdbDecoder {
     this.#emptyKeysSkipped = this.#callEmptyKeysSkipped;
   }
 
-  /** Where the last next/nextPlain call started (see rewind). */
+  /** The file offset where the last next/nextPlain call started (see rewind). */
   get callOffset(): number {
-    return this.#callOffset;
+    return this.#base + this.#callOffset;
   }
 
   /** The file's RDB version. */
@@ -810,14 +839,14 @@ export class RdbDecoder {
     return this.#emptyKeysSkipped;
   }
 
-  /** Bytes consumed so far. */
+  /** Bytes of the file consumed so far. */
   get offset(): number {
-    return this.#r.p;
+    return this.#base + this.#r.p;
   }
 
-  /** Total size of the input. */
+  /** Size of the input given so far (the file's, once whole). */
   get size(): number {
-    return this.#r.end;
+    return this.#base + this.#r.end;
   }
 
   /** Whether the EOF opcode (and checksum) has been read. */
@@ -825,7 +854,7 @@ export class RdbDecoder {
     return this.#done;
   }
 
-  /** The input as far as it was given (offsets of entries point into it). */
+  /** The input as far as it was given and held (entries' body offsets index it). */
   get bytes(): Uint8Array {
     return this.#r.b;
   }
@@ -849,7 +878,10 @@ export class RdbDecoder {
     try {
       return this.#next();
     } catch (e) {
-      throw asRdbError(e, this.#r.p);
+      const err = asRdbError(e, this.#r.p);
+      // Offsets inside are into the bytes held; a caller gets file offsets.
+      if (this.#base === 0) throw err;
+      throw new RdbError(err.reason, this.#base + err.offset, err.kind, { cause: err.cause });
     }
   }
 
