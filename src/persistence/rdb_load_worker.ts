@@ -12,6 +12,7 @@
 /// <reference lib="deno.worker" />
 import { RdbDecoder, RdbError, type RdbPlainEntry, type RdbPlainValue } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
+import { lowerThreadPriority } from "../util/thread_priority.ts";
 import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
@@ -35,6 +36,8 @@ import {
  */
 const PACK_MAX_STRINGS = 256;
 const PACK_MAX_BYTES = 8192;
+lowerThreadPriority();
+
 /** Keys per batch: enough to make a batch's fixed costs negligible, small enough to overlap. */
 const BATCH_KEYS = 4096;
 /** A batch is closed early once its keys took this many bytes of the file (large values). */
