@@ -11,6 +11,7 @@
  * replies produced from one read go out in one socket write.
  */
 import { bytesToString, writeString } from "../util/bytes.ts";
+import { argString } from "./arg_strings.ts";
 import { splitArgs } from "../config.ts";
 
 export { splitArgs };
@@ -164,7 +165,7 @@ function decodeMultibulk(
     }
     const dataStart = lenEnd + 2;
     if (dataStart + len + 2 > end) return INCOMPLETE;
-    argv.push(bytesToString(buf, dataStart, dataStart + len));
+    argv.push(argString(buf, dataStart, dataStart + len));
     pos = dataStart + len + 2;
   }
   return { argv, end: pos };
