@@ -13,6 +13,7 @@
 import { RdbDecoder, RdbError, type RdbPlainEntry, type RdbPlainValue } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
 import { lowerThreadPriority } from "../util/thread_priority.ts";
+import { writeString } from "../util/bytes.ts";
 import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
@@ -163,9 +164,11 @@ class BatchBuilder {
 
   /** The batch so far, with the buffers to transfer; starts an empty one. */
   take(): [RdbLoadBatch, ArrayBuffer[]] {
+    const [text, ends] = packStrings(this.strings);
     const batch: RdbLoadBatch = {
       db: this.db,
-      strings: this.strings,
+      text,
+      ends,
       lengths: Uint32Array.from(this.lengths),
       kinds: Uint8Array.from(this.kinds),
       expires: Float64Array.from(this.expires),
@@ -179,9 +182,28 @@ class BatchBuilder {
     this.kinds = [];
     this.expires = [];
     this.scores = [];
-    const buffers = [batch.lengths, batch.kinds, batch.expires, batch.scores, batch.packed];
+    const buffers = [
+      batch.text,
+      batch.ends,
+      batch.lengths,
+      batch.kinds,
+      batch.expires,
+      batch.scores,
+      batch.packed,
+    ];
     return [batch, buffers.map((a) => a.buffer as ArrayBuffer)];
   }
+}
+
+/** `strings` as their bytes one after another, and where each ends (see RdbLoadBatch.text). */
+function packStrings(strings: readonly string[]): [Uint8Array, Uint32Array] {
+  const ends = new Uint32Array(strings.length);
+  let total = 0;
+  for (let i = 0; i < strings.length; i++) ends[i] = total += strings[i].length;
+  const text = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < strings.length; i++) at = writeString(text, at, strings[i]);
+  return [text, ends];
 }
 
 /** The batches decoded and not yet handed over, and the pull protocol (see PULL_IDLE). */

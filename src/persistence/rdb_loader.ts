@@ -30,6 +30,7 @@ import { ZSet } from "../store/zset.ts";
 import type { StoredValue } from "../store/packed.ts";
 import { RdbPackedValue } from "./rdb_packed.ts";
 import { log } from "../log.ts";
+import { bytesToString } from "../util/bytes.ts";
 
 export type { RdbLoadSource } from "./rdb_load_messages.ts";
 
@@ -319,7 +320,8 @@ function installBatch(
   target: { dict: Map<string, StoredValue>; expires: Map<string, number>; state: InstallState },
 ): number {
   const { dict, expires, state } = target;
-  const { strings, lengths, kinds, scores, packed } = batch;
+  const { lengths, kinds, scores, packed } = batch;
+  const strings = unpackStrings(batch.text, batch.ends);
   const expireTimes = batch.expires;
   const count = kinds.length;
   let at = 0;
@@ -372,6 +374,18 @@ function installBatch(
     if (when === when) expires.set(key, when); // NaN: no expire
   }
   return count;
+}
+
+/** The strings of a batch (see RdbLoadBatch.text). */
+function unpackStrings(text: Uint8Array, ends: Uint32Array): string[] {
+  const strings = new Array<string>(ends.length);
+  let start = 0;
+  for (let k = 0; k < ends.length; k++) {
+    const end = ends[k];
+    strings[k] = bytesToString(text, start, end);
+    start = end;
+  }
+  return strings;
 }
 
 /** One empty dict and expires map per db of `keyspace`. */
