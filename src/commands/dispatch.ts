@@ -151,9 +151,9 @@ export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<
   const keyspace = server.keyspace;
   // One clock reading serves as this command's start and the previous one's end
   // (the client keeps the batch clock): clock reads are a measurable share of a GET.
-  // Fast commands of a batch share readings (batch_timing.ts); any other command
-  // first settles them, so that its own time starts now.
-  if (server.untimedCalls.count > 0 && !commandMeta(cmd).fast) settleBatchTimings(server);
+  // Fast commands (and the SET family) of a batch share readings (batch_timing.ts);
+  // any other command first settles them, so that its own time starts now.
+  if (server.untimedCalls.count > 0 && !commandMeta(cmd).sharedTiming) settleBatchTimings(server);
   const start = server.batchClock ?? performance.now();
   keyspace.tick(Math.floor(performance.timeOrigin + start));
   client.lastCommand = cmd.name;
@@ -219,7 +219,7 @@ function finish(
   stats.calls++;
   if (failed) stats.failedCalls++;
   server.afterCommand(client, cmd, argv);
-  if (server.batchClock !== undefined && commandMeta(cmd).fast) {
+  if (server.batchClock !== undefined && commandMeta(cmd).sharedTiming) {
     server.untimedCalls.add(client, cmd, argv, start);
   } else {
     const end = performance.now();

@@ -62,6 +62,8 @@ export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Pro
 export interface CommandMeta {
   write: boolean;
   fast: boolean;
+  /** Timed with the other such commands of its batch (batch_timing.ts): @fast, or an O(1) write. */
+  sharedTiming: boolean;
   noAuth: boolean;
   loading: boolean;
   stale: boolean;
@@ -70,6 +72,20 @@ export interface CommandMeta {
   hiddenFromMonitor: boolean;
 }
 
+/**
+ * Writes Redis does not flag @fast whose run time is still a few map
+ * operations whatever the value's size (its bytes were copied when the
+ * request was decoded, before the command runs): SET and its variants.
+ * MSET and the like grow with their arguments and keep their own timing.
+ */
+const CONSTANT_TIME_WRITES: ReadonlySet<string> = new Set([
+  "set",
+  "setnx",
+  "setex",
+  "psetex",
+  "getset",
+]);
+
 /** The flags of `cmd` as booleans, cached on the spec. */
 export function commandMeta(cmd: CommandSpec): CommandMeta {
   if (cmd.meta !== undefined) return cmd.meta;
@@ -77,6 +93,7 @@ export function commandMeta(cmd: CommandSpec): CommandMeta {
   const meta: CommandMeta = {
     write: has("write"),
     fast: has("fast"),
+    sharedTiming: has("fast") || CONSTANT_TIME_WRITES.has(cmd.name),
     noAuth: has("no_auth"),
     loading: has("loading"),
     stale: has("stale"),
