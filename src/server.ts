@@ -187,10 +187,18 @@ export class Server {
     const refresh = () => {
       this.protoMaxBulkLen = cfg.getNumber("proto-max-bulk-len");
       this.queryBufferLimit = cfg.getNumber("client-query-buffer-limit");
+      this.#slowlogThreshold = cfg.getNumber("slowlog-log-slower-than");
+      this.#latencyThreshold = cfg.getNumber("latency-monitor-threshold");
     };
     refresh();
-    cfg.onChange("proto-max-bulk-len", refresh);
-    cfg.onChange("client-query-buffer-limit", refresh);
+    for (
+      const name of [
+        "proto-max-bulk-len",
+        "client-query-buffer-limit",
+        "slowlog-log-slower-than",
+        "latency-monitor-threshold",
+      ]
+    ) cfg.onChange(name, refresh);
     cfg.onChange("loglevel", (v) => log.level = v as typeof log.level);
     cfg.onChange("hz", () => this.#startCron());
     cfg.onChange("logfile", (v) => log.setFile(v));
@@ -375,14 +383,18 @@ export class Server {
     }
   }
 
+  /** slowlog-log-slower-than and latency-monitor-threshold, read per change, not per command. */
+  #slowlogThreshold = 10000;
+  #latencyThreshold = 0;
+
   /** A command's run time: the slow log and the latency monitor. */
   recordCommandTime(client: Client, cmd: CommandSpec, argv: string[], micros: number): void {
     const meta = commandMeta(cmd);
     if (!meta.skipSlowlog) {
-      const threshold = this.config.getNumber("slowlog-log-slower-than");
+      const threshold = this.#slowlogThreshold;
       if (threshold >= 0 && micros >= threshold) this.#slowlogPush(client, argv, micros);
     }
-    const latencyThreshold = this.config.getNumber("latency-monitor-threshold");
+    const latencyThreshold = this.#latencyThreshold;
     if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
       this.latencySample(meta.fast ? "fast-command" : "command", Math.round(micros / 1000));
     }

@@ -146,8 +146,12 @@ interface LatencyState {
 }
 
 const latencyStates = new WeakMap<Server, LatencyState>();
+/** The server asked about last and its state: this runs per command, and a process has one server. */
+let lastServer: Server | undefined;
+let lastState: LatencyState | undefined;
 
 function latencyState(server: Server): LatencyState {
+  if (server === lastServer) return lastState!;
   let state = latencyStates.get(server);
   if (state === undefined) {
     const s: LatencyState = {
@@ -158,6 +162,8 @@ function latencyState(server: Server): LatencyState {
     latencyStates.set(server, s);
     state = s;
   }
+  lastServer = server;
+  lastState = state;
   return state;
 }
 
