@@ -30,6 +30,8 @@ import {
   type RdbLoadRequest,
 } from "./rdb_load_messages.ts";
 
+lowerThreadPriority();
+
 /**
  * Collections of at most this many strings (a hash counts fields and values)
  * and this many bytes in the file are sent packed, to be decoded when first
@@ -37,7 +39,6 @@ import {
  */
 const PACK_MAX_STRINGS = 256;
 const PACK_MAX_BYTES = 8192;
-lowerThreadPriority();
 
 /** Keys per batch: enough to make a batch's fixed costs negligible, small enough to overlap. */
 const BATCH_KEYS = 4096;

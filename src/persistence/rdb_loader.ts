@@ -329,7 +329,7 @@ function installBatch(
   let packedAt = 0;
   for (let i = 0; i < count; i++) {
     const key = strings[at++];
-    const n = lengths[i];
+    let n = lengths[i];
     let value: StoredValue;
     switch (kinds[i]) {
       case BATCH_STRING:
@@ -338,9 +338,8 @@ function installBatch(
       case BATCH_PACKED:
         value = new RdbPackedValue(packed, packedAt, packedAt + n);
         packedAt += n;
-        dict.set(key, value);
-        if (expireTimes[i] === expireTimes[i]) expires.set(key, expireTimes[i]);
-        continue; // its bytes are not strings: `at` stays
+        n = 0; // its n are bytes of `packed`, not strings
+        break;
       case BATCH_LIST:
         value = List.fromArray(strings.slice(at, at + n));
         break;

@@ -128,9 +128,7 @@ export class Db {
       return undefined;
     }
     this.keyspace.stats.keyspaceHits++;
-    return typeof value === "string" || !(value instanceof PackedValue)
-      ? value
-      : this.#unpack(key, value);
+    return this.#unpacked(key, value);
   }
 
   /** The value without touching stats (lookupKeyReadWithFlags LOOKUP_NOTOUCH|NOSTATS). */
@@ -138,20 +136,19 @@ export class Db {
     const value = this.dict.get(key);
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    return typeof value === "string" || !(value instanceof PackedValue)
-      ? value
-      : this.#unpack(key, value);
+    return this.#unpacked(key, value);
   }
 
   /**
-   * Replaces a packed value by its store form. Not a write: the contents are
-   * the same, so no hook runs (a snapshot that reaches the key later writes
-   * the unpacked value, which is equal).
+   * `value` in its store form: a packed one is replaced by its store form.
+   * Not a write: the contents are the same, so no hook runs (a snapshot that
+   * reaches the key later writes the unpacked value, which is equal).
    */
-  #unpack(key: string, packed: PackedValue): RedisValue {
-    const value = packed.unpack();
-    this.dict.set(key, value);
-    return value;
+  #unpacked(key: string, value: StoredValue): RedisValue {
+    if (typeof value === "string" || !(value instanceof PackedValue)) return value;
+    const unpacked = value.unpack();
+    this.dict.set(key, unpacked);
+    return unpacked;
   }
 
   /**
@@ -164,9 +161,7 @@ export class Db {
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     this.keyspace.hooks.beforeWrite(this, key);
-    return typeof value === "string" || !(value instanceof PackedValue)
-      ? value
-      : this.#unpack(key, value);
+    return this.#unpacked(key, value);
   }
 
   exists(key: string): boolean {
