@@ -15,6 +15,8 @@ import type { Server } from "../server.ts";
 import type { SaveJob } from "../persistence/rdb_saver.ts";
 import type { Replication } from "./mod.ts";
 import { log } from "../log.ts";
+import { NOT_AN_INTEGER } from "../errors.ts";
+import { parseLongLong } from "../util/numbers.ts";
 import { stringToBytes } from "../util/bytes.ts";
 import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH } from "./constants.ts";
@@ -152,9 +154,15 @@ export class Primary {
       return;
     }
     log.notice(`Replica ${conn.name} asks for synchronization`);
+    const offset = offsetArg === undefined ? undefined : parseLongLong(offsetArg);
+    if (offsetArg !== undefined && offset === undefined) {
+      log.warning(`Replica ${conn.name} asks for synchronization but with a wrong offset`);
+      client.reply.error(NOT_AN_INTEGER);
+      return;
+    }
 
     // CASE 1: the replica can continue from our backlog.
-    if (replid !== undefined && this.#tryPartial(conn, replid, offsetArg ?? "")) {
+    if (replid !== undefined && this.#tryPartial(conn, replid, offset ?? -1)) {
       server.stats.syncPartialOk++;
       return;
     }
@@ -185,10 +193,9 @@ export class Primary {
   }
 
   /** Redis's masterTryPartialResynchronization. */
-  #tryPartial(conn: ReplicaConn, replid: string, offsetArg: string): boolean {
+  #tryPartial(conn: ReplicaConn, replid: string, offset: number): boolean {
     const repl = this.#repl;
-    const offset = /^-?\d+$/.test(offsetArg) ? Number(offsetArg) : NaN;
-    if (replid === "?" || Number.isNaN(offset)) return false;
+    if (replid === "?") return false;
     const idMatches = replid === repl.replid ||
       (replid === repl.replid2 && offset <= repl.secondReplOffset);
     if (!idMatches) {

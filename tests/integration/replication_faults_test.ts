@@ -586,6 +586,12 @@ Deno.test("bad REPLCONF, PSYNC and REPLICAOF arguments get Redis's replies byte 
     ["REPLCONF"],
     ["PSYNC"],
     ["PSYNC", "?"],
+    // A bad offset is an error, not a full sync; the connection goes on.
+    ["PSYNC", "?", "abc"],
+    ["PSYNC", "?", "1.5"],
+    ["PSYNC", "?", "01"],
+    ["PSYNC", "?", "99999999999999999999"],
+    ["PING"],
     ["SYNC", "extra"],
     ["REPLICAOF", "127.0.0.1"],
     ["REPLICAOF", "127.0.0.1", "notaport"],
@@ -609,6 +615,9 @@ Deno.test("bad REPLCONF, PSYNC and REPLICAOF arguments get Redis's replies byte 
     } finally {
       redeno.close();
       redis.close();
+    }
+    for (const server of servers) {
+      assert.match(server.log(), /# Replica .* asks for synchronization but with a wrong offset/);
     }
     // A replica whose link is down cannot feed a sub-replica.
     const gone = servers[1].port;
