@@ -20,6 +20,7 @@
 
 import { ReplyError } from "./errors.ts";
 import { globMatch } from "./util/glob.ts";
+import { osErrorText } from "./util/system.ts";
 import { PARAMS } from "./config_params.ts";
 import type { ParamFlag, ParamSpec } from "./config_params.ts";
 
@@ -301,18 +302,6 @@ function utf8Bytes(text: string): string {
   // deno-lint-ignore no-control-regex
   if (/^[\x00-\x7f]*$/.test(text)) return text;
   return stringFromBytes(new TextEncoder().encode(text));
-}
-
-/** The C strerror text for a failed Deno file operation. */
-function strerror(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
-  if (e instanceof Deno.errors.NotADirectory) return "Not a directory";
-  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
-  if (e instanceof Deno.errors.AlreadyExists) return "File exists";
-  const message = e instanceof Error ? e.message : String(e);
-  const m = /^(.*?) \(os error \d+\)/.exec(message);
-  return m ? m[1] : message;
 }
 
 function joinPath(dir: string, path: string): string {
@@ -727,7 +716,7 @@ export class Config {
       try {
         return [p, stringFromBytes(Deno.readFileSync(pathText(joinPath(this.#dir, p))))];
       } catch (e) {
-        throw new ConfigError(`Fatal error, can't open config file '${p}': ${strerror(e)}`, {
+        throw new ConfigError(`Fatal error, can't open config file '${p}': ${osErrorText(e)}`, {
           viaLog: true,
           file: p,
         });
@@ -864,7 +853,7 @@ export class Config {
         Deno.openSync(pathText(joinPath(this.#dir, logfile)), { append: true, create: true })
           .close();
       } catch (e) {
-        fatal(`Can't open the log file: ${strerror(e)}`);
+        fatal(`Can't open the log file: ${osErrorText(e)}`);
       }
     }
     if (this.#bools.get("cluster-enabled") && this.#master) {
@@ -1077,7 +1066,7 @@ export class Config {
       if (!Deno.statSync(path).isDirectory) return "Not a directory";
       this.#dir = utf8Bytes(Deno.realPathSync(path));
     } catch (e) {
-      return strerror(e);
+      return osErrorText(e);
     }
     return true;
   }
@@ -1592,7 +1581,7 @@ export class Config {
       await writeAtomically(path, bytesFromString(content));
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw new ConfigError(`ERR Rewriting config file: ${strerror(e)}`);
+      throw new ConfigError(`ERR Rewriting config file: ${osErrorText(e)}`);
     }
   }
 

@@ -13,7 +13,7 @@ import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { RdbSaver } from "./persistence/rdb_saver.ts";
-import { processCpuTimes, randomHex, usedMemory } from "./util/system.ts";
+import { osErrorText, processCpuTimes, randomHex, usedMemory } from "./util/system.ts";
 
 export { processCpuTimes, randomHex, usedMemory };
 import type { Replication } from "./replication/mod.ts";
@@ -203,6 +203,8 @@ export class Server {
     cfg.onChange("hz", () => this.#startCron());
     cfg.onChange("logfile", (v) => log.setFile(v));
     cfg.onChange("dir", (v) => Deno.chdir(latin1ToUtf8(v)));
+    cfg.onChange("port", () => this.#relisten("port"));
+    cfg.onChange("bind", () => this.#relisten("bind"));
   }
 
   /** Expired keys reach the AOF and replicas as DEL (DESIGN decision 3). */
@@ -218,19 +220,83 @@ export class Server {
     });
   }
 
-  /** Binds every `bind` address on `port`; exits the process like Redis when none can be bound. */
+  /** Binds every `bind` address on `port`; exits the process like Redis when one cannot be bound. */
   listen(): void {
     const port = this.config.getNumber("port");
-    const binds = this.config.getString("bind").split(" ").filter((s) => s !== "");
+    try {
+      this.#startListeners(port, this.config.getString("bind"));
+    } catch {
+      log.warning("Failed listening on port " + port + " (tcp), aborting.");
+      Deno.exit(1);
+    }
+  }
+
+  /**
+   * CONFIG SET port / bind: listens on the new addresses (port 0: none), then
+   * closes the old listeners, like Redis's changeListenPort / changeBindAddr.
+   * A failure throws Redis's message and keeps the old listeners; CONFIG SET
+   * restores the old values and calls this again, which then has nothing to do.
+   * Unlike Redis, the new sockets are bound before the old ones close: Deno
+   * frees a listener's port only after its pending accept is dropped, a tick
+   * later. An address kept on the same port keeps its listener; a new one
+   * that overlaps an old one there (0.0.0.0 → 127.0.0.1) fails.
+   */
+  #relisten(setting: "port" | "bind"): void {
+    const port = this.config.getNumber("port");
+    const bind = this.config.getString("bind");
+    if (port === this.#listening.port && bind === this.#listening.bind) return;
+    const old = this.#listeners;
+    if (port === 0) {
+      this.#listeners = [];
+      this.#listening = { port, bind };
+    } else {
+      try {
+        // Addresses kept on the same port keep their listener (it cannot be bound twice).
+        const kept = new Map<string, Deno.Listener>();
+        if (port === this.#listening.port) {
+          for (const listener of old) kept.set((listener.addr as Deno.NetAddr).hostname, listener);
+        }
+        this.#startListeners(port, bind, kept);
+      } catch {
+        if (setting === "bind") log.warning("Failed to bind");
+        log.warning(
+          `Failed applying new configuration. Possibly related to new ${setting} setting. Restoring previous settings.`,
+        );
+        throw new Error(
+          setting === "port"
+            ? "Unable to listen on this port. Check server logs."
+            : "Failed to bind to specified addresses.",
+        );
+      }
+    }
+    closeListeners(old.filter((listener) => !this.#listeners.includes(listener)));
+  }
+
+  /** The port and `bind` value the listeners were made for. */
+  #listening = { port: -1, bind: "" };
+
+  /**
+   * Listens on every address of `bind`, or on none (and throws) when one
+   * cannot be bound. A listener of `reuse` (by hostname) serves its address
+   * instead of a new one.
+   */
+  #startListeners(port: number, bind: string, reuse = new Map<string, Deno.Listener>()): void {
+    const binds = bind.split(" ").filter((s) => s !== "");
+    const opened: Deno.Listener[] = [];
+    const taken = new Set<Deno.Listener>();
     for (const spec of binds.length ? binds : ["*"]) {
       const optional = spec.startsWith("-");
       const host = optional ? spec.slice(1) : spec;
       const hostnames = host === "*" ? ["0.0.0.0"] : host === "::*" ? ["::"] : [host];
       for (const hostname of hostnames) {
+        const existing = reuse.get(hostname);
+        if (existing !== undefined) {
+          opened.push(existing);
+          taken.add(existing);
+          continue;
+        }
         try {
-          const listener = Deno.listen({ hostname, port, transport: "tcp" });
-          this.#listeners.push(listener);
-          this.#acceptLoop(listener);
+          opened.push(Deno.listen({ hostname, port, transport: "tcp" }));
         } catch (err) {
           // "-addr" may be missing (Redis's optional bind). "::" also collides with
           // "0.0.0.0" here because Deno cannot set IPV6_V6ONLY as Redis does.
@@ -241,15 +307,24 @@ export class Server {
             continue;
           }
           log.warning(
-            `Warning: Could not create server TCP listening socket ${host}:${port}: ${
-              (err as Error).message
+            `Warning: Could not create server TCP listening socket ${host}:${port}: bind: ${
+              osErrorText(err)
             }`,
           );
-          log.warning("Failed listening on port " + port + " (tcp), aborting.");
-          Deno.exit(1);
+          closeListeners(opened.filter((listener) => !taken.has(listener)));
+          throw err;
         }
       }
     }
+    this.#listeners = opened;
+    this.#listening = { port, bind };
+    for (const listener of opened) if (!taken.has(listener)) this.#acceptLoop(listener);
+  }
+
+  #closeListeners(): void {
+    closeListeners(this.#listeners);
+    this.#listeners = [];
+    this.#listening = { port: -1, bind: "" };
   }
 
   /** The port actually bound (useful with port 0). */
@@ -614,14 +689,7 @@ export class Server {
     this.rdb.close();
     if (this.#cronTimer !== undefined) clearInterval(this.#cronTimer);
     this.#cronTimer = undefined;
-    for (const listener of this.#listeners) {
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
-    }
-    this.#listeners = [];
+    this.#closeListeners();
     for (const client of [...this.clients.values()]) client.close();
   }
 
@@ -652,4 +720,14 @@ export function hashSlots(used: number): number {
   let size = 4;
   while (size < used) size *= 2;
   return size;
+}
+
+function closeListeners(listeners: Deno.Listener[]): void {
+  for (const listener of listeners) {
+    try {
+      listener.close();
+    } catch {
+      // already closed
+    }
+  }
 }

@@ -48,12 +48,8 @@ import {
   tempIncrFileName,
   tempManifestFileName,
 } from "./aof_manifest.ts";
-import {
-  type AofLoadStatus,
-  aofPath,
-  loadSingleAppendOnlyFile,
-  osErrorText,
-} from "./aof_loader.ts";
+import { type AofLoadStatus, aofPath, loadSingleAppendOnlyFile } from "./aof_loader.ts";
+import { osErrorText } from "../util/system.ts";
 
 /** Failed rewrites in a row after which automatic rewrites back off (AOF_REWRITE_LIMITE_THRESHOLD). */
 export const AOF_REWRITE_LIMIT_THRESHOLD = 3;

@@ -17,6 +17,7 @@ import { loadRdb } from "./rdb_loader.ts";
 import { RdbError } from "./rdb_decoder.ts";
 import { bytesToString, latin1ToUtf8 } from "../util/bytes.ts";
 import { log } from "../log.ts";
+import { osErrorText } from "../util/system.ts";
 
 /** Longest line Redis's AOF reader takes in one fgets (AOF_ANNOTATION_LINE_MAX_LEN). */
 export const AOF_ANNOTATION_LINE_MAX_LEN = 1024;
@@ -117,18 +118,6 @@ export interface AofFileLoadOptions {
   loadTruncated: boolean;
   /** `rdbchecksum`. */
   verifyChecksum: boolean;
-}
-
-/** The C strerror text of a failed Deno file operation. */
-export function osErrorText(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
-  if (e instanceof Deno.errors.NotADirectory) return "Not a directory";
-  if (e instanceof Deno.errors.AlreadyExists) return "File exists";
-  const message = e instanceof Error ? e.message : String(e);
-  const m = /^(.*?) \(os error \d+\)/.exec(message);
-  return m ? m[1] : message;
 }
 
 /** `dir/name` as a path Deno takes (the names are byte strings). */

@@ -22,6 +22,7 @@ import { type RdbStreamLoad, startRdbStreamLoad } from "../persistence/rdb_loade
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { bytesToString, stringToBytes } from "../util/bytes.ts";
+import { osErrorText } from "../util/system.ts";
 
 /** Delay between two connection attempts (Redis retries from its once-a-second cron). */
 export const RECONNECT_DELAY_MS = 1000;
@@ -216,7 +217,7 @@ export class MasterLink {
     try {
       conn = await Deno.connect({ hostname: this.host, port: this.port });
     } catch (err) {
-      throw new SyncAborted(`Error condition on socket for SYNC: ${shortError(err)}`);
+      throw new SyncAborted(`Error condition on socket for SYNC: ${osErrorText(err)}`);
     }
     if (this.#stopped) {
       conn.close();
@@ -652,9 +653,4 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
     if (j === needle.length) return i;
   }
   return -1;
-}
-
-/** Redis prints strerror's text; Deno adds " (os error N)". */
-function shortError(err: unknown): string {
-  return String((err as Error).message ?? err).replace(/ \(os error \d+\)$/, "");
 }

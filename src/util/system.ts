@@ -23,3 +23,15 @@ export function processCpuTimes(): { user: number; sys: number } {
     return { user: 0, sys: 0 };
   }
 }
+
+/** The C strerror text of a failed Deno operation (Deno adds " (os error N)" to it). */
+export function osErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "Is a directory";
+  if (e instanceof Deno.errors.NotADirectory) return "Not a directory";
+  if (e instanceof Deno.errors.AlreadyExists) return "File exists";
+  const message = e instanceof Error ? e.message : String(e);
+  const m = /^(.*?) \(os error \d+\)/.exec(message);
+  return m ? m[1] : message;
+}

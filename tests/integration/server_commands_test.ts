@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { encodeRequest, ErrorReply, type Reply } from "../helpers/resp_client.ts";
 import {
   delay,
+  freePort,
   parseInfo,
   parseReply,
   redisCliWithInput,
@@ -905,5 +906,65 @@ Deno.test("redis-cli runs piped commands against Redeno", async () => {
     assert.ok(out.stdout.trimEnd().endsWith("cli"));
   } finally {
     await ours.stop();
+  }
+});
+
+Deno.test("CONFIG SET port and bind move the listener like Redis, and a failed bind keeps the old one", async () => {
+  const [ours, redis] = await Promise.all([startRedeno(ARGS), startRedis(ARGS)]);
+  const servers = [ours, redis];
+  const conns = await Promise.all(servers.map((s) => RespConnection.open(s.port)));
+  const [a, b] = conns;
+  try {
+    // A port this test holds, then an address that cannot be bound.
+    const holder = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    const taken = (holder.addr as Deno.NetAddr).port;
+    try {
+      await same(a, b, [["CONFIG", "SET", "port", String(taken)]]);
+    } finally {
+      holder.close();
+    }
+    await same(a, b, [
+      ["CONFIG", "SET", "bind", "192.0.2.1"],
+      ["CONFIG", "GET", "bind"],
+      ["PING"],
+    ]);
+    for (const server of servers) {
+      const log = server.log();
+      assert.ok(
+        new RegExp(
+          `# Warning: Could not create server TCP listening socket [^ ]+:${taken}: bind: Address already in use`,
+        ).test(log),
+        log,
+      );
+      assert.match(
+        log,
+        /# Failed applying new configuration\. Possibly related to new port setting/,
+      );
+      assert.match(log, /# Failed to bind\n/);
+      // The old port still takes new connections.
+      const again = await RespConnection.open(server.port);
+      assert.equal(await rawCall(again, "PING"), "+PONG\r\n");
+      await again.close();
+    }
+    // A free port: new connections go there, the old port is closed, open ones carry on.
+    const moved = await Promise.all(servers.map(async (server, i) => {
+      const port = freePort();
+      assert.equal(await rawCall(conns[i], "CONFIG", "SET", "port", String(port)), "+OK\r\n");
+      const there = await RespConnection.open(port);
+      const info = parseInfo(await rawCall(there, "INFO", "server"));
+      assert.equal(info.get("tcp_port"), String(port));
+      await there.close();
+      await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+      return port;
+    }));
+    // Port 0: no TCP listener at all.
+    for (const [i, conn] of conns.entries()) {
+      assert.equal(await rawCall(conn, "CONFIG", "SET", "port", "0"), "+OK\r\n");
+      assert.equal(await rawCall(conn, "PING"), "+PONG\r\n");
+      await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: moved[i] }));
+    }
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+    await Promise.all(servers.map((s) => s.stop()));
   }
 });
