@@ -18,6 +18,7 @@ import { dumpCommands } from "./dump.ts";
 import { transactionCommands } from "./transactions.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { blockingCommands } from "./blocking.ts";
+import { clusterCommands } from "./cluster.ts";
 
 let registered = false;
 
@@ -43,4 +44,5 @@ export function registerAllCommands(): void {
   registerCommands(transactionCommands);
   registerCommands(pubsubCommands);
   registerCommands(blockingCommands);
+  registerCommands(clusterCommands);
 }

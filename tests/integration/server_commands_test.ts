@@ -124,6 +124,17 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       await same(a, b, [["LATENCY", "DOCTOR"], ["LATENCY", "LATEST"], ["LATENCY", "RESET"]]);
     });
 
+    await t.step("cluster client commands get the cluster-disabled error", async () => {
+      await same(a, b, [
+        ["READONLY"],
+        ["READWRITE"],
+        ["ASKING"],
+        ["READONLY", "extra"],
+        ["COMMAND", "INFO", "readonly", "readwrite", "asking"],
+        ["PING"],
+      ]);
+    });
+
     await t.step("AUTH without a configured password fails as Redis does", async () => {
       await same(a, b, [
         ["AUTH", "x"],
