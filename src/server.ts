@@ -548,7 +548,7 @@ export class Server {
     let flags = "";
     if (client.flags.replica) flags += client.flags.monitor ? "O" : "S";
     if (client.flags.master) flags += "M";
-    if (client.channels.size + client.patterns.size > 0) flags += "P";
+    if (client.inPubSub) flags += "P";
     if (client.flags.multi) flags += "x";
     if (client.flags.blocked) flags += "b";
     if (client.flags.dirtyCas) flags += "d";
@@ -563,7 +563,7 @@ export class Server {
       `age=${Math.floor((now - client.createdAt) / 1000)} idle=${
         Math.floor((now - client.lastInteraction) / 1000)
       } ` +
-      `flags=${flags} db=${client.dbIndex} sub=${client.channels.size} psub=${client.patterns.size} ssub=0 ` +
+      `flags=${flags} db=${client.dbIndex} sub=${client.channels.size} psub=${client.patterns.size} ssub=${client.shardChannels.size} ` +
       `multi=${client.flags.multi ? client.multiQueue.length : -1} qbuf=${qbuf} ` +
       `qbuf-free=${
         client.queryBufferSize - qbuf
@@ -642,7 +642,7 @@ export class Server {
     if (timeout <= 0) return;
     for (const client of this.clients.values()) {
       if (client.flags.replica || client.flags.master || client.flags.blocked) continue;
-      if (client.channels.size + client.patterns.size > 0) continue;
+      if (client.inPubSub) continue;
       if (now - client.lastInteraction > timeout * 1000) {
         log.verbose("Closing idle client");
         client.close();

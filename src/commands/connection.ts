@@ -76,7 +76,7 @@ const ping: CommandSpec = {
   acl: ["fast", "connection"],
   run(ctx, argv) {
     if (argv.length > 2) fail("ERR wrong number of arguments for 'ping' command");
-    if (ctx.client.channels.size + ctx.client.patterns.size > 0 && ctx.reply.protocol === 2) {
+    if (ctx.client.inPubSub && ctx.reply.protocol === 2) {
       ctx.reply.array(2);
       ctx.reply.bulk("pong");
       ctx.reply.bulk(argv.length === 2 ? argv[1] : "");
@@ -451,7 +451,7 @@ function clientTypeByName(name: string): ClientType | undefined {
 function clientType(c: Client): ClientType {
   if (c.flags.master) return "master";
   if (c.flags.replica && !c.flags.monitor) return "replica";
-  if (c.channels.size + c.patterns.size > 0) return "pubsub";
+  if (c.inPubSub) return "pubsub";
   return "normal";
 }
 

@@ -104,7 +104,7 @@ function executeCommand(client: Client, argv: string[]): Promise<void> | undefin
     return undefined;
   }
   if (
-    client.channels.size + client.patterns.size > 0 && client.reply.protocol === 2 &&
+    client.inPubSub && client.reply.protocol === 2 &&
     !PUBSUB_ALLOWED.has(cmd.name)
   ) {
     rejectCommand(

@@ -355,9 +355,11 @@ function statsSection(server: Server): InfoFields {
   const ks = server.keyspace.stats;
   const channels = new Set<string>();
   const patterns = new Set<string>();
+  const shardChannels = new Set<string>();
   for (const c of server.clients.values()) {
     for (const ch of c.channels) channels.add(ch);
     for (const p of c.patterns) patterns.add(p);
+    for (const ch of c.shardChannels) shardChannels.add(ch);
   }
   // Redis's getInstantaneousMetric averages integer samples; kbps divide that by 1024.
   const kbps = (rate: number) => formatFixed(Math.trunc(rate) / 1024, 2);
@@ -389,7 +391,7 @@ function statsSection(server: Server): InfoFields {
     ["keyspace_misses", ks.keyspaceMisses],
     ["pubsub_channels", channels.size],
     ["pubsub_patterns", patterns.size],
-    ["pubsubshard_channels", 0],
+    ["pubsubshard_channels", shardChannels.size],
     ["latest_fork_usec", 0],
     ["total_forks", s.totalForks],
     ["migrate_cached_sockets", 0],

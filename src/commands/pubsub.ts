@@ -1,7 +1,7 @@
 /**
  * Pub/sub (Redis 7.0's pubsub.c): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE,
- * PUNSUBSCRIBE, PUBLISH and PUBSUB CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|
- * SHARDNUMSUB|HELP, plus the delivery of keyspace notifications
+ * PUNSUBSCRIBE, PUBLISH, SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH and PUBSUB
+ * CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP, plus the delivery of keyspace notifications
  * (src/store/notify.ts) to subscribers.
  *
  * The server-wide registry maps each channel to its subscribers and each
@@ -13,8 +13,10 @@
  * which enforces `client-output-buffer-limit pubsub`: a subscriber that does
  * not read is disconnected.
  *
- * Sharded pub/sub (SSUBSCRIBE …) is not implemented; PUBSUB SHARDCHANNELS and
- * SHARDNUMSUB answer as a server without shard subscribers does.
+ * Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB SHARDCHANNELS|
+ * SHARDNUMSUB) is a second namespace of channels, as in a Redis without
+ * cluster mode: its confirmations count shard subscriptions only, its
+ * messages are "smessage" pushes, and patterns never match it.
  *
  * @module
  */
@@ -35,6 +37,7 @@ interface PatternSubscribers {
 /** The server-wide registry (Redis's server.pubsub_channels / pubsub_patterns). */
 class PubSubRegistry {
   readonly channels = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, PatternSubscribers>();
 }
 
@@ -98,42 +101,82 @@ function ensureCleanup(client: Client): void {
 }
 
 /** Writes one subscribe/unsubscribe confirmation (addReplyPubsub(Un)Subscribed). */
-function replySubscription(client: Client, kind: string, name: string | undefined): void {
+function replySubscription(
+  client: Client,
+  kind: string,
+  name: string | undefined,
+  count = subscriptionCount(client),
+): void {
   const r = client.reply;
   r.push(3);
   r.bulk(kind);
   if (name === undefined) r.nil();
   else r.bulk(name);
-  r.int(subscriptionCount(client));
+  r.int(count);
 }
 
-function subscribeChannel(client: Client, registry: PubSubRegistry, channel: string): void {
-  if (!client.channels.has(channel)) {
-    client.channels.add(channel);
-    let subscribers = registry.channels.get(channel);
+/** Plain channels or shard channels: where their subscriptions are kept and how they are confirmed. */
+interface ChannelSpace {
+  subscribeReply: string;
+  unsubscribeReply: string;
+  of(client: Client): Set<string>;
+  in(registry: PubSubRegistry): Map<string, Set<Client>>;
+  /** The count a confirmation carries. */
+  count(client: Client): number;
+}
+
+const CHANNELS: ChannelSpace = {
+  subscribeReply: "subscribe",
+  unsubscribeReply: "unsubscribe",
+  of: (client) => client.channels,
+  in: (registry) => registry.channels,
+  count: subscriptionCount,
+};
+
+const SHARD_CHANNELS: ChannelSpace = {
+  subscribeReply: "ssubscribe",
+  unsubscribeReply: "sunsubscribe",
+  of: (client) => client.shardChannels,
+  in: (registry) => registry.shardChannels,
+  count: (client) => client.shardChannels.size,
+};
+
+function subscribeChannel(
+  space: ChannelSpace,
+  client: Client,
+  registry: PubSubRegistry,
+  channel: string,
+): void {
+  const own = space.of(client);
+  if (!own.has(channel)) {
+    own.add(channel);
+    const channels = space.in(registry);
+    let subscribers = channels.get(channel);
     if (subscribers === undefined) {
       subscribers = new Set();
-      registry.channels.set(channel, subscribers);
+      channels.set(channel, subscribers);
     }
     subscribers.add(client);
   }
-  replySubscription(client, "subscribe", channel);
+  replySubscription(client, space.subscribeReply, channel, space.count(client));
 }
 
 function unsubscribeChannel(
+  space: ChannelSpace,
   client: Client,
   registry: PubSubRegistry | undefined,
   channel: string,
   notify: boolean,
 ): void {
-  if (client.channels.delete(channel) && registry !== undefined) {
-    const subscribers = registry.channels.get(channel);
+  if (space.of(client).delete(channel) && registry !== undefined) {
+    const channels = space.in(registry);
+    const subscribers = channels.get(channel);
     if (subscribers !== undefined) {
       subscribers.delete(client);
-      if (subscribers.size === 0) registry.channels.delete(channel);
+      if (subscribers.size === 0) channels.delete(channel);
     }
   }
-  if (notify) replySubscription(client, "unsubscribe", channel);
+  if (notify) replySubscription(client, space.unsubscribeReply, channel, space.count(client));
 }
 
 function subscribePattern(client: Client, registry: PubSubRegistry, pattern: string): void {
@@ -172,19 +215,29 @@ function unsubscribePattern(
  */
 export function unsubscribeAll(client: Client, notify: boolean): void {
   const registry = registries.get(client.server);
-  for (const channel of [...client.channels]) unsubscribeChannel(client, registry, channel, notify);
+  for (const space of [CHANNELS, SHARD_CHANNELS]) {
+    for (const channel of [...space.of(client)]) {
+      unsubscribeChannel(space, client, registry, channel, notify);
+    }
+  }
   for (const pattern of [...client.patterns]) unsubscribePattern(client, registry, pattern, notify);
 }
 
 connectionResetHooks.push((client) => unsubscribeAll(client, false));
 
 /** Sends one message push to a subscriber (addReplyPubsubMessage / …PatMessage). */
-function deliver(client: Client, pattern: string | undefined, channel: string, message: string) {
+function deliver(
+  client: Client,
+  pattern: string | undefined,
+  channel: string,
+  message: string,
+  kind = "message",
+) {
   if (client.closed) return;
   const r = client.reply;
   if (pattern === undefined) {
     r.push(3);
-    r.bulk("message");
+    r.bulk(kind);
   } else {
     r.push(4);
     r.bulk("pmessage");
@@ -223,6 +276,14 @@ export function publish(server: Server, channel: string, message: string): numbe
   return receivers;
 }
 
+/** SPUBLISH: the subscribers of the shard channel only (pubsubPublishMessage with sharded). */
+function publishShard(server: Server, channel: string, message: string): number {
+  const subscribers = registries.get(server)?.shardChannels.get(channel);
+  if (subscribers === undefined) return 0;
+  for (const client of [...subscribers]) deliver(client, undefined, channel, message, "smessage");
+  return subscribers.size;
+}
+
 /** Flags shared by the (un)subscribe commands. */
 const SUBSCRIBE_FLAGS = ["pubsub", "noscript", "loading", "stale"] as const;
 
@@ -230,12 +291,13 @@ const SUBSCRIBE_FLAGS = ["pubsub", "noscript", "loading", "stale"] as const;
 function subscribeSpec(
   name: string,
   subscribeOne: (client: Client, registry: PubSubRegistry, name: string) => void,
+  keys: readonly [number, number, number] = [0, 0, 0],
 ): CommandSpec {
   return {
     name,
     arity: -2,
     flags: SUBSCRIBE_FLAGS,
-    keys: [0, 0, 0],
+    keys,
     acl: ["pubsub", "slow"],
     run(ctx, argv) {
       const registry = registryOf(ctx.server);
@@ -255,19 +317,21 @@ function unsubscribeSpec(
     name: string,
     notify: boolean,
   ) => void,
+  keys: readonly [number, number, number] = [0, 0, 0],
+  count: (client: Client) => number = subscriptionCount,
 ): CommandSpec {
   return {
     name,
     arity: -1,
     flags: SUBSCRIBE_FLAGS,
-    keys: [0, 0, 0],
+    keys,
     acl: ["pubsub", "slow"],
     run(ctx, argv) {
       const client = ctx.client;
       const registry = registries.get(ctx.server);
       if (argv.length === 1) {
         const all = current(client);
-        if (all.size === 0) return replySubscription(client, name, undefined);
+        if (all.size === 0) return replySubscription(client, name, undefined, count(client));
         for (const one of [...all]) unsubscribeOne(client, registry, one, true);
         return;
       }
@@ -276,24 +340,51 @@ function unsubscribeSpec(
   };
 }
 
-const subscribe = subscribeSpec("subscribe", subscribeChannel);
-const unsubscribe = unsubscribeSpec("unsubscribe", (c) => c.channels, unsubscribeChannel);
+const subscribe = subscribeSpec("subscribe", (...a) => subscribeChannel(CHANNELS, ...a));
+const unsubscribe = unsubscribeSpec(
+  "unsubscribe",
+  (c) => c.channels,
+  (...a) => unsubscribeChannel(CHANNELS, ...a),
+);
+const ssubscribe = subscribeSpec(
+  "ssubscribe",
+  (...a) => subscribeChannel(SHARD_CHANNELS, ...a),
+  [1, -1, 1],
+);
+const sunsubscribe = unsubscribeSpec(
+  "sunsubscribe",
+  (c) => c.shardChannels,
+  (...a) => unsubscribeChannel(SHARD_CHANNELS, ...a),
+  [1, -1, 1],
+  SHARD_CHANNELS.count,
+);
 const psubscribe = subscribeSpec("psubscribe", subscribePattern);
 const punsubscribe = unsubscribeSpec("punsubscribe", (c) => c.patterns, unsubscribePattern);
 
-/** PUBLISH channel message; like Redis it is forwarded to replicas, not to the AOF. */
-const publishSpec: CommandSpec = {
-  name: "publish",
-  arity: 3,
-  flags: ["pubsub", "loading", "stale", "fast"],
-  keys: [0, 0, 0],
-  acl: ["pubsub", "fast"],
-  run(ctx, argv) {
-    ctx.reply.int(publish(ctx.server, argv[1], argv[2]));
-    // Like Redis, replicas get PUBLISH (their own subscribers hear it); the AOF does not.
-    ctx.server.propagator.add(ctx.db.id, argv, "replication");
-  },
-};
+/**
+ * PUBLISH and SPUBLISH channel message. Like Redis, replicas get them (their
+ * own subscribers hear it); the AOF does not.
+ */
+function publishSpec(
+  name: string,
+  keys: readonly [number, number, number],
+  deliverAll: (server: Server, channel: string, message: string) => number,
+): CommandSpec {
+  return {
+    name,
+    arity: 3,
+    flags: ["pubsub", "loading", "stale", "fast"],
+    keys,
+    acl: ["pubsub", "fast"],
+    run(ctx, argv) {
+      ctx.reply.int(deliverAll(ctx.server, argv[1], argv[2]));
+      ctx.server.propagator.add(ctx.db.id, argv, "replication");
+    },
+  };
+}
+
+const publishCommand = publishSpec("publish", [0, 0, 0], publish);
+const spublish = publishSpec("spublish", [1, 1, 1], publishShard);
 
 const PUBSUB_HELP = [
   "CHANNELS [<pattern>]",
@@ -325,6 +416,28 @@ function pubsubSub(
   };
 }
 
+/** PUBSUB CHANNELS|SHARDCHANNELS [pattern]. */
+function channelList(ctx: CommandContext, argv: string[], space: ChannelSpace): void {
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
+  const pattern = argv[2];
+  const registry = registries.get(ctx.server);
+  const names: string[] = [];
+  for (const channel of registry === undefined ? [] : space.in(registry).keys()) {
+    if (pattern === undefined || globMatch(pattern, channel)) names.push(channel);
+  }
+  ctx.reply.bulkArray(names);
+}
+
+/** PUBSUB NUMSUB|SHARDNUMSUB [channel …]. */
+function subscriberCounts(ctx: CommandContext, argv: string[], space: ChannelSpace): void {
+  const registry = registries.get(ctx.server);
+  ctx.reply.array((argv.length - 2) * 2);
+  for (let i = 2; i < argv.length; i++) {
+    ctx.reply.bulk(argv[i]);
+    ctx.reply.int(registry === undefined ? 0 : space.in(registry).get(argv[i])?.size ?? 0);
+  }
+}
+
 const pubsub: CommandSpec = {
   name: "pubsub",
   arity: -2,
@@ -332,38 +445,13 @@ const pubsub: CommandSpec = {
   keys: [0, 0, 0],
   acl: ["slow"],
   subcommands: [
-    pubsubSub("channels", -2, (ctx, argv) => {
-      if (argv.length > 3) throw subcommandSyntaxError(argv);
-      const pattern = argv[2];
-      const registry = registries.get(ctx.server);
-      const names: string[] = [];
-      for (const channel of registry?.channels.keys() ?? []) {
-        if (pattern === undefined || globMatch(pattern, channel)) names.push(channel);
-      }
-      ctx.reply.bulkArray(names);
-    }),
-    pubsubSub("numsub", -2, (ctx, argv) => {
-      const registry = registries.get(ctx.server);
-      ctx.reply.array((argv.length - 2) * 2);
-      for (let i = 2; i < argv.length; i++) {
-        ctx.reply.bulk(argv[i]);
-        ctx.reply.int(registry?.channels.get(argv[i])?.size ?? 0);
-      }
-    }),
+    pubsubSub("channels", -2, (ctx, argv) => channelList(ctx, argv, CHANNELS)),
+    pubsubSub("numsub", -2, (ctx, argv) => subscriberCounts(ctx, argv, CHANNELS)),
     pubsubSub("numpat", 2, (ctx) => {
       ctx.reply.int(registries.get(ctx.server)?.patterns.size ?? 0);
     }),
-    pubsubSub("shardchannels", -2, (ctx, argv) => {
-      if (argv.length > 3) throw subcommandSyntaxError(argv);
-      ctx.reply.array(0);
-    }),
-    pubsubSub("shardnumsub", -2, (ctx, argv) => {
-      ctx.reply.array((argv.length - 2) * 2);
-      for (let i = 2; i < argv.length; i++) {
-        ctx.reply.bulk(argv[i]);
-        ctx.reply.int(0);
-      }
-    }),
+    pubsubSub("shardchannels", -2, (ctx, argv) => channelList(ctx, argv, SHARD_CHANNELS)),
+    pubsubSub("shardnumsub", -2, (ctx, argv) => subscriberCounts(ctx, argv, SHARD_CHANNELS)),
     pubsubSub("help", 2, (ctx, argv) => replyHelp(ctx, argv, PUBSUB_HELP), false),
   ],
 };
@@ -374,6 +462,9 @@ export const pubsubCommands: readonly CommandSpec[] = [
   unsubscribe,
   psubscribe,
   punsubscribe,
-  publishSpec,
+  publishCommand,
+  ssubscribe,
+  sunsubscribe,
+  spublish,
   pubsub,
 ];

@@ -103,6 +103,13 @@ export class Client {
   /** Pub/sub subscriptions; pattern subscriptions separately. */
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** Sharded pub/sub channels (SSUBSCRIBE). */
+  readonly shardChannels = new Set<string>();
+
+  /** Subscribed to anything (Redis's CLIENT_PUBSUB): RESP2 subscriber mode, CLIENT LIST's P flag. */
+  get inPubSub(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
   /** Queued commands while in MULTI. */
   multiQueue: string[][] = [];
   /** Set by the dispatcher for the duration of one command. */

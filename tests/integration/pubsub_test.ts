@@ -72,6 +72,41 @@ Deno.test("a RESP3 subscriber gets push messages and may run any command, like r
   `);
 });
 
+Deno.test("sharded pub/sub (SSUBSCRIBE, SPUBLISH, SUNSUBSCRIBE) answers like redis-server 7.0", async () => {
+  await assertSameConversation(`
+    a|SUNSUBSCRIBE
+    a|SSUBSCRIBE s1 s2 s1|3
+    a|SUBSCRIBE s1|1
+    a|PSUBSCRIBE s*|1
+    a|PING|1
+    a|GET x
+    b|SPUBLISH s1 hello
+    a||1
+    b|PUBLISH s1 plain
+    a||2
+    b|SPUBLISH nobody msg
+    b|SPUBLISH s1
+    b|PUBSUB SHARDCHANNELS s[1]
+    b|PUBSUB SHARDCHANNELS s[2]
+    b|PUBSUB SHARDNUMSUB s1 s2 zz
+    b|PUBSUB NUMSUB s1 s2
+    a|SUNSUBSCRIBE s2 zz|2
+    a|UNSUBSCRIBE|1
+    a|PUNSUBSCRIBE|1
+    a|PING|1
+    a|SUNSUBSCRIBE|1
+    a|GET x
+    a|SSUBSCRIBE
+    !c|HELLO 3
+    c|SSUBSCRIBE mine|1
+    c|SPUBLISH mine echo|2
+    c|RESET
+    b|PUBSUB SHARDNUMSUB mine
+    b|COMMAND INFO ssubscribe sunsubscribe spublish
+    b|COMMAND GETKEYS SPUBLISH ch msg
+  `);
+});
+
 Deno.test("disconnecting or resetting subscribers removes their subscriptions", async () => {
   const server = await startRedeno();
   try {
@@ -80,16 +115,25 @@ Deno.test("disconnecting or resetting subscribers removes their subscriptions", 
       const sub = await RespClient.connect(server.port);
       await sub.command("SUBSCRIBE", "room");
       await sub.command("PSUBSCRIBE", `r*${i}`);
+      await sub.command("SSUBSCRIBE", "shard");
+      await sub.command("SSUBSCRIBE", `shard${i}`);
       subs.push(sub);
     }
     assert.deepEqual(await call(server.port, "PUBSUB", "NUMSUB", "room"), ["room", 5]);
+    assert.deepEqual(await call(server.port, "PUBSUB", "SHARDNUMSUB", "shard"), ["shard", 5]);
+    const list = String(await call(server.port, "CLIENT", "LIST", "TYPE", "pubsub"));
+    assert.equal(list.match(/ flags=P .* sub=1 psub=1 ssub=2 /g)?.length, 5, list);
+    const stats = String(await call(server.port, "INFO", "stats"));
+    assert.match(stats, /\r\npubsubshard_channels:6\r\n/);
     assert.equal(await call(server.port, "PUBSUB", "NUMPAT"), 5);
     for (const sub of subs.slice(0, 4)) sub.close();
     assert.equal(await subs[4].command("RESET"), "RESET");
     await waitUntil("subscriptions to go", async () => {
       const numsub = await call(server.port, "PUBSUB", "NUMSUB", "room");
       const numpat = await call(server.port, "PUBSUB", "NUMPAT");
-      return JSON.stringify(numsub) === '["room",0]' && numpat === 0;
+      const shards = await call(server.port, "PUBSUB", "SHARDCHANNELS");
+      return JSON.stringify(numsub) === '["room",0]' && numpat === 0 &&
+        JSON.stringify(shards) === "[]";
     }, 5000);
     assert.equal(await call(server.port, "PUBLISH", "room", "x"), 0);
     assert.deepEqual(await call(server.port, "PUBSUB", "CHANNELS"), []);
