@@ -283,7 +283,7 @@ export class Server {
   #startListeners(port: number, bind: string, reuse = new Map<string, Deno.Listener>()): void {
     const binds = bind.split(" ").filter((s) => s !== "");
     const opened: Deno.Listener[] = [];
-    const taken = new Set<Deno.Listener>();
+    const fresh: Deno.Listener[] = [];
     for (const spec of binds.length ? binds : ["*"]) {
       const optional = spec.startsWith("-");
       const host = optional ? spec.slice(1) : spec;
@@ -292,11 +292,12 @@ export class Server {
         const existing = reuse.get(hostname);
         if (existing !== undefined) {
           opened.push(existing);
-          taken.add(existing);
           continue;
         }
         try {
-          opened.push(Deno.listen({ hostname, port, transport: "tcp" }));
+          const listener = Deno.listen({ hostname, port, transport: "tcp" });
+          opened.push(listener);
+          fresh.push(listener);
         } catch (err) {
           // "-addr" may be missing (Redis's optional bind). "::" also collides with
           // "0.0.0.0" here because Deno cannot set IPV6_V6ONLY as Redis does.
@@ -311,14 +312,14 @@ export class Server {
               osErrorText(err)
             }`,
           );
-          closeListeners(opened.filter((listener) => !taken.has(listener)));
+          closeListeners(fresh);
           throw err;
         }
       }
     }
     this.#listeners = opened;
     this.#listening = { port, bind };
-    for (const listener of opened) if (!taken.has(listener)) this.#acceptLoop(listener);
+    for (const listener of fresh) this.#acceptLoop(listener);
   }
 
   #closeListeners(): void {

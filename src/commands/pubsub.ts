@@ -1,8 +1,8 @@
 /**
  * Pub/sub (Redis 7.0's pubsub.c): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE,
  * PUNSUBSCRIBE, PUBLISH, SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH and PUBSUB
- * CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP, plus the delivery of keyspace notifications
- * (src/store/notify.ts) to subscribers.
+ * CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP, plus the delivery
+ * of keyspace notifications (src/store/notify.ts) to subscribers.
  *
  * The server-wide registry maps each channel to its subscribers and each
  * pattern to its subscribers, both in subscription order; a client's own
@@ -340,24 +340,25 @@ function unsubscribeSpec(
   };
 }
 
-const subscribe = subscribeSpec("subscribe", (...a) => subscribeChannel(CHANNELS, ...a));
-const unsubscribe = unsubscribeSpec(
-  "unsubscribe",
-  (c) => c.channels,
-  (...a) => unsubscribeChannel(CHANNELS, ...a),
-);
-const ssubscribe = subscribeSpec(
-  "ssubscribe",
-  (...a) => subscribeChannel(SHARD_CHANNELS, ...a),
-  [1, -1, 1],
-);
-const sunsubscribe = unsubscribeSpec(
-  "sunsubscribe",
-  (c) => c.shardChannels,
-  (...a) => unsubscribeChannel(SHARD_CHANNELS, ...a),
-  [1, -1, 1],
-  SHARD_CHANNELS.count,
-);
+/** The subscribe and unsubscribe commands of a channel space (named after its confirmations). */
+function channelCommands(
+  space: ChannelSpace,
+  keys: readonly [number, number, number],
+): [CommandSpec, CommandSpec] {
+  return [
+    subscribeSpec(space.subscribeReply, (...a) => subscribeChannel(space, ...a), keys),
+    unsubscribeSpec(
+      space.unsubscribeReply,
+      space.of,
+      (...a) => unsubscribeChannel(space, ...a),
+      keys,
+      space.count,
+    ),
+  ];
+}
+
+const [subscribe, unsubscribe] = channelCommands(CHANNELS, [0, 0, 0]);
+const [ssubscribe, sunsubscribe] = channelCommands(SHARD_CHANNELS, [1, -1, 1]);
 const psubscribe = subscribeSpec("psubscribe", subscribePattern);
 const punsubscribe = unsubscribeSpec("punsubscribe", (c) => c.patterns, unsubscribePattern);
 
