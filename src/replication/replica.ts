@@ -24,6 +24,9 @@ import { encodeCommand } from "../net/resp.ts";
 import { bytesToString, stringToBytes } from "../util/bytes.ts";
 import { osErrorText } from "../util/system.ts";
 
+/** The largest piece a transfer reads from the socket at once. */
+const TRANSFER_READ_BYTES = 1024 * 1024;
+
 /** Delay between two connection attempts (Redis retries from its once-a-second cron). */
 export const RECONNECT_DELAY_MS = 1000;
 
@@ -91,9 +94,19 @@ class LinkReader {
     }
   }
 
-  /** Up to `max` bytes (at least one), from the buffer first, then the socket. */
+  /**
+   * Up to `max` bytes (at least one), from the buffer first, then the socket:
+   * a copy the caller owns (it may transfer its buffer). An empty buffer
+   * first grows towards `max` (up to TRANSFER_READ_BYTES), so a transfer
+   * reads the socket in large pieces.
+   */
   async chunk(max: number): Promise<Uint8Array> {
-    if (this.#start === this.#end) await this.#fill();
+    if (this.#start === this.#end) {
+      const want = Math.min(max, TRANSFER_READ_BYTES);
+      if (this.#buf.length < want) this.#buf = new Uint8Array(want);
+      this.#start = this.#end = 0;
+      await this.#fill();
+    }
     const n = Math.min(max, this.#end - this.#start);
     const out = this.#buf.slice(this.#start, this.#start + n);
     this.#start += n;
@@ -378,7 +391,7 @@ export class MasterLink {
     try {
       await this.#receive(reader, eofMark, async (bytes) => {
         await writeAll(file, bytes);
-        load.push(bytes.slice());
+        load.push(bytes);
       });
       await file.sync();
       file.close();
@@ -420,10 +433,11 @@ export class MasterLink {
     if (eofMark !== undefined) return this.#receiveUntilMark(reader, write, eofMark);
     let left = this.transferSize;
     while (left > 0) {
-      const chunk = await reader.chunk(Math.min(left, 1024 * 1024));
+      const chunk = await reader.chunk(Math.min(left, TRANSFER_READ_BYTES));
+      const n = chunk.length; // before `write`, which may transfer (detach) it
       await write(chunk);
-      left -= chunk.length;
-      this.transferRead += chunk.length;
+      left -= n;
+      this.transferRead += n;
       this.transferLastIo = Date.now();
     }
   }
@@ -443,7 +457,7 @@ export class MasterLink {
     const load = this.#startLoad();
     try {
       await this.#receive(reader, eofMark, (bytes) => {
-        load.push(bytes.slice());
+        load.push(bytes);
         return Promise.resolve();
       });
     } catch (err) {
@@ -510,33 +524,59 @@ export class MasterLink {
   /** Things to do after a full sync (the AOF layer rewrites its file, as Redis does). */
   readonly afterFullSync: Array<() => Promise<void>> = [];
 
-  /** The diskless form: everything up to the 40-byte mark is the file. */
+  /**
+   * The diskless form: everything up to the 40-byte mark is the file. Each
+   * piece goes to `write` as soon as it cannot be the start of the mark
+   * (the last 39 bytes seen are held back until the next read tells), with
+   * no copy beyond the one `chunk` makes: `write` may transfer what it gets.
+   */
   async #receiveUntilMark(
     reader: LinkReader,
     write: (bytes: Uint8Array) => Promise<void>,
     mark: string,
   ): Promise<void> {
-    const markBytes = stringToBytes(mark);
-    let tail = new Uint8Array(0);
+    const finder = new MarkFinder(stringToBytes(mark));
+    const hold = EOF_MARK_LENGTH - 1;
+    let held: Uint8Array = new Uint8Array(0);
     while (true) {
-      const chunk = await reader.chunk(1024 * 1024);
+      let chunk: Uint8Array = await reader.chunk(TRANSFER_READ_BYTES);
       this.transferRead += chunk.length;
       this.transferLastIo = Date.now();
-      const joined = new Uint8Array(tail.length + chunk.length);
-      joined.set(tail);
-      joined.set(chunk, tail.length);
-      // The stream may follow the mark in the same read: the mark ends the file wherever it is.
-      const at = indexOfBytes(joined, markBytes);
-      if (at !== -1) {
-        await write(joined.subarray(0, at));
-        const after = joined.length - at - EOF_MARK_LENGTH;
+      if (chunk.length < hold) {
+        // A short read: join it to what is held (both small) and go on with the whole.
+        chunk = concatBytes(held, chunk);
+        held = new Uint8Array(0);
+      }
+      // Where the mark starts, relative to `chunk` (negative: in the held bytes).
+      let at: number | undefined;
+      if (held.length > 0) {
+        const inSeam = finder.find(concatBytes(held, chunk.subarray(0, hold)));
+        if (inSeam !== -1) at = inSeam - held.length;
+      }
+      if (at === undefined) {
+        const inChunk = finder.find(chunk);
+        if (inChunk !== -1) at = inChunk;
+      }
+      if (at !== undefined) {
+        // The file ends where the mark starts; the stream may follow it in the same read.
+        const after = chunk.length - at - EOF_MARK_LENGTH; // before `write` detaches the chunk
+        if (at < 0) {
+          if (held.length + at > 0) await write(held.subarray(0, held.length + at));
+        } else {
+          if (held.length > 0) await write(held);
+          if (at > 0) await write(chunk.subarray(0, at));
+        }
         if (after > 0) reader.unread(after);
         this.transferRead -= after;
         return;
       }
-      const keep = Math.min(joined.length, EOF_MARK_LENGTH);
-      await write(joined.subarray(0, joined.length - keep));
-      tail = joined.slice(joined.length - keep);
+      if (held.length > 0) await write(held);
+      if (chunk.length <= hold) {
+        held = chunk;
+        continue;
+      }
+      held = chunk.slice(chunk.length - hold);
+      await write(chunk.subarray(0, chunk.length - hold));
     }
   }
 
@@ -643,14 +683,37 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
-/** The first index of `needle` in `haystack`, or -1. */
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  const last = haystack.length - needle.length;
-  for (let i = haystack.indexOf(first); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
+/** Finds one byte string in others (Horspool: most bytes of a transfer are skipped unread). */
+class MarkFinder {
+  readonly #needle: Uint8Array;
+  readonly #shift = new Int32Array(256);
+
+  constructor(needle: Uint8Array) {
+    this.#needle = needle;
+    const last = needle.length - 1;
+    this.#shift.fill(needle.length);
+    for (let k = 0; k < last; k++) this.#shift[needle[k]] = last - k;
   }
-  return -1;
+
+  /** The first index of the needle in `haystack`, or -1. */
+  find(haystack: Uint8Array): number {
+    const needle = this.#needle;
+    const shift = this.#shift;
+    const last = needle.length - 1;
+    const lastByte = needle[last];
+    for (let i = 0; i + last < haystack.length; i += shift[haystack[i + last]]) {
+      if (haystack[i + last] !== lastByte) continue;
+      let j = last - 1;
+      while (j >= 0 && haystack[i + j] === needle[j]) j--;
+      if (j < 0) return i;
+    }
+    return -1;
+  }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -282,6 +282,45 @@ Deno.test({
   }
 });
 
+Deno.test("a diskless transfer ends exactly at its mark, split across reads and partly repeated in the data", async () => {
+  const mark = "5f2b8c0d1e9a7364b5c8d0e1f2a3b4c5d6e7f809";
+  // The value holds the mark's first 39 bytes and a shorter prefix: near-misses to skip.
+  const value = `${mark.slice(0, 39)}-${mark.slice(0, 20)}`;
+  const rdb = rdbWithKey("new", value);
+  const stream = "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$6\r\nstream\r\n";
+  const fake = new FakeMaster(async (conn) => {
+    await write(conn, `+FULLRESYNC ${REPLID} 0\r\n$EOF:${mark}\r\n`);
+    // The mark in three reads (a seam after 5 bytes, then a read shorter than the mark),
+    // then the stream, as a master sends it once the transfer is over.
+    for (const piece of [rdb + mark.slice(0, 5), mark.slice(5, 30), mark.slice(30), stream]) {
+      await write(conn, piece);
+      await delay(100);
+    }
+    const buf = new Uint8Array(1024);
+    while ((await conn.read(buf).catch(() => null)) !== null) {
+      // REPLCONF ACKs until the test closes the link
+    }
+  });
+  let replica: ServerProcess | undefined;
+  try {
+    replica = await replicaWithOldData(fake.port);
+    await waitLinkUp(replica.port);
+    await waitUntil(
+      "the stream after the mark",
+      async () => await call(replica!.port, "GET", "after") === "stream",
+    );
+    assert.equal(await call(replica.port, "GET", "new"), value);
+    assert.equal(await call(replica.port, "EXISTS", "old"), 0);
+    assert.equal(await call(replica.port, "DBSIZE"), 42); // 40 padding keys, new, after
+    const r = await info(replica.port, "replication");
+    assert.equal(r.slave_repl_offset, String(stream.length));
+    assert.equal(fake.syncAttempts, 1);
+  } finally {
+    await stopAll(replica);
+    await fake.close();
+  }
+});
+
 Deno.test("a link cut mid-stream while writes flow reconnects, resyncs and converges", async () => {
   let master: ServerProcess | undefined;
   let replica: ServerProcess | undefined;
