@@ -527,8 +527,9 @@ export class MasterLink {
   /**
    * The diskless form: everything up to the 40-byte mark is the file. Each
    * piece goes to `write` as soon as it cannot be the start of the mark
-   * (the last 39 bytes seen are held back until the next read tells), with
-   * no copy beyond the one `chunk` makes: `write` may transfer what it gets.
+   * (the last 39 bytes seen are held back until the next read tells). Reads
+   * are not joined to each other; `write` may transfer what it gets, so
+   * lengths are taken before it.
    */
   async #receiveUntilMark(
     reader: LinkReader,
