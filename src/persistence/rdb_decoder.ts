@@ -152,6 +152,31 @@ export interface RdbPlainEntry extends Omit<RdbEntry, "value"> {
   bodyEnd: number;
 }
 
+/**
+ * Where {@link RdbDecoder.nextInto} copies the bytes of each key, and of each
+ * string value, instead of making JS strings of them: the load worker's batch
+ * text, which the main thread makes the strings from anyway.
+ */
+export interface RdbByteSink {
+  /** Appends `bytes[start, end)` as the next string. */
+  append(bytes: Uint8Array, start: number, end: number): void;
+  /** Strings appended so far. */
+  readonly count: number;
+  /** Drops the strings appended from the `count`th on. */
+  truncate(count: number): void;
+  /** String `k` as a byte string (for error messages). */
+  stringAt(k: number): string;
+}
+
+/** One key from {@link RdbDecoder.nextInto}: its bytes went to the sink. */
+export interface RdbSinkEntry extends Omit<RdbPlainEntry, "key" | "value"> {
+  /** A collection, or undefined for a string (whose bytes followed the key's into the sink). */
+  value: Exclude<RdbPlainValue, string> | undefined;
+}
+
+/** What the decoder reads per key: an RdbPlainEntry, or with a sink an RdbSinkEntry (key ""). */
+type DecodedEntry = Omit<RdbPlainEntry, "value"> & { value: RdbPlainValue | undefined };
+
 /** The store value of a plain value. Takes ownership of its arrays. */
 export function storeValue(value: RdbPlainValue): RedisValue {
   if (typeof value === "string") return value;
@@ -395,6 +420,12 @@ class RdbReader {
     const start = this.p;
     this.p += len;
     return [this.b, start, this.p];
+  }
+
+  /** A string into `sink` (see RdbByteSink). */
+  readStringInto(sink: RdbByteSink): void {
+    const [bytes, start, end] = this.readStringRange();
+    sink.append(bytes, start, end);
   }
 
   /** A string as a byte string. */
@@ -719,6 +750,13 @@ function isObjectType(t: number): boolean {
   return (t >= 0 && t <= 7) || (t >= 9 && t <= 21);
 }
 
+/** Whether reading a value of `type` fails with an error that names its key (streams, modules). */
+function namesKeyOnError(type: number): boolean {
+  return type === RDB_TYPE_STREAM_LISTPACKS || type === RDB_TYPE_STREAM_LISTPACKS_2 ||
+    type === RDB_TYPE_STREAM_LISTPACKS_3 || type === RDB_TYPE_MODULE_PRE_GA ||
+    type === RDB_TYPE_MODULE_2;
+}
+
 /** Turns an unexpected exception (say, an allocation failure) into an RdbError. */
 function asRdbError(e: unknown, offset: number): RdbError {
   if (e instanceof RdbError) return e;
@@ -871,12 +909,25 @@ export class RdbDecoder {
 
   /** Like {@link next}, with the value in plain form (what the load worker sends). */
   nextPlain(): RdbPlainEntry | undefined {
+    return this.#call(undefined) as RdbPlainEntry | undefined;
+  }
+
+  /**
+   * Like {@link nextPlain}, with the key's bytes appended to `sink`, and a
+   * string value's after them: no JS strings. A call that throws may have
+   * appended some; the caller truncates the sink.
+   */
+  nextInto(sink: RdbByteSink): RdbSinkEntry | undefined {
+    return this.#call(sink) as RdbSinkEntry | undefined;
+  }
+
+  #call(sink: RdbByteSink | undefined): DecodedEntry | undefined {
     if (this.#done) return undefined;
     this.#callOffset = this.#r.p;
     this.#callDb = this.#db;
     this.#callEmptyKeysSkipped = this.#emptyKeysSkipped;
     try {
-      return this.#next();
+      return this.#next(sink);
     } catch (e) {
       const err = asRdbError(e, this.#r.p);
       // Offsets inside are into the bytes held; a caller gets file offsets.
@@ -890,7 +941,7 @@ export class RdbDecoder {
     for (let e = this.next(); e !== undefined; e = this.next()) yield e;
   }
 
-  #next(): RdbPlainEntry | undefined {
+  #next(sink: RdbByteSink | undefined): DecodedEntry | undefined {
     const r = this.#r;
     let expireAtMs: number | undefined;
     let lfuFreq: number | undefined;
@@ -957,16 +1008,27 @@ export class RdbDecoder {
           );
       }
       if (!isObjectType(type)) throw r.corrupt(`Unknown RDB encoding type ${type}`, typeOffset);
-      const key = r.readString();
+      const keyIndex = sink === undefined ? 0 : sink.count;
+      let key = "";
+      if (sink === undefined) key = r.readString();
+      else r.readStringInto(sink);
       const bodyStart = r.p;
-      const value = r.readObject(type, key, typeOffset);
+      let value: RdbPlainValue | undefined;
+      if (sink !== undefined && type === RDB_TYPE_STRING) {
+        r.readStringInto(sink);
+      } else {
+        if (sink !== undefined && namesKeyOnError(type)) key = sink.stringAt(keyIndex);
+        value = r.readObject(type, key, typeOffset);
+        if (value === undefined) {
+          if (r.p - this.#crcPos >= CRC_SLICE) this.#feedCrc(r.p);
+          sink?.truncate(keyIndex);
+          this.#emptyKeysSkipped++;
+          expireAtMs = lfuFreq = lruIdle = undefined;
+          continue;
+        }
+      }
       const bodyEnd = r.p;
       if (bodyEnd - this.#crcPos >= CRC_SLICE) this.#feedCrc(bodyEnd);
-      if (value === undefined) {
-        this.#emptyKeysSkipped++;
-        expireAtMs = lfuFreq = lruIdle = undefined;
-        continue;
-      }
       return {
         db: this.#db,
         key,

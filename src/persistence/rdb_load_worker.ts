@@ -10,10 +10,16 @@
  * once every key was decoded and the checksum verified, or the decoder's error.
  */
 /// <reference lib="deno.worker" />
-import { RdbDecoder, RdbError, type RdbPlainEntry, type RdbPlainValue } from "./rdb_decoder.ts";
+import {
+  type RdbByteSink,
+  RdbDecoder,
+  RdbError,
+  type RdbPlainValue,
+  type RdbSinkEntry,
+} from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
 import { lowerThreadPriority } from "../util/thread_priority.ts";
-import { writeString } from "../util/bytes.ts";
+import { bytesToString, writeString } from "../util/bytes.ts";
 import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
@@ -55,11 +61,83 @@ function post(reply: RdbLoadReply, transfer: Transferable[] = []): void {
   self.postMessage(reply, transfer);
 }
 
+/**
+ * The strings of a batch as bytes one after another (RdbLoadBatch.text): the
+ * decoder copies keys and string values straight in (RdbByteSink), so the
+ * worker never makes JS strings of them; a collection's elements are
+ * written from the strings it was decoded into.
+ */
+class TextColumn implements RdbByteSink {
+  #bytes = new Uint8Array(256 * 1024);
+  #used = 0;
+  #ends = new Uint32Array(8192);
+  #count = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  append(bytes: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.#room(n);
+    this.#bytes.set(bytes.subarray(start, end), this.#used);
+    this.#end(this.#used += n);
+  }
+
+  appendString(s: string): void {
+    this.#room(s.length);
+    this.#end(this.#used = writeString(this.#bytes, this.#used, s));
+  }
+
+  truncate(count: number): void {
+    if (count >= this.#count) return;
+    this.#count = count;
+    this.#used = count === 0 ? 0 : this.#ends[count - 1];
+  }
+
+  stringAt(k: number): string {
+    return bytesToString(this.#bytes, k === 0 ? 0 : this.#ends[k - 1], this.#ends[k]);
+  }
+
+  /**
+   * The first `count` strings, as `[text, ends]` of their own (to transfer);
+   * the strings after them stay, as the first ones of the next batch.
+   */
+  take(count: number): [Uint8Array, Uint32Array] {
+    const bytesTaken = count === 0 ? 0 : this.#ends[count - 1];
+    const text = this.#bytes.slice(0, bytesTaken);
+    const ends = this.#ends.slice(0, count);
+    const rest = this.#count - count;
+    this.#bytes.copyWithin(0, bytesTaken, this.#used);
+    for (let k = 0; k < rest; k++) this.#ends[k] = this.#ends[count + k] - bytesTaken;
+    this.#used -= bytesTaken;
+    this.#count = rest;
+    return [text, ends];
+  }
+
+  #room(n: number): void {
+    if (this.#used + n <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.#bytes.length, this.#used + n));
+    grown.set(this.#bytes.subarray(0, this.#used));
+    this.#bytes = grown;
+  }
+
+  #end(at: number): void {
+    if (this.#count === this.#ends.length) {
+      const grown = new Uint32Array(2 * this.#ends.length);
+      grown.set(this.#ends);
+      this.#ends = grown;
+    }
+    this.#ends[this.#count++] = at;
+  }
+}
+
 /** The keys decoded since the last post, column by column. */
 class BatchBuilder {
   db = 0;
   size = 0;
-  strings: string[] = [];
+  /** The strings of the keys added, and those of the entry being decoded (see RdbByteSink). */
+  readonly text = new TextColumn();
   lengths: number[] = [];
   kinds: number[] = [];
   expires: number[] = [];
@@ -70,21 +148,22 @@ class BatchBuilder {
   #packed = new Uint8Array(64 * 1024);
   #packedUsed = 0;
 
-  /** `entry`, its body at `entry.bodyStart` of `bytes`. */
-  add(entry: RdbPlainEntry, bytes: Uint8Array): void {
+  /**
+   * `entry`, just decoded into `text` (its key, and a string value), its body
+   * at `entry.bodyStart` of `bytes`.
+   */
+  add(entry: RdbSinkEntry, bytes: Uint8Array): void {
     this.db = entry.db;
     this.size++;
     this.expires.push(entry.expireAtMs ?? NaN);
-    const strings = this.strings;
-    strings.push(entry.key);
     const value = entry.value;
-    if (typeof value === "string") {
-      strings.push(value);
+    if (value === undefined) {
       this.kinds.push(BATCH_STRING);
       this.lengths.push(1);
       return;
     }
     if (this.#addPacked(entry, bytes)) return;
+    const text = this.text;
     let items: string[];
     switch (value.type) {
       case "list":
@@ -96,7 +175,7 @@ class BatchBuilder {
         if (this.#sameFields(pairs)) {
           this.kinds.push(BATCH_HASH_SAME_FIELDS);
           this.lengths.push(pairs.length >> 1);
-          for (let i = 1; i < pairs.length; i += 2) strings.push(pairs[i]);
+          for (let i = 1; i < pairs.length; i += 2) text.appendString(pairs[i]);
           return;
         }
         items = pairs;
@@ -116,11 +195,11 @@ class BatchBuilder {
       }
     }
     this.lengths.push(items.length);
-    for (let i = 0; i < items.length; i++) strings.push(items[i]);
+    for (let i = 0; i < items.length; i++) text.appendString(items[i]);
   }
 
   /** Adds a small collection as its type byte and body; false when it is not small. */
-  #addPacked(entry: RdbPlainEntry, bytes: Uint8Array): boolean {
+  #addPacked(entry: RdbSinkEntry, bytes: Uint8Array): boolean {
     const value = entry.value as Exclude<RdbPlainValue, string>;
     const strings = value.type === "hash"
       ? value.pairs.length
@@ -163,9 +242,12 @@ class BatchBuilder {
     return false;
   }
 
-  /** The batch so far, with the buffers to transfer; starts an empty one. */
-  take(): [RdbLoadBatch, ArrayBuffer[]] {
-    const [text, ends] = packStrings(this.strings);
+  /**
+   * The batch so far, with the buffers to transfer; starts an empty one. The
+   * strings of `text` from `keep` on (an entry decoded but not added) stay.
+   */
+  take(keep = this.text.count): [RdbLoadBatch, ArrayBuffer[]] {
+    const [text, ends] = this.text.take(keep);
     const batch: RdbLoadBatch = {
       db: this.db,
       text,
@@ -178,7 +260,6 @@ class BatchBuilder {
     };
     this.#packedUsed = 0;
     this.size = 0;
-    this.strings = [];
     this.lengths = [];
     this.kinds = [];
     this.expires = [];
@@ -194,17 +275,6 @@ class BatchBuilder {
     ];
     return [batch, buffers.map((a) => a.buffer as ArrayBuffer)];
   }
-}
-
-/** `strings` as their bytes one after another, and where each ends (see RdbLoadBatch.text). */
-function packStrings(strings: readonly string[]): [Uint8Array, Uint32Array] {
-  const ends = new Uint32Array(strings.length);
-  let total = 0;
-  for (let i = 0; i < strings.length; i++) ends[i] = total += strings[i].length;
-  const text = new Uint8Array(total);
-  let at = 0;
-  for (let i = 0; i < strings.length; i++) at = writeString(text, at, strings[i]);
-  return [text, ends];
 }
 
 /** The batches decoded and not yet handed over, and the pull protocol (see PULL_IDLE). */
@@ -361,9 +431,11 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
   let keysExpired = 0;
   while (true) {
     let entry;
+    const textBefore = batch.text.count;
     try {
-      entry = decoder.nextPlain();
+      entry = decoder.nextInto(batch.text);
     } catch (err) {
+      batch.text.truncate(textBefore);
       if (!(err instanceof RdbError) || err.kind !== "eof" || incoming.ended) throw err;
       // The key goes on in bytes still to come. It is read again from its start once
       // what is pending has doubled (or the input ended), so that a huge value
@@ -387,11 +459,12 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
     if (
       dropBefore !== undefined && entry.expireAtMs !== undefined && entry.expireAtMs < dropBefore
     ) {
+      batch.text.truncate(textBefore);
       keysExpired++;
       continue;
     }
     if (batch.size > 0 && entry.db !== batch.db) {
-      handover.add(batch.take());
+      handover.add(batch.take(textBefore));
       batchStart = decoder.offset;
     }
     batch.add(entry, decoder.bytes);

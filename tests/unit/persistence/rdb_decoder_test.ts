@@ -537,3 +537,55 @@ Deno.test("decoder refuses a repeated member or field in large collections too",
     assert.ok(err.offset >= 9, name);
   }
 });
+
+/** A sink like the load worker's: every string appended, as a byte string. */
+class StringSink {
+  strings: string[] = [];
+  get count(): number {
+    return this.strings.length;
+  }
+  append(bytes: Uint8Array, start: number, end: number): void {
+    this.strings.push(String.fromCharCode(...bytes.subarray(start, end)));
+  }
+  truncate(count: number): void {
+    this.strings.length = Math.min(count, this.strings.length);
+  }
+  stringAt(k: number): string {
+    return this.strings[k];
+  }
+}
+
+Deno.test("nextInto appends keys and string values to the sink, other values as nextPlain", () => {
+  const long = "abc".repeat(40); // LZF-compressed
+  const bytes = file(10, (e) => {
+    e.saveType(0);
+    e.saveRawString("plain");
+    e.saveRawString("v\u00ff");
+    e.saveType(0);
+    e.saveRawString("12345"); // int-encoded key and value
+    e.saveRawString("-7");
+    e.saveType(1);
+    e.saveRawString("emptylist");
+    e.saveLen(0);
+    e.saveType(0);
+    e.saveRawString(long);
+    e.saveRawString(long + "x");
+    e.saveType(16);
+    e.saveRawString("hash");
+    e.saveRawBytes(listpackBytes(["f", "1"]));
+  });
+  const ref = new RdbDecoder(bytes);
+  const expected = [];
+  for (let e = ref.nextPlain(); e !== undefined; e = ref.nextPlain()) expected.push(e);
+  const sink = new StringSink();
+  const d = new RdbDecoder(bytes);
+  const got = [];
+  for (let e = d.nextInto(sink); e !== undefined; e = d.nextInto(sink)) got.push(e);
+  assert.equal(got.length, 4);
+  assert.deepEqual(sink.strings, ["plain", "v\u00ff", "12345", "-7", long, long + "x", "hash"]);
+  assert.deepEqual(got.slice(0, 3).map((e) => e.value), [undefined, undefined, undefined]);
+  assert.deepEqual(got[3].value, expected[3].value);
+  assert.deepEqual(got.map((e) => e.bodyStart), expected.map((e) => e.bodyStart));
+  assert.equal(d.emptyKeysSkipped, 1);
+  assert.equal(d.offset, bytes.length);
+});
