@@ -126,7 +126,10 @@ export function loadRdb(
 
 /** A load fed while the file arrives: see {@link startRdbStreamLoad}. */
 export interface RdbStreamLoad {
-  /** The next bytes of the file, transferred like a `bytes` source of {@link loadRdb}. */
+  /**
+   * The next bytes of the file. The buffer they view is transferred whole, not
+   * copied (they may be a part of it): the caller must not use it afterwards.
+   */
   push(bytes: Uint8Array): void;
   /**
    * Every byte was pushed: Redis's lines are logged from here on, the rest
@@ -152,8 +155,7 @@ export function startRdbStreamLoad(keyspace: Keyspace, opts: RdbLoadOptions): Rd
   run.done.catch(() => {}); // surfaced by end()
   return {
     push(bytes) {
-      const own = ownBuffer(bytes);
-      run.post({ type: "chunk", bytes: own }, [own.buffer as ArrayBuffer]);
+      run.post({ type: "chunk", bytes }, [bytes.buffer as ArrayBuffer]);
     },
     end() {
       run.post({ type: "end" }, []);

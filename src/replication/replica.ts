@@ -424,7 +424,10 @@ export class MasterLink {
     return mode === "on-empty-db" && this.#server.keyspace.dbs.every((db) => db.size === 0);
   }
 
-  /** The RDB's bytes, from the $len or $EOF:<mark> form, handed to `write` in order. */
+  /**
+   * The RDB's bytes, from the $len or $EOF:<mark> form, handed to `write` in
+   * order; `write` owns the buffer of what it gets (the load transfers it).
+   */
   async #receive(
     reader: LinkReader,
     eofMark: string | undefined,
@@ -528,8 +531,9 @@ export class MasterLink {
    * The diskless form: everything up to the 40-byte mark is the file. Each
    * piece goes to `write` as soon as it cannot be the start of the mark
    * (the last 39 bytes seen are held back until the next read tells). Reads
-   * are not joined to each other; `write` may transfer what it gets, so
-   * lengths are taken before it.
+   * are not joined to each other; `write` takes the buffer of what it gets
+   * (it is transferred whole), so lengths are taken, and the held-back tail
+   * copied out, before it.
    */
   async #receiveUntilMark(
     reader: LinkReader,

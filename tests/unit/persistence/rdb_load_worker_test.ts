@@ -304,7 +304,7 @@ async function streamIn(
 ): Promise<RdbLoadResult> {
   const load = startRdbStreamLoad(keyspace, opts);
   for (let at = 0; at < bytes.length; at += size) {
-    load.push(bytes.subarray(at, Math.min(bytes.length, at + size)));
+    load.push(bytes.slice(at, Math.min(bytes.length, at + size))); // push takes the buffer
     if ((at / size) % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return await load.end();
