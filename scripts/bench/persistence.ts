@@ -17,7 +17,6 @@ import {
   fmtPct,
   fmtRatio,
   fmtSec,
-  idleLatency,
   type Impl,
   IMPL_NAME,
   IMPLS,
@@ -32,12 +31,11 @@ import {
   settledRss,
   settleHost,
   sleep,
-  startLatencyProbe,
   startLoad,
   startServer,
-  summarizeLatency,
   waitUntil,
 } from "./util.ts";
+import { idleLatency, startLatencyProbe } from "./latency.ts";
 
 /** The longest a BGSAVE may take before the section gives up. */
 const BGSAVE_TIMEOUT_MS = 300_000;
@@ -48,7 +46,7 @@ const LOAD_WARMUP_MS = 1000;
 interface SaveRun {
   seconds: number;
   peakRss: number;
-  latency?: number[];
+  latency?: LatencySummary;
   /** Commands/sec the server processed while it ran (under a load). */
   rate?: number;
 }
@@ -76,7 +74,7 @@ async function timedBgsave(
   const sampler = setInterval(() => {
     if (!server.exited) peakRss = Math.max(peakRss, rssBytes(server.pid));
   }, 10);
-  const probe = withProbe ? await startLatencyProbe(server.port, `key:${pad12(1)}`) : undefined;
+  const probe = withProbe ? startLatencyProbe(server.port, `key:${pad12(1)}`) : undefined;
   try {
     const before = await commandsProcessed(client);
     const started = performance.now();
@@ -128,7 +126,7 @@ async function saveFigures(
     const loadedRss = await settledRss(server.pid, 1000);
 
     progress(`persistence: ${impl}: idle latency, then BGSAVE with a latency probe`);
-    const idle = summarizeLatency(await idleLatency(server.port, `key:${pad12(1)}`, windowMs));
+    const idle = await idleLatency(server.port, `key:${pad12(1)}`, windowMs);
     const quiet = await timedBgsave(server, true);
     const fileBytes = (await Deno.stat(`${server.dir}/dump.rdb`)).size;
     await Deno.copyFile(`${server.dir}/dump.rdb`, dumpCopy);
@@ -249,7 +247,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
   const saveRatio = d.quiet.seconds / r.quiet.seconds;
   const loadRatio = load.redeno.ms / load.redis.ms;
   const lat = (s: LatencySummary) => `${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)}`;
-  const dur = (f: SaveFigures) => summarizeLatency(f.quiet.latency ?? []);
+  const dur = (f: SaveFigures) => f.quiet.latency ?? { count: 0, p50: NaN, p99: NaN, max: NaN };
   const keepRate = (f: SaveFigures) => (f.underLoad.rate ?? NaN) / f.idleRate;
   const snapshotPeak = (f: SaveFigures) =>
     (f.quiet.peakRss - f.emptyRss) / (f.loadedRss - f.emptyRss);
@@ -277,7 +275,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
     ["latency idle p50 / p99 / max", lat(r.idleLatency), lat(d.idleLatency), ""],
     ["latency during BGSAVE p50 / p99 / max", lat(dur(r)), lat(dur(d)), ""],
     [
-      "probe round trips (idle / during)",
+      "probe requests (idle / during)",
       `${fmtInt(r.idleLatency.count)} / ${fmtInt(dur(r).count)}`,
       `${fmtInt(d.idleLatency.count)} / ${fmtInt(dur(d).count)}`,
       "",
@@ -349,7 +347,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
       ],
     ]),
     "",
-    `Latency: one client alternating PING and GET, one request at a time (own loop over a socket); idle window ${windowMs} ms. ` +
+    `Latency: redis-benchmark -c 1, rounds of 1000 PING then 1000 GET, one request at a time, their distributions merged; idle window ${windowMs} ms. ` +
     "Throughput: redis-benchmark GET -c 50 -P 1 -r N as the load, total_commands_processed over the window " +
     "(idle = mean of the windows before and after the BGSAVE). " +
     "Durations: BGSAVE sent → INFO persistence rdb_bgsave_in_progress:0 (polled every 10 ms). " +

@@ -17,7 +17,6 @@ import {
   fmtPct,
   fmtRatio,
   fmtSec,
-  idleLatency,
   type Impl,
   IMPLS,
   type LatencySummary,
@@ -31,12 +30,11 @@ import {
   type ServerHandle,
   settleHost,
   sleep,
-  startLatencyProbe,
   startLoad,
   startServer,
-  summarizeLatency,
   waitUntil,
 } from "./util.ts";
+import { idleLatency, startLatencyProbe } from "./latency.ts";
 
 /** Settings every master and replica of the section gets (no 5 s diskless delay). */
 const REPL_ARGS = ["--repl-diskless-sync-delay", "0"];
@@ -91,7 +89,7 @@ async function fullSync(
   const rc = await RespClient.connect(replica.port);
   const mc = await RespClient.connect(master.port);
   const probe = measure === "latency"
-    ? await startLatencyProbe(master.port, `key:${pad12(1)}`, SYNC_TIMEOUT_MS)
+    ? startLatencyProbe(master.port, `key:${pad12(1)}`, SYNC_TIMEOUT_MS)
     : undefined;
   try {
     const c0 = await commandsProcessed(mc);
@@ -109,7 +107,7 @@ async function fullSync(
     );
     const seconds = (performance.now() - started) / 1000;
     const rate = (await commandsProcessed(mc) - c0) / seconds;
-    const samples = await probe?.stop();
+    const latency = await probe?.stop();
     let replicaKeys = 0;
     await waitUntil("the replica to hold every key", async () => {
       replicaKeys = await dbsize(replica.port);
@@ -119,7 +117,7 @@ async function fullSync(
       replica,
       run: {
         seconds,
-        latency: samples ? summarizeLatency(samples) : undefined,
+        latency,
         rate: measure === "rate" ? rate : undefined,
         replicaKeys,
       },
@@ -234,7 +232,7 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
     const keys = await dbsize(master.port);
 
     progress(`replication: ${impl}: idle latency, then a diskless full sync with a latency probe`);
-    const idle = summarizeLatency(await idleLatency(master.port, `key:${pad12(1)}`, windowMs));
+    const idle = await idleLatency(master.port, `key:${pad12(1)}`, windowMs);
     const quiet = await fullSync(master, keys, "latency");
     await quiet.replica.stop();
 
@@ -401,7 +399,7 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     ]),
     "",
     "Sync time: REPLICAOF sent → replica INFO master_link_status:up and master_sync_in_progress:0 (polled every 10 ms). " +
-    "Latency: one client alternating PING and GET on the master. Throughput: redis-benchmark GET -c 50 -P 1 as the load, " +
+    "Latency: redis-benchmark -c 1 on the master, rounds of 1000 PING then 1000 GET, distributions merged. Throughput: redis-benchmark GET -c 50 -P 1 as the load, " +
     `master total_commands_processed over the window (idle = mean of the windows before and after). Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
     "in ms, how long before the sample the master's offset had the replica's value.",
   ].join("\n");

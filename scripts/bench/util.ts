@@ -336,7 +336,8 @@ export interface BenchmarkResult {
   cpuPerRequest: number;
 }
 
-function benchmarkArgs(port: number, spec: BenchmarkSpec): string[] {
+/** redis-benchmark's arguments for `spec` against 127.0.0.1:`port`. */
+export function benchmarkArgs(port: number, spec: BenchmarkSpec): string[] {
   const args = [
     "-h",
     "127.0.0.1",
@@ -366,13 +367,8 @@ function parseCsv(text: string): [string, number][] {
   return rows;
 }
 
-/** Runs redis-benchmark `--csv` against a server, sampling its CPU before and after. */
-export async function redisBenchmark(
-  server: ServerHandle,
-  spec: BenchmarkSpec,
-): Promise<BenchmarkResult> {
-  const args = ["--csv", ...benchmarkArgs(server.port, spec)];
-  const cpuBefore = cpuSeconds(server.pid);
+/** Runs redis-benchmark with `args` to its end (stopped by cleanupAll); its output. */
+export async function runRedisBenchmark(args: string[]): Promise<Deno.CommandOutput> {
   const child = new Deno.Command("redis-benchmark", {
     args,
     stdin: "null",
@@ -380,8 +376,21 @@ export async function redisBenchmark(
     stderr: "piped",
   }).spawn();
   liveChildren.add(child);
-  const out = await child.output();
-  liveChildren.delete(child);
+  try {
+    return await child.output();
+  } finally {
+    liveChildren.delete(child);
+  }
+}
+
+/** Runs redis-benchmark `--csv` against a server, sampling its CPU before and after. */
+export async function redisBenchmark(
+  server: ServerHandle,
+  spec: BenchmarkSpec,
+): Promise<BenchmarkResult> {
+  const args = ["--csv", ...benchmarkArgs(server.port, spec)];
+  const cpuBefore = cpuSeconds(server.pid);
+  const out = await runRedisBenchmark(args);
   const cpuAfter = cpuSeconds(server.pid);
   const text = new TextDecoder().decode(out.stdout);
   const rows = parseCsv(text);
@@ -538,52 +547,6 @@ export function summarizeLatency(samples: readonly number[]): LatencySummary {
     p99: percentile(samples, 0.99),
     max: maxOf(samples),
   };
-}
-
-/** A running latency probe. */
-export interface LatencyProbe {
-  /** Stops the probe and returns its samples (ms). */
-  stop(): Promise<number[]>;
-}
-
-/**
- * Starts a client loop that sends PING and `GET key` alternately, one at a
- * time, recording each round trip in ms; it stops by itself after maxMs.
- */
-export async function startLatencyProbe(
-  port: number,
-  key: string,
-  maxMs = 120_000,
-): Promise<LatencyProbe> {
-  const client = await RespClient.connect(port);
-  const ping = encodeCommands([["PING"]]);
-  const get = encodeCommands([["GET", key]]);
-  const samples: number[] = [];
-  let stopped = false;
-  const deadline = performance.now() + maxMs;
-  const loop = (async () => {
-    let i = 0;
-    while (!stopped && performance.now() < deadline) {
-      const t0 = performance.now();
-      await client.sendBatch(i++ % 2 === 0 ? ping : get, 1);
-      samples.push(performance.now() - t0);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      client.close();
-      return samples;
-    },
-  };
-}
-
-/** Measures idle latency for ms milliseconds. */
-export async function idleLatency(port: number, key: string, ms: number): Promise<number[]> {
-  const probe = await startLatencyProbe(port, key, ms + 1000);
-  await sleep(ms);
-  return await probe.stop();
 }
 
 /** Pause after a run that wrote large files, before measuring the next implementation. */
