@@ -274,6 +274,13 @@ Deno.test("decoder refuses streams, modules, functions and too many dbs clearly"
       e.saveLen(0);
     });
     assertRdbError(() => decodeRdb(bytes), "unsupported", "stream values are not supported");
+    // The load worker's form names the key too, though it never made a string of it.
+    const viaSink = assertRdbError(
+      () => new RdbDecoder(bytes).nextInto(new StringSink()),
+      "unsupported",
+      "stream values are not supported",
+    );
+    assert.equal(viaSink.reason, assertRdbError(() => decodeRdb(bytes), "unsupported").reason);
   }
   const moduleAux = file(10, (e) => {
     e.saveType(247);
@@ -286,6 +293,11 @@ Deno.test("decoder refuses streams, modules, functions and too many dbs clearly"
     e.saveLen(1 << 10);
   });
   assertRdbError(() => decodeRdb(moduleValue), "unsupported", "module data");
+  assert.equal(
+    assertRdbError(() => new RdbDecoder(moduleValue).nextInto(new StringSink()), "unsupported")
+      .reason,
+    assertRdbError(() => decodeRdb(moduleValue), "unsupported").reason,
+  );
   const fn = file(10, (e) => {
     e.saveType(245);
     e.saveRawString("#!lua name=lib\nredis.register_function('f', function() end)");
@@ -451,17 +463,35 @@ Deno.test("decoder only ever throws RdbError on randomly mutated files", () => {
     }
     const input = random() < 0.1 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
     for (const verifyChecksum of [false, true]) {
-      try {
+      const plainOutcome = drainOutcome(iter, () => {
         const dec = new RdbDecoder(input, { verifyChecksum });
-        while (dec.next() !== undefined) { /* drain */ }
-        ok++;
-      } catch (e) {
-        if (!(e instanceof RdbError)) throw new Error(`iteration ${iter}: ${e}`, { cause: e });
-      }
+        let keys = 0;
+        while (dec.next() !== undefined) keys++;
+        return keys;
+      });
+      // The load worker's form decodes the same keys and fails the same way.
+      const sinkOutcome = drainOutcome(iter, () => {
+        const dec = new RdbDecoder(input, { verifyChecksum });
+        let keys = 0;
+        while (dec.nextInto(new StringSink()) !== undefined) keys++;
+        return keys;
+      });
+      assert.equal(sinkOutcome, plainOutcome, `iteration ${iter}`);
+      if (plainOutcome.startsWith("ok")) ok++;
     }
   }
   assert.ok(ok >= 0);
 });
+
+/** "ok <keys>" or "error <reason> at <offset>"; anything but an RdbError fails the test. */
+function drainOutcome(iter: number, drain: () => number): string {
+  try {
+    return `ok ${drain()}`;
+  } catch (e) {
+    if (!(e instanceof RdbError)) throw new Error(`iteration ${iter}: ${e}`, { cause: e });
+    return `error ${e.reason} at ${e.offset}`;
+  }
+}
 
 Deno.test("decoder only ever throws RdbError on random bytes after a valid magic", () => {
   const random = rng(7);
