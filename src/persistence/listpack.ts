@@ -57,6 +57,11 @@ export class ByteWriter {
     this.#pos = 0;
   }
 
+  /** Forgets the bytes written from offset `length` on. */
+  truncate(length: number): void {
+    if (length < this.#pos) this.#pos = Math.max(0, length);
+  }
+
   /** Makes room for `n` more bytes. */
   ensure(n: number): void {
     const need = this.#pos + n;

@@ -1013,22 +1013,23 @@ export class RdbDecoder {
       if (sink === undefined) key = r.readString();
       else r.readStringInto(sink);
       const bodyStart = r.p;
+      // With a sink, a string value's bytes follow the key's into it (value undefined).
+      const stringIntoSink = sink !== undefined && type === RDB_TYPE_STRING;
       let value: RdbPlainValue | undefined;
-      if (sink !== undefined && type === RDB_TYPE_STRING) {
+      if (stringIntoSink) {
         r.readStringInto(sink);
       } else {
         if (sink !== undefined && namesKeyOnError(type)) key = sink.stringAt(keyIndex);
         value = r.readObject(type, key, typeOffset);
-        if (value === undefined) {
-          if (r.p - this.#crcPos >= CRC_SLICE) this.#feedCrc(r.p);
-          sink?.truncate(keyIndex);
-          this.#emptyKeysSkipped++;
-          expireAtMs = lfuFreq = lruIdle = undefined;
-          continue;
-        }
       }
       const bodyEnd = r.p;
       if (bodyEnd - this.#crcPos >= CRC_SLICE) this.#feedCrc(bodyEnd);
+      if (value === undefined && !stringIntoSink) {
+        sink?.truncate(keyIndex);
+        this.#emptyKeysSkipped++;
+        expireAtMs = lfuFreq = lruIdle = undefined;
+        continue;
+      }
       return {
         db: this.#db,
         key,

@@ -19,7 +19,8 @@ import {
 } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
 import { lowerThreadPriority } from "../util/thread_priority.ts";
-import { bytesToString, writeString } from "../util/bytes.ts";
+import { bytesToString } from "../util/bytes.ts";
+import { ByteWriter } from "./listpack.ts";
 import {
   BATCH_HASH,
   BATCH_HASH_SAME_FIELDS,
@@ -68,8 +69,7 @@ function post(reply: RdbLoadReply, transfer: Transferable[] = []): void {
  * written from the strings it was decoded into.
  */
 class TextColumn implements RdbByteSink {
-  #bytes = new Uint8Array(256 * 1024);
-  #used = 0;
+  #bytes = new ByteWriter(256 * 1024);
   #ends = new Uint32Array(8192);
   #count = 0;
 
@@ -78,25 +78,23 @@ class TextColumn implements RdbByteSink {
   }
 
   append(bytes: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    this.#room(n);
-    this.#bytes.set(bytes.subarray(start, end), this.#used);
-    this.#end(this.#used += n);
+    this.#bytes.raw(bytes, start, end);
+    this.#end();
   }
 
   appendString(s: string): void {
-    this.#room(s.length);
-    this.#end(this.#used = writeString(this.#bytes, this.#used, s));
+    this.#bytes.latin1(s);
+    this.#end();
   }
 
   truncate(count: number): void {
     if (count >= this.#count) return;
     this.#count = count;
-    this.#used = count === 0 ? 0 : this.#ends[count - 1];
+    this.#bytes.truncate(this.#endOf(count));
   }
 
   stringAt(k: number): string {
-    return bytesToString(this.#bytes, k === 0 ? 0 : this.#ends[k - 1], this.#ends[k]);
+    return bytesToString(this.#bytes.bytes, this.#endOf(k), this.#ends[k]);
   }
 
   /**
@@ -104,31 +102,32 @@ class TextColumn implements RdbByteSink {
    * the strings after them stay, as the first ones of the next batch.
    */
   take(count: number): [Uint8Array, Uint32Array] {
-    const bytesTaken = count === 0 ? 0 : this.#ends[count - 1];
-    const text = this.#bytes.slice(0, bytesTaken);
+    const bytesTaken = this.#endOf(count);
+    const used = this.#bytes.length;
+    const all = this.#bytes.bytes;
+    const text = all.slice(0, bytesTaken);
     const ends = this.#ends.slice(0, count);
     const rest = this.#count - count;
-    this.#bytes.copyWithin(0, bytesTaken, this.#used);
+    all.copyWithin(0, bytesTaken, used);
+    this.#bytes.truncate(used - bytesTaken);
     for (let k = 0; k < rest; k++) this.#ends[k] = this.#ends[count + k] - bytesTaken;
-    this.#used -= bytesTaken;
     this.#count = rest;
     return [text, ends];
   }
 
-  #room(n: number): void {
-    if (this.#used + n <= this.#bytes.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.#bytes.length, this.#used + n));
-    grown.set(this.#bytes.subarray(0, this.#used));
-    this.#bytes = grown;
+  /** Where string `k` starts: where the one before it ends. */
+  #endOf(k: number): number {
+    return k === 0 ? 0 : this.#ends[k - 1];
   }
 
-  #end(at: number): void {
+  /** Ends the string just written. */
+  #end(): void {
     if (this.#count === this.#ends.length) {
       const grown = new Uint32Array(2 * this.#ends.length);
       grown.set(this.#ends);
       this.#ends = grown;
     }
-    this.#ends[this.#count++] = at;
+    this.#ends[this.#count++] = this.#bytes.length;
   }
 }
 
