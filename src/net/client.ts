@@ -135,6 +135,9 @@ export class Client {
   /** A socket read issued while a command waited (see #waitReading), not yet consumed. */
   #pendingRead: Promise<number | null> | undefined;
   #inflight = 0;
+  /** Chunks queued by `writeChunk`, written in order before the reply buffer's newer bytes. */
+  #chunks: Uint8Array[] = [];
+  #chunkBytes = 0;
   readonly server: Server;
 
   constructor(server: Server, conn: Deno.Conn, id: number, fd: number) {
@@ -168,7 +171,7 @@ export class Client {
 
   /** Bytes waiting to be written (omem). */
   get outputLength(): number {
-    return this.reply.pos + this.#inflight;
+    return this.reply.pos + this.#inflight + this.#chunkBytes;
   }
 
   /** Runs the connection until it closes. */
@@ -405,18 +408,51 @@ export class Client {
     return s;
   }
 
+  /**
+   * Queues `bytes` to be written as they are, after what the reply writer
+   * already holds: an RDB transfer's chunks (copied through the growable reply
+   * buffer, each megabyte cost a chain of doubling allocations and the
+   * external-memory collections they trigger). The caller must leave `bytes`
+   * unchanged until a `flush()` called after this has resolved.
+   */
+  writeChunk(bytes: Uint8Array): void {
+    if (this.#closed || bytes.length === 0) return;
+    if (this.reply.pos > 0) {
+      const sealed = this.reply.take();
+      this.#chunks.push(sealed);
+      this.#chunkBytes += sealed.length;
+    }
+    this.#chunks.push(bytes);
+    this.#chunkBytes += bytes.length;
+  }
+
   /** Writes everything the reply writer holds; resolves when it is on the socket. */
   flush(): Promise<void> {
     if (this.#flushing) return this.#flushing;
-    if (this.reply.pos === 0 || this.#closed) return Promise.resolve();
+    if ((this.reply.pos === 0 && this.#chunks.length === 0) || this.#closed) {
+      return Promise.resolve();
+    }
     this.#flushing = this.#flushLoop();
     return this.#flushing;
   }
 
+  /** The next bytes to write: queued chunks first, then the reply buffer (reusable once written). */
+  #nextOutput(): { data: Uint8Array; reusable: boolean } | undefined {
+    const chunk = this.#chunks.shift();
+    if (chunk !== undefined) {
+      this.#chunkBytes -= chunk.length;
+      return { data: chunk, reusable: false };
+    }
+    if (this.reply.pos > 0) return { data: this.reply.take(), reusable: true };
+    return undefined;
+  }
+
   async #flushLoop(): Promise<void> {
     try {
-      while (this.reply.pos > 0 && !this.#closed) {
-        const data = this.reply.take();
+      while (!this.#closed) {
+        const next = this.#nextOutput();
+        if (next === undefined) break;
+        const data = next.data;
         this.#inflight = data.length;
         // The AOF: everything taken was produced after its writes were handed to the AOF,
         // so waiting for the AOF's current end covers them (group commit, see aof.ts).
@@ -428,7 +464,7 @@ export class Client {
         }
         this.server.stats.netOutputBytes += data.length;
         this.#inflight = 0;
-        this.reply.recycle(data);
+        if (next.reusable) this.reply.recycle(data);
         this.#wakeOutputWaiters();
       }
     } catch {
@@ -489,6 +525,8 @@ export class Client {
     } catch {
       // already closed by the peer
     }
+    this.#chunks = [];
+    this.#chunkBytes = 0;
     this.server.removeClient(this);
     this.#wakeOutputWaiters();
     for (const hook of this.onClose) hook();

@@ -320,7 +320,8 @@ export class Primary {
         const waits: Promise<void>[] = [];
         for (const conn of waiting) {
           if (conn.client.closed) continue;
-          conn.client.reply.bytes(bytes);
+          // The worker's bytes are never changed again: every socket shares them.
+          conn.client.writeChunk(bytes);
           conn.client.flush();
           conn.transferProgress = Date.now();
           // Wait for a socket that holds too much: the walk slows down instead of buffering it.
@@ -405,7 +406,8 @@ export class Primary {
       while (sent < size && !client.closed) {
         const n = await file.read(chunk);
         if (n === null) break;
-        client.reply.bytes(chunk.subarray(0, n));
+        // Written as it is; the read buffer is reused only once the flush is done.
+        client.writeChunk(chunk.subarray(0, n));
         sent += n;
         await client.flush();
         conn.transferProgress = Date.now();

@@ -194,6 +194,58 @@ Deno.test("three replicas asking at once share one snapshot", async () => {
   }
 });
 
+/** Writes `count` keys of `size` random hex bytes each (LZF cannot shrink them). */
+async function fillRandom(port: number, count: number, size: number): Promise<void> {
+  const client = await RespClient.connect(port);
+  try {
+    const raw = new Uint8Array(size / 2);
+    const cmds: string[][] = [];
+    for (let i = 0; i < count; i++) {
+      crypto.getRandomValues(raw);
+      cmds.push([
+        "SET",
+        `rand:${i}`,
+        Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join(""),
+      ]);
+    }
+    for (let i = 0; i < cmds.length; i += 100) await client.pipeline(cmds.slice(i, i + 100));
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("a multi-megabyte dump reaches a disk-based and a diskless replica intact, chunk after chunk", async () => {
+  let disk: ServerProcess | undefined;
+  let diskless: ServerProcess | undefined;
+  const replicas: ServerProcess[] = [];
+  try {
+    // 6 MB of values: the disk-based transfer sends the file in several 1 MB reads, the diskless one
+    // in many worker chunks, both queued on the socket as they are (Client.writeChunk).
+    disk = await startServer(KIND, MASTER_ARGS);
+    diskless = await startServer(KIND, [
+      "--repl-diskless-sync",
+      "yes",
+      "--repl-diskless-sync-delay",
+      "0",
+      "--enable-debug-command",
+      "yes",
+    ]);
+    await Promise.all([fillRandom(disk.port, 3000, 2048), fillRandom(diskless.port, 3000, 2048)]);
+    for (const master of [disk, diskless]) {
+      const replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS);
+      replicas.push(replica);
+      await waitLinkUp(replica.port);
+      await waitOffsetsMatch(master.port, [replica.port]);
+      await assertSameData(master.port, replica.port);
+      assert.equal((await info(replica.port, "keyspace")).db0, "keys=3000,expires=0,avg_ttl=0");
+    }
+    assertLogInOrder(disk, ["Starting BGSAVE for SYNC with target: disk"]);
+    assertLogInOrder(diskless, ["Starting BGSAVE for SYNC with target: replicas sockets"]);
+  } finally {
+    await stopAll(...replicas, disk, diskless);
+  }
+});
+
 Deno.test("a chain master → replica → sub-replica has the same data, replid and offset all along", async () => {
   let master: ServerProcess | undefined;
   let middle: ServerProcess | undefined;
