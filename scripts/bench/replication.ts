@@ -20,6 +20,7 @@ import {
   type Impl,
   IMPLS,
   type LatencySummary,
+  mainThreadSched,
   mark,
   markdownTable,
   maxOf,
@@ -53,6 +54,8 @@ interface SyncRun {
   latency?: LatencySummary;
   rate?: number;
   replicaKeys: number;
+  /** The master's main thread meanwhile: ms on a CPU, and ms runnable but waiting for one. */
+  masterSched: { runMs: number; waitMs: number };
 }
 
 /** The replica's lag under a write load. */
@@ -93,6 +96,7 @@ async function fullSync(
     : undefined;
   try {
     const c0 = await commandsProcessed(mc);
+    const sched0 = mainThreadSched(master.pid);
     const started = performance.now();
     const reply = await rc.command("REPLICAOF", "127.0.0.1", String(master.port));
     if (reply !== "OK") throw new Error(`REPLICAOF: ${JSON.stringify(reply)}`);
@@ -106,6 +110,7 @@ async function fullSync(
       10,
     );
     const seconds = (performance.now() - started) / 1000;
+    const sched1 = mainThreadSched(master.pid);
     const rate = (await commandsProcessed(mc) - c0) / seconds;
     const latency = await probe?.stop();
     let replicaKeys = 0;
@@ -120,6 +125,7 @@ async function fullSync(
         latency,
         rate: measure === "rate" ? rate : undefined,
         replicaKeys,
+        masterSched: { runMs: sched1.runMs - sched0.runMs, waitMs: sched1.waitMs - sched0.waitMs },
       },
     };
   } catch (err) {
@@ -290,6 +296,8 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
 
   const r = figures.redis;
   const d = figures.redeno;
+  const sched = (run: SyncRun) =>
+    `${fmtSec(run.masterSched.runMs / 1000)} / ${fmtSec(run.masterSched.waitMs / 1000)}`;
   const lat = (s: LatencySummary | undefined) =>
     s === undefined ? "n/a" : `${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)}`;
   const kept = (f: ReplFigures) => (f.underLoad.rate ?? NaN) / f.idleRate;
@@ -322,6 +330,12 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     ],
     ["master latency idle p50 / p99 / max", lat(r.idleLatency), lat(d.idleLatency), ""],
     ["master latency during diskless sync", lat(r.diskless.latency), lat(d.diskless.latency), ""],
+    [
+      "master main thread during it: on a CPU / waiting for one",
+      sched(r.diskless),
+      sched(d.diskless),
+      "",
+    ],
     ["master latency during disk-based sync", lat(r.disk.latency), lat(d.disk.latency), ""],
     [
       "master GET load idle, before/after mean (commands/s)",
@@ -401,6 +415,8 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     "Sync time: REPLICAOF sent → replica INFO master_link_status:up and master_sync_in_progress:0 (polled every 10 ms). " +
     "Latency: redis-benchmark -c 1 on the master, rounds of 1000 PING then 1000 GET, distributions merged. Throughput: redis-benchmark GET -c 50 -P 1 as the load, " +
     `master total_commands_processed over the window (idle = mean of the windows before and after). Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
-    "in ms, how long before the sample the master's offset had the replica's value.",
+    "in ms, how long before the sample the master's offset had the replica's value. " +
+    "Master main thread: /proc schedstat of the master's main thread over the diskless sync; " +
+    "master and replica share the host's CPUs, so time spent waiting for one is latency the scheduler adds.",
   ].join("\n");
 }

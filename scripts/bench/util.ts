@@ -299,6 +299,22 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/**
+ * Milliseconds the process's main thread has spent on a CPU and runnable but
+ * waiting for one (Linux schedstat of the thread whose id is the pid). On a
+ * shared 2-core host the wait shows how much of a server's latency is the
+ * scheduler's.
+ */
+export function mainThreadSched(pid: number): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/schedstat`)
+      .split(" ").map(Number);
+    return { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
+  }
+}
+
 /** RSS after letting the process settle (the smallest of a few samples over ms). */
 export async function settledRss(pid: number, ms = 1000): Promise<number> {
   let min = rssBytes(pid);
