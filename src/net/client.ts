@@ -410,9 +410,9 @@ export class Client {
 
   /**
    * Queues `bytes` to be written as they are, after what the reply writer
-   * already holds: an RDB transfer's chunks (copied through the growable reply
+   * already holds. RDB transfers use it: copied through the growable reply
    * buffer, each megabyte cost a chain of doubling allocations and the
-   * external-memory collections they trigger). The caller must leave `bytes`
+   * external-memory collections they set off. The caller must leave `bytes`
    * unchanged until a `flush()` called after this has resolved.
    */
   writeChunk(bytes: Uint8Array): void {
