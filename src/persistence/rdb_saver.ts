@@ -65,6 +65,11 @@ export class RdbSaver {
   lastLoadKeysExpired = 0;
   /** A BGSAVE asked for while an AOF rewrite runs (BGSAVE SCHEDULE). */
   scheduled = false;
+  /**
+   * Whether RDB snapshots should stop resting for clients (see
+   * SnapshotOptions.hurry); replication sets it, for replicas that wait.
+   */
+  hurry: () => boolean = () => false;
   /** Where the replication stream stands; set by the replication layer. */
   replicationPosition: () => ReplicationPosition = () => ({
     id: "",
@@ -124,6 +129,7 @@ export class RdbSaver {
       encoder: new BatchSnapshotEncoder(),
       newEncoder: () => new BatchSnapshotEncoder(),
       activity: () => server.stats.totalCommandsProcessed,
+      hurry: () => this.hurry(),
     });
     const pipe = new SnapshotPipe({ ...target, options: this.#encoderOptions() });
     snapshot.sinks.push(pipe.sink);

@@ -144,6 +144,12 @@ export interface SnapshotOptions<C> {
   newEncoder: () => SnapshotEncoder<C>;
   /** A counter that grows as clients are served (commands processed), for pacing. */
   activity?: () => number;
+  /**
+   * True while finishing matters more than the clients' share of the thread
+   * (a replica's buffered stream nears its output-buffer limit, and it would
+   * be dropped and start over): the walk then takes whole slices, no rests.
+   */
+  hurry?: () => boolean;
 }
 
 interface CapturedDb<C> {
@@ -198,6 +204,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#encoder = opts.encoder;
     this.#newEncoder = opts.newEncoder;
     this.#activity = opts.activity;
+    this.#hurry = opts.hurry;
     this.#dbs = keyspace.dbs.map((db) => ({
       index: db.id,
       dict: db.dict,
@@ -273,7 +280,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #step = (): void => {
     this.#timer = undefined;
     if (this.#aborted) return;
-    const deadline = performance.now() + (this.#busy ? BUSY_SLICE_MS : SLICE_MS);
+    const deadline = performance.now() + (this.#busy && !this.#hurrying ? BUSY_SLICE_MS : SLICE_MS);
     if (this.#activity !== undefined) {
       this.#activityAtPreviousSlice = this.#activityAtSliceStart;
       this.#activityAtSliceStart = this.#activity();
@@ -364,7 +371,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#timer = undefined;
     if (this.#aborted) return;
     let rest = 0;
-    if (this.#activity !== undefined) {
+    this.#hurrying = this.#hurry?.() ?? false;
+    if (this.#activity !== undefined && !this.#hurrying) {
       // Counted from the start of the slice before the last one: an immediate
       // may run before the I/O that arrived during a slice is read.
       const served = this.#activity() - this.#activityAtPreviousSlice;
@@ -402,6 +410,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #activityAtSliceStart = 0;
   #activityAtPreviousSlice = 0;
   #busy = false;
+  #hurry: (() => boolean) | undefined;
+  #hurrying = false;
 
   #backpressure: Promise<void>[] = [];
 

@@ -26,6 +26,13 @@ export const DISKLESS_MAX_PENDING = 2 * 1024 * 1024;
 /** Bytes of the RDB file read and written per step while sending it to a replica. */
 export const BULK_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * The share of its output-buffer limit a waiting replica's buffered stream
+ * may reach before snapshots stop resting for clients: past the limit the
+ * replica is dropped and its full sync starts over.
+ */
+export const SYNC_HURRY_SHARE = 0.5;
+
 /** INFO's names for a replica's state. */
 export type ReplicaState = "wait_bgsave" | "send_bulk" | "online";
 
@@ -95,6 +102,11 @@ export class ReplicaConn {
     }
   }
 
+  /** Stream bytes kept until the replica is online. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
   /** Forgets buffered stream bytes: a snapshot starting now already contains them. */
   clearBuffer(): void {
     this.#buffered = [];
@@ -123,6 +135,21 @@ export class Primary {
   constructor(server: Server, repl: Replication) {
     this.#server = server;
     this.#repl = repl;
+    server.rdb.hurry = () => this.syncPressure() >= SYNC_HURRY_SHARE;
+  }
+
+  /**
+   * The largest share of its output-buffer limit (the hard one, or the soft
+   * one when lower) that a replica waiting for its full sync has buffered; 0
+   * without limits or waiting replicas.
+   */
+  syncPressure(): number {
+    const { hard, soft } = this.#server.config.outputBufferLimit("replica");
+    const limit = hard > 0 && soft > 0 ? Math.min(hard, soft) : Math.max(hard, soft);
+    if (limit <= 0) return 0;
+    let most = 0;
+    for (const conn of this.replicas) most = Math.max(most, conn.bufferedBytes / limit);
+    return most;
   }
 
   /** The replica record of a client, creating it at its first REPLCONF/PSYNC. */
