@@ -341,9 +341,18 @@ export class Primary {
     }
     log.notice(`Background RDB transfer started by pid ${Deno.pid}`);
     // The worker encodes; its bytes (CRC trailer included) go to every waiting socket.
+    let allDropped = false;
     const { snapshot, outcome } = server.rdb.newRdbSnapshot({
       aux: server.rdb.auxFields(position),
       forward: (bytes) => {
+        if (allDropped) return undefined;
+        if (waiting.every((conn) => conn.client.closed)) {
+          // Nobody left to stream to: stop the walk rather than finish it for nothing.
+          allDropped = true;
+          log.warning("Diskless rdb transfer, last replica dropped, killing fork child.");
+          snapshot.abort("last replica dropped");
+          return undefined;
+        }
         const waits: Promise<void>[] = [];
         for (const conn of waiting) {
           if (conn.client.closed) continue;
@@ -363,6 +372,11 @@ export class Primary {
       },
     });
     outcome.then((result) => {
+      if (allDropped) {
+        // What Redis logs for the child it killed with SIGUSR1.
+        log.warning("Background transfer terminated by signal 10");
+        return;
+      }
       if (!result.ok) {
         log.warning(`Background transfer error: ${result.message}`);
         for (const conn of waiting) conn.client.close();

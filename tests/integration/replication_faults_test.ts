@@ -478,6 +478,57 @@ Deno.test({
   },
 });
 
+Deno.test("a diskless transfer whose last replica drops stops, logs it as Redis does, and the next sync works", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  let leaving: Deno.TcpConn | undefined;
+  try {
+    master = await startServer(KIND, [
+      "--repl-diskless-sync",
+      "yes",
+      ...FAST,
+      "--enable-debug-command",
+      "yes",
+    ]);
+    // 40 MB that LZF cannot shrink: the transfer outlasts the replica below.
+    let seed = 11;
+    let base = "";
+    for (let i = 0; i < 1024 * 1024; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      base += String.fromCharCode(33 + (seed >> 8) % 90);
+    }
+    const client = await RespClient.connect(master.port);
+    try {
+      for (let i = 0; i < 40; i++) await client.command("SET", `big:${i}`, `${i}:${base}`);
+    } finally {
+      client.close();
+    }
+    // A replica that asks for a full sync, reads the first bytes of the transfer, and leaves.
+    leaving = await Deno.connect({ hostname: "127.0.0.1", port: master.port });
+    await write(leaving, "REPLCONF capa eof capa psync2\r\n");
+    const ok = new Uint8Array(5);
+    for (let got = 0; got < 5;) got += (await leaving.read(ok.subarray(got))) ?? 5;
+    await write(leaving, "PSYNC ? -1\r\n");
+    await leaving.read(new Uint8Array(64 * 1024));
+    leaving.close();
+    leaving = undefined;
+    await waitForLog(master, "Diskless rdb transfer, last replica dropped, killing fork child.");
+    await waitForLog(master, "Background transfer terminated by signal 10");
+    // The next replica gets a whole new transfer.
+    replica = await startReplicaOf(master.port, KIND, ["--enable-debug-command", "yes"]);
+    await waitLinkUp(replica.port);
+    await assertSameData(master.port, replica.port);
+    assert.equal(countLog(master, "Starting BGSAVE for SYNC with target: replicas sockets"), 2);
+  } finally {
+    try {
+      leaving?.close();
+    } catch {
+      // closed
+    }
+    await stopAll(replica, master);
+  }
+});
+
 Deno.test("a replica with a bad masterauth is refused, logs it, retries, and connects once fixed", async () => {
   let master: ServerProcess | undefined;
   let replica: ServerProcess | undefined;
