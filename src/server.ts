@@ -559,7 +559,7 @@ export class Server {
     if (client.flags.monitor && !client.flags.replica) flags += "O";
     if (flags === "") flags = "N";
     const qbuf = client.queryBufferLength;
-    const omem = client.outputLength;
+    const omem = client.outputLength + client.heldOutputBytes;
     return `id=${client.id} addr=${client.addr} laddr=${client.laddr} fd=${client.fd} name=${client.name} ` +
       `age=${Math.floor((now - client.createdAt) / 1000)} idle=${
         Math.floor((now - client.lastInteraction) / 1000)

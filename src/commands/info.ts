@@ -241,7 +241,7 @@ function clientsSection(server: Server): InfoFields {
     if (isReplicaClient(c)) replicas++;
     if (c.flags.blocked) blocked++;
     maxInput = Math.max(maxInput, c.queryBufferLength);
-    maxOutput = Math.max(maxOutput, c.outputLength);
+    maxOutput = Math.max(maxOutput, c.outputLength + c.heldOutputBytes);
   }
   return [
     ["connected_clients", server.clients.size - replicas],
@@ -257,7 +257,7 @@ function clientsSection(server: Server): InfoFields {
 
 /** Memory a client holds: its read buffer and pending output (Redis's getClientMemoryUsage). */
 function clientMemory(c: Client): number {
-  return c.queryBufferSize + c.outputLength;
+  return c.queryBufferSize + c.outputLength + c.heldOutputBytes;
 }
 
 function memorySection(server: Server, state: InfoState): InfoFields {

@@ -119,6 +119,12 @@ export class Client {
   softLimitSince = 0;
   /** Whatever the replication layer attaches to a replica client. */
   replicaState: unknown;
+  /**
+   * Output held back outside the reply buffer: a syncing replica's stream,
+   * kept until its snapshot is sent. CLIENT LIST's omem counts it, as Redis's
+   * output buffer holds it; socket backpressure does not (it cannot drain yet).
+   */
+  heldOutputBytes = 0;
   /** For our master's link: a handler sets this to send its reply (REPLCONF GETACK's ACK). */
   forceReply = false;
   /** For our master's link: receives the raw bytes of each applied command (they must be copied). */

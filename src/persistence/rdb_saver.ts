@@ -130,6 +130,7 @@ export class RdbSaver {
       newEncoder: () => new BatchSnapshotEncoder(),
       activity: () => server.stats.totalCommandsProcessed,
       hurry: () => this.hurry(),
+      keyDelayMs: server.config.getNumber("rdb-key-save-delay") / 1000,
     });
     const pipe = new SnapshotPipe({ ...target, options: this.#encoderOptions() });
     snapshot.sinks.push(pipe.sink);

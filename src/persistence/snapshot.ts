@@ -150,6 +150,12 @@ export interface SnapshotOptions<C> {
    * be dropped and start over): the walk then takes whole slices, no rests.
    */
   hurry?: () => boolean;
+  /**
+   * Milliseconds each key should take at least (`rdb-key-save-delay`, a
+   * testing directive: Redis's child sleeps that long per key). The walk
+   * sleeps them off on a timer, so clients are still served meanwhile.
+   */
+  keyDelayMs?: number;
 }
 
 interface CapturedDb<C> {
@@ -205,6 +211,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#newEncoder = opts.newEncoder;
     this.#activity = opts.activity;
     this.#hurry = opts.hurry;
+    this.#keyDelayMs = Math.max(0, opts.keyDelayMs ?? 0);
     this.#dbs = keyspace.dbs.map((db) => ({
       index: db.id,
       dict: db.dict,
@@ -317,6 +324,13 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
         if ((copied.size > 0 && copied.has(key)) || (born.size > 0 && born.has(key))) continue;
         encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined);
         this.keysProcessed++;
+        if (this.#keyDelayMs > 0) {
+          this.#delayOwed += this.#keyDelayMs;
+          if (this.#delayOwed >= TIMER_REST_MS) {
+            this.#yield();
+            return;
+          }
+        }
         if (encoder.pending >= CHUNK_BYTES) {
           this.#emit(encoder.takeChunk());
           // A consumer asked to slow down: stop here until it drains.
@@ -381,6 +395,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
         rest = Math.min(BUSY_REST_MS, (served - REST_FREE_COMMANDS) * REST_MS_PER_COMMAND);
       }
     }
+    rest = Math.max(rest, this.#delayOwed);
+    this.#delayOwed = 0;
     if (rest >= TIMER_REST_MS) {
       this.#timer = setTimeout(this.#step, rest);
       return;
@@ -412,6 +428,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #busy = false;
   #hurry: (() => boolean) | undefined;
   #hurrying = false;
+  #keyDelayMs: number;
+  /** Key delay (keyDelayMs) not slept off yet. */
+  #delayOwed = 0;
 
   #backpressure: Promise<void>[] = [];
 

@@ -91,6 +91,7 @@ export class ReplicaConn {
     }
     this.#buffered.push(bytes.slice());
     this.#bufferedBytes += bytes.length;
+    this.client.heldOutputBytes = this.#bufferedBytes;
     const { hard } = this.client.server.config.outputBufferLimit("replica");
     if (hard > 0 && this.#bufferedBytes >= hard) {
       log.warning(
@@ -111,6 +112,7 @@ export class ReplicaConn {
   clearBuffer(): void {
     this.#buffered = [];
     this.#bufferedBytes = 0;
+    this.client.heldOutputBytes = 0;
   }
 
   /** Goes online: writes the buffered stream after whatever was sent before. */
@@ -120,6 +122,7 @@ export class ReplicaConn {
     for (const chunk of this.#buffered) this.client.reply.bytes(chunk);
     this.#buffered = [];
     this.#bufferedBytes = 0;
+    this.client.heldOutputBytes = 0;
     this.client.afterPush("replica");
   }
 }

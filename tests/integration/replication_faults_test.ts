@@ -419,6 +419,47 @@ Deno.test("a replica beyond its output-buffer limit is dropped, the master's mem
   }
 });
 
+Deno.test("a replica whose stream piles up while its snapshot is written is dropped at the limit, with that omem logged", async () => {
+  let master: ServerProcess | undefined;
+  let waiting: Deno.TcpConn | undefined;
+  try {
+    master = await startServer(KIND, [
+      "--client-output-buffer-limit",
+      "replica 1mb 0 0",
+      "--repl-diskless-sync",
+      "no",
+      // A slow BGSAVE (1 ms per key): the replica waits for it while the writes below pile up.
+      "--rdb-key-save-delay",
+      "1000",
+    ]);
+    const filler = await RespClient.connect(master.port);
+    try {
+      for (let i = 0; i < 5000; i += 500) {
+        await filler.pipeline(Array.from({ length: 500 }, (_, j) => ["SET", `k:${i + j}`, "v"]));
+      }
+      waiting = await Deno.connect({ hostname: "127.0.0.1", port: master.port });
+      await write(waiting, "PSYNC ? -1\r\n");
+      await waitForLog(master, "Starting BGSAVE for SYNC with target: disk");
+      // 2 MB of stream for a replica whose limit is 1 MB.
+      const value = "x".repeat(64 * 1024);
+      for (let i = 0; i < 32; i++) await filler.command("SET", "big", `${i}:${value}`);
+    } finally {
+      filler.close();
+    }
+    await waitForLog(master, "for overcoming of output buffer limits.");
+    const line = master.log().split("\n").find((l) => l.includes("overcoming of output buffer"))!;
+    const omem = Number(/ omem=(\d+) /.exec(line)?.[1]);
+    assert.ok(omem >= 1024 * 1024, `omem in the log: ${line}`);
+  } finally {
+    try {
+      waiting?.close();
+    } catch {
+      // closed
+    }
+    await stopAll(master);
+  }
+});
+
 /**
  * A diskless transfer to a replica that stopped reading: the snapshot walk
  * waits for the socket (back-pressure) instead of buffering the snapshot, as
