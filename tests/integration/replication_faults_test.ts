@@ -143,6 +143,21 @@ async function write(conn: Deno.Conn, data: string | Uint8Array): Promise<void> 
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
+/** Writes `megabytes` keys `big:<i>` of 1 MB each that LZF cannot shrink (pseudo-random from `seed`). */
+async function writeIncompressible(port: number, megabytes: number, seed: number): Promise<void> {
+  let base = "";
+  for (let i = 0; i < 1024 * 1024; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    base += String.fromCharCode(33 + (seed >> 8) % 90);
+  }
+  const client = await RespClient.connect(port);
+  try {
+    for (let i = 0; i < megabytes; i++) await client.command("SET", `big:${i}`, `${i}:${base}`);
+  } finally {
+    client.close();
+  }
+}
+
 /** An RDB v10 file with one string key in db 0; `badCrc` flips the checksum. */
 function rdbWithKey(key: string, value: string, badCrc = false): string {
   const len = (s: string) => String.fromCharCode(s.length) + s; // 6-bit lengths (< 64)
@@ -473,19 +488,7 @@ Deno.test({
     let stalled: Deno.TcpConn | undefined;
     try {
       master = await startServer(KIND, ["--repl-diskless-sync", "yes", ...FAST]);
-      // 80 MB that LZF cannot shrink.
-      let seed = 7;
-      let base = "";
-      for (let i = 0; i < 1024 * 1024; i++) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-        base += String.fromCharCode(33 + (seed >> 8) % 90);
-      }
-      const client = await RespClient.connect(master.port);
-      try {
-        for (let i = 0; i < 80; i++) await client.command("SET", `big:${i}`, `${i}:${base}`);
-      } finally {
-        client.close();
-      }
+      await writeIncompressible(master.port, 80, 7);
       await delay(500); // let the query buffers of those writes go
       const before = await rssBytes(master.pid);
       // A replica that asks for a full sync, then never reads a byte.
@@ -531,19 +534,8 @@ Deno.test("a diskless transfer whose last replica drops stops, logs it as Redis 
       "--enable-debug-command",
       "yes",
     ]);
-    // 40 MB that LZF cannot shrink: the transfer outlasts the replica below.
-    let seed = 11;
-    let base = "";
-    for (let i = 0; i < 1024 * 1024; i++) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      base += String.fromCharCode(33 + (seed >> 8) % 90);
-    }
-    const client = await RespClient.connect(master.port);
-    try {
-      for (let i = 0; i < 40; i++) await client.command("SET", `big:${i}`, `${i}:${base}`);
-    } finally {
-      client.close();
-    }
+    // The transfer outlasts the replica below.
+    await writeIncompressible(master.port, 40, 11);
     // A replica that asks for a full sync, reads the first bytes of the transfer, and leaves.
     leaving = await Deno.connect({ hostname: "127.0.0.1", port: master.port });
     await write(leaving, "REPLCONF capa eof capa psync2\r\n");
