@@ -526,10 +526,10 @@ export class Server {
     }
   }
 
-  /** True when `client`'s pending output passes its class's limit (client-output-buffer-limit). */
+  /** True when `client`'s output (pending, and a syncing replica's held stream) passes its class's limit. */
   outputLimitExceeded(client: Client, cls: OutputClass): boolean {
     const { hard, soft, softSeconds } = this.config.outputBufferLimit(cls);
-    const used = client.outputLength;
+    const used = client.outputLength + client.heldOutputBytes;
     if (hard > 0 && used >= hard) return true;
     if (soft > 0 && used >= soft) {
       const now = Date.now();

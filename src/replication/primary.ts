@@ -92,8 +92,8 @@ export class ReplicaConn {
     this.#buffered.push(bytes.slice());
     this.#bufferedBytes += bytes.length;
     this.client.heldOutputBytes = this.#bufferedBytes;
-    const { hard } = this.client.server.config.outputBufferLimit("replica");
-    if (hard > 0 && this.#bufferedBytes >= hard) {
+    // Both limits, as Redis counts the held stream in the replica's output buffer.
+    if (this.client.server.outputLimitExceeded(this.client, "replica")) {
       log.warning(
         `Client ${
           this.client.server.clientInfoString(this.client)

@@ -434,13 +434,18 @@ Deno.test("a replica beyond its output-buffer limit is dropped, the master's mem
   }
 });
 
-Deno.test("a replica whose stream piles up while its snapshot is written is dropped at the limit, with that omem logged", async () => {
+/**
+ * A replica whose stream piles up while its (slow) snapshot is written, past
+ * `limit`: it must be dropped, with the held stream in the logged omem.
+ * Writes go on until then (a soft limit is checked as output is added).
+ */
+async function pileUpUntilDropped(limit: string, minOmem: number): Promise<void> {
   let master: ServerProcess | undefined;
   let waiting: Deno.TcpConn | undefined;
   try {
     master = await startServer(KIND, [
       "--client-output-buffer-limit",
-      "replica 1mb 0 0",
+      limit,
       "--repl-diskless-sync",
       "no",
       // A slow BGSAVE (1 ms per key): the replica waits for it while the writes below pile up.
@@ -455,16 +460,20 @@ Deno.test("a replica whose stream piles up while its snapshot is written is drop
       waiting = await Deno.connect({ hostname: "127.0.0.1", port: master.port });
       await write(waiting, "PSYNC ? -1\r\n");
       await waitForLog(master, "Starting BGSAVE for SYNC with target: disk");
-      // 2 MB of stream for a replica whose limit is 1 MB.
+      // 2 MB of stream at once, then a write every 100 ms (at most 4 s: the BGSAVE takes 5 s).
       const value = "x".repeat(64 * 1024);
       for (let i = 0; i < 32; i++) await filler.command("SET", "big", `${i}:${value}`);
+      for (let i = 0; i < 40 && countLog(master, "overcoming of output buffer") === 0; i++) {
+        await filler.command("SET", "tick", String(i));
+        await delay(100);
+      }
     } finally {
       filler.close();
     }
     await waitForLog(master, "for overcoming of output buffer limits.");
     const line = master.log().split("\n").find((l) => l.includes("overcoming of output buffer"))!;
     const omem = Number(/ omem=(\d+) /.exec(line)?.[1]);
-    assert.ok(omem >= 1024 * 1024, `omem in the log: ${line}`);
+    assert.ok(omem >= minOmem, `omem in the log: ${line}`);
   } finally {
     try {
       waiting?.close();
@@ -473,6 +482,14 @@ Deno.test("a replica whose stream piles up while its snapshot is written is drop
     }
     await stopAll(master);
   }
+}
+
+Deno.test("a replica whose stream piles up while its snapshot is written is dropped at the hard limit, with that omem logged", async () => {
+  await pileUpUntilDropped("replica 1mb 0 0", 1024 * 1024);
+});
+
+Deno.test("a replica whose stream stays past the soft limit while its snapshot is written is dropped after the soft seconds", async () => {
+  await pileUpUntilDropped("replica 0 512kb 1", 512 * 1024);
 });
 
 /**
