@@ -57,9 +57,8 @@ export class ReplicaConn {
   ackTime = Date.now();
   /** The snapshot this replica waits for, and the stream offset it starts at. */
   job: SaveJob | undefined;
-  /** Stream bytes that arrived before the replica went online. */
+  /** Stream bytes that arrived before the replica went online (their size: client.heldOutputBytes). */
   #buffered: Uint8Array[] = [];
-  #bufferedBytes = 0;
 
   constructor(readonly client: Client) {}
 
@@ -90,28 +89,14 @@ export class ReplicaConn {
       return;
     }
     this.#buffered.push(bytes.slice());
-    this.#bufferedBytes += bytes.length;
-    this.client.heldOutputBytes = this.#bufferedBytes;
-    // Both limits, as Redis counts the held stream in the replica's output buffer.
-    if (this.client.server.outputLimitExceeded(this.client, "replica")) {
-      log.warning(
-        `Client ${
-          this.client.server.clientInfoString(this.client)
-        } scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      this.client.close();
-    }
-  }
-
-  /** Stream bytes kept until the replica is online. */
-  get bufferedBytes(): number {
-    return this.#bufferedBytes;
+    this.client.heldOutputBytes += bytes.length;
+    // The output-buffer limits count the held stream, as Redis's output buffer holds it.
+    this.client.afterPush("replica");
   }
 
   /** Forgets buffered stream bytes: a snapshot starting now already contains them. */
   clearBuffer(): void {
     this.#buffered = [];
-    this.#bufferedBytes = 0;
     this.client.heldOutputBytes = 0;
   }
 
@@ -121,7 +106,6 @@ export class ReplicaConn {
     this.ackTime = Date.now();
     for (const chunk of this.#buffered) this.client.reply.bytes(chunk);
     this.#buffered = [];
-    this.#bufferedBytes = 0;
     this.client.heldOutputBytes = 0;
     this.client.afterPush("replica");
   }
@@ -151,7 +135,7 @@ export class Primary {
     const limit = hard > 0 && soft > 0 ? Math.min(hard, soft) : Math.max(hard, soft);
     if (limit <= 0) return 0;
     let most = 0;
-    for (const conn of this.replicas) most = Math.max(most, conn.bufferedBytes / limit);
+    for (const conn of this.replicas) most = Math.max(most, conn.client.heldOutputBytes / limit);
     return most;
   }
 
