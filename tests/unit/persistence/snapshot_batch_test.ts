@@ -135,6 +135,19 @@ Deno.test("a batch holds copies: changing a value after it was written does not 
   assert.deepEqual(enc.takeChunk(), want.takeChunk());
 });
 
+Deno.test("a batch owns exactly its bytes: the next one neither changes it nor shares its buffer", () => {
+  const packer = new BatchSnapshotEncoder();
+  packer.writeEntry("a", "1", undefined);
+  const first = packer.takeChunk();
+  const copy = first.slice();
+  packer.writeEntry("b", "2".repeat(1000), undefined);
+  const second = packer.takeChunk();
+  assert.equal(first.buffer.byteLength, first.length, "an exact-size buffer (it is transferred)");
+  assert.equal(second.buffer.byteLength, second.length);
+  assert.deepEqual(first, copy);
+  assert.notEqual(first.buffer, second.buffer);
+});
+
 Deno.test("raw batches from another packer are appended in order", () => {
   const early = new BatchSnapshotEncoder();
   early.writeEntry("a", "1", undefined);
