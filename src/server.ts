@@ -13,6 +13,7 @@ import { log } from "./log.ts";
 import { reprArg } from "./util/repr.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { RdbSaver } from "./persistence/rdb_saver.ts";
+import { IdleScavenger } from "./util/idle_scavenge.ts";
 import { osErrorText, processCpuTimes, randomHex, usedMemory } from "./util/system.ts";
 
 export { processCpuTimes, randomHex, usedMemory };
@@ -168,6 +169,7 @@ export class Server {
   #nextFd = 8;
   #cronTimer: ReturnType<typeof setInterval> | undefined;
   #cronLoops = 0;
+  #idleScavenger = new IdleScavenger();
   #commandStats = new Map<string, CommandStats>();
   #resolveStopped!: () => void;
   #lastCpuSample = 0;
@@ -602,6 +604,7 @@ export class Server {
       s.netOutput.track(this.stats.netOutputBytes, now);
       s.netReplInput.track(this.stats.netReplInputBytes, now);
       s.netReplOutput.track(this.stats.netReplOutputBytes, now);
+      this.#idleScavenger.tick(this.stats.totalCommandsProcessed);
     }
     if (this.#every(5000, hz)) this.#logStatus();
     this.#closeTimedOutClients(now);

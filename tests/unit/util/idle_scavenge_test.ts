@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { getHeapSpaceStatistics } from "node:v8";
+import {
+  IdleScavenger,
+  provokeScavenges,
+  QUIET_COMMANDS_PER_TICK,
+  QUIET_TICKS,
+  SCAVENGE_WORTH_BYTES,
+} from "../../../src/util/idle_scavenge.ts";
+
+function youngInUse(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_used_size;
+}
+
+/** Keeps young objects alive, as a burst of writes leaves them, until the young generation holds `bytes`. */
+function fillYoung(bytes: number): unknown[] {
+  const kept: unknown[] = [];
+  for (let i = 0; i < 1_000_000 && youngInUse() < bytes; i++) kept.push({ i, s: `value:${i}` });
+  assert.ok(youngInUse() >= bytes, `young generation at ${youngInUse()} bytes`);
+  return kept;
+}
+
+Deno.test("provoking scavenges runs two of them and leaves the young generation nearly empty", () => {
+  const kept = fillYoung(SCAVENGE_WORTH_BYTES);
+  assert.equal(provokeScavenges(), 2);
+  assert.ok(youngInUse() < SCAVENGE_WORTH_BYTES, `${youngInUse()} bytes still young`);
+  assert.ok(kept.length > 0, "what was kept survives");
+});
+
+Deno.test("the young generation is emptied only after quiet ticks, never while clients are served", () => {
+  const scavenger = new IdleScavenger();
+  let commands = 0;
+  const kept = fillYoung(2 * SCAVENGE_WORTH_BYTES);
+  for (let i = 0; i < QUIET_TICKS + 2; i++) scavenger.tick(commands += 1000);
+  assert.ok(youngInUse() >= SCAVENGE_WORTH_BYTES, "left alone while busy");
+  for (let i = 0; i < QUIET_TICKS; i++) scavenger.tick(commands += QUIET_COMMANDS_PER_TICK);
+  assert.ok(youngInUse() < SCAVENGE_WORTH_BYTES, `${youngInUse()} bytes still young`);
+  assert.ok(kept.length > 0);
+});
