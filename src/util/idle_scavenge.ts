@@ -12,8 +12,15 @@
  */
 import { getHeapSpaceStatistics } from "node:v8";
 
-/** Cron ticks without client work before the young generation is emptied. */
+/** Cron ticks without client work or allocation before the young generation is emptied. */
 export const QUIET_TICKS = 2;
+/**
+ * Young-generation growth per tick that still counts as quiet. Work without
+ * commands allocates too (a snapshot's walk, a replica loading its sync):
+ * provoking scavenges then would copy its live objects once more for
+ * nothing.
+ */
+export const QUIET_ALLOCATION_BYTES = 256 * 1024;
 /** Commands per tick that still count as quiet (a monitoring probe, a replica's ping). */
 export const QUIET_COMMANDS_PER_TICK = 10;
 /** Young-generation bytes in use worth emptying: below this a scavenge costs well under a millisecond. */
@@ -96,18 +103,24 @@ export function provokeScavenges(): number {
 /** Decides, once per cron tick, whether the server is quiet enough to empty the young generation. */
 export class IdleScavenger {
   #lastCommands = 0;
+  #lastYoung = 0;
   #quietTicks = 0;
 
   /** `commands`: the server's total of commands processed so far. */
   tick(commands: number): void {
     const served = commands - this.#lastCommands;
     this.#lastCommands = commands;
-    if (served > QUIET_COMMANDS_PER_TICK) {
+    const young = youngBytesInUse();
+    // A drop is a scavenge that just ran: its survivors are fresh, and the tick is not quiet.
+    const grew = young - this.#lastYoung;
+    this.#lastYoung = young;
+    if (served > QUIET_COMMANDS_PER_TICK || grew < 0 || grew > QUIET_ALLOCATION_BYTES) {
       this.#quietTicks = 0;
       return;
     }
-    if (++this.#quietTicks < QUIET_TICKS) return;
-    if (youngBytesInUse() < SCAVENGE_WORTH_BYTES) return;
+    if (++this.#quietTicks < QUIET_TICKS || young < SCAVENGE_WORTH_BYTES) return;
     provokeScavenges();
+    this.#lastYoung = youngBytesInUse();
+    this.#quietTicks = 0;
   }
 }
