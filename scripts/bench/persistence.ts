@@ -36,6 +36,7 @@ import {
   waitUntil,
 } from "./util.ts";
 import { idleLatency, startLatencyProbe } from "./latency.ts";
+import { describeHostStalls, HOST_STALLS_MS, hostStalls } from "./host_stalls.ts";
 
 /** The longest a BGSAVE may take before the section gives up. */
 const BGSAVE_TIMEOUT_MS = 300_000;
@@ -216,6 +217,8 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
   const windowMs = opts.quick ? 1000 : 2000;
   const dumps = {} as Record<Impl, string>;
   const figures = {} as Record<Impl, SaveFigures>;
+  progress("persistence: the host's own stalls");
+  const stalls = await hostStalls(HOST_STALLS_MS);
   for (const impl of IMPLS) {
     await settleHost();
     dumps[impl] = `${await newTempDir("dumps")}/${impl}.rdb`;
@@ -359,5 +362,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
         } answered PING before the dump was loaded (Redis answers -LOADING).`,
       ]
       : []),
+    "",
+    describeHostStalls(stalls),
   ].join("\n");
 }

@@ -35,6 +35,7 @@ import {
   startServer,
   waitUntil,
 } from "./util.ts";
+import { describeHostStalls, HOST_STALLS_MS, hostStalls } from "./host_stalls.ts";
 import { idleLatency, startLatencyProbe } from "./latency.ts";
 
 /** Settings every master and replica of the section gets (no 5 s diskless delay). */
@@ -289,6 +290,8 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
 export async function runReplication(opts: BenchOptions): Promise<string> {
   const windowMs = opts.quick ? 1000 : 2000;
   const figures = {} as Record<Impl, ReplFigures>;
+  progress("replication: the host's own stalls");
+  const stalls = await hostStalls(HOST_STALLS_MS);
   for (const impl of IMPLS) {
     await settleHost();
     figures[impl] = await replicationFigures(impl, opts, windowMs);
@@ -418,5 +421,7 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     "in ms, how long before the sample the master's offset had the replica's value. " +
     "Master main thread: /proc schedstat of the master's main thread over the diskless sync; " +
     "master and replica share the host's CPUs, so time spent waiting for one is latency the scheduler adds.",
+    "",
+    describeHostStalls(stalls),
   ].join("\n");
 }
