@@ -105,9 +105,16 @@ export class IdleScavenger {
   #lastCommands = 0;
   #lastYoung = 0;
   #quietTicks = 0;
+  /**
+   * Set when provoking did not empty the young generation (a collector
+   * configured otherwise, say): trying again every quiet tick would only
+   * burn the CPU of an idle server.
+   */
+  #gaveUp = false;
 
   /** `commands`: the server's total of commands processed so far. */
   tick(commands: number): void {
+    if (this.#gaveUp) return;
     const served = commands - this.#lastCommands;
     this.#lastCommands = commands;
     const young = youngBytesInUse();
@@ -119,8 +126,9 @@ export class IdleScavenger {
       return;
     }
     if (++this.#quietTicks < QUIET_TICKS || young < SCAVENGE_WORTH_BYTES) return;
-    provokeScavenges();
+    const seen = provokeScavenges();
     this.#lastYoung = youngBytesInUse();
     this.#quietTicks = 0;
+    this.#gaveUp = seen < SCAVENGES || this.#lastYoung >= SCAVENGE_WORTH_BYTES;
   }
 }
