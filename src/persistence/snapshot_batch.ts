@@ -4,7 +4,8 @@
  * thread).
  *
  * A batch is one byte buffer of records, copied once out of the encoder's
- * buffer at its exact size and transferred to the worker (not copied again). Copying a value's bytes into it is the main thread's whole share
+ * buffer at its exact size and transferred to the worker (not copied
+ * again). Copying a value's bytes into it is the main thread's whole share
  * of the encoding: LZF, listpacks, intsets, double formatting and the CRC64
  * run in the worker (src/persistence/snapshot_worker.ts), which feeds the
  * records to the same RdbEncoder, so the file is byte for byte what the main

@@ -27,25 +27,23 @@ export const QUIET_COMMANDS_PER_TICK = 10;
 export const SCAVENGE_WORTH_BYTES = 4 * 1024 * 1024;
 /** Scavenges to provoke: the first copies the survivors, the second promotes them. */
 const SCAVENGES = 2;
-/** Garbage allocated per check of the young generation (about 300 KB). */
+/** Garbage allocated per check of the young generation (about 256 KB). */
 const OBJECTS_PER_CHECK = 1024;
+/** Slots of one garbage array: about 256 bytes with V8's compressed pointers. */
+const SLOTS_PER_OBJECT = 62;
+const BYTES_PER_OBJECT = 256;
 
 /** Short-lived arrays land here, so the compiler cannot drop them. */
 const sink: unknown[] = new Array(OBJECTS_PER_CHECK);
 
-function youngBytesInUse(): number {
+/** V8's young generation: bytes in use and its current capacity. */
+function youngSpace(): { used: number; capacity: number } {
   for (const space of getHeapSpaceStatistics()) {
-    if (space.space_name === "new_space") return space.space_used_size;
+    if (space.space_name === "new_space") {
+      return { used: space.space_used_size, capacity: space.space_size };
+    }
   }
-  return 0;
-}
-
-/** The young generation's capacity, to bound the garbage allocated. */
-function youngBytesCapacity(): number {
-  for (const space of getHeapSpaceStatistics()) {
-    if (space.space_name === "new_space") return space.space_size;
-  }
-  return 0;
+  return { used: 0, capacity: 0 };
 }
 
 /**
@@ -54,45 +52,15 @@ function youngBytesCapacity(): number {
  * the scavenges seen.
  */
 export function provokeScavenges(): number {
-  const budget = 4 * SCAVENGES * Math.max(youngBytesCapacity(), 1 << 20);
+  const start = youngSpace();
+  const budget = 4 * SCAVENGES * Math.max(start.capacity, 1 << 20);
   let allocated = 0;
   let seen = 0;
-  let used = youngBytesInUse();
+  let used = start.used;
   while (seen < SCAVENGES && allocated < budget) {
-    for (let i = 0; i < OBJECTS_PER_CHECK; i++) {
-      sink[i] = [
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-        i,
-      ];
-    }
-    allocated += OBJECTS_PER_CHECK * 256;
-    const now = youngBytesInUse();
+    for (let i = 0; i < OBJECTS_PER_CHECK; i++) sink[i] = new Array(SLOTS_PER_OBJECT);
+    allocated += OBJECTS_PER_CHECK * BYTES_PER_OBJECT;
+    const now = youngSpace().used;
     if (now < used) seen++;
     used = now;
   }
@@ -117,7 +85,7 @@ export class IdleScavenger {
     if (this.#gaveUp) return;
     const served = commands - this.#lastCommands;
     this.#lastCommands = commands;
-    const young = youngBytesInUse();
+    const young = youngSpace().used;
     // A drop is a scavenge that just ran: its survivors are fresh, and the tick is not quiet.
     const grew = young - this.#lastYoung;
     this.#lastYoung = young;
@@ -127,7 +95,7 @@ export class IdleScavenger {
     }
     if (++this.#quietTicks < QUIET_TICKS || young < SCAVENGE_WORTH_BYTES) return;
     const seen = provokeScavenges();
-    this.#lastYoung = youngBytesInUse();
+    this.#lastYoung = youngSpace().used;
     this.#quietTicks = 0;
     this.#gaveUp = seen < SCAVENGES || this.#lastYoung >= SCAVENGE_WORTH_BYTES;
   }
