@@ -17,8 +17,9 @@ export const RUNTIME_MODULES = [
 
 /**
  * What the server needs: sockets, its files (dir, logfile, pidfile, config),
- * environment, system facts for INFO (hostname, load), and running itself for
- * `daemonize yes`.
+ * environment, system facts for INFO (hostname, load), running itself for
+ * `daemonize yes`, and libc's sched_setscheduler for the snapshot worker's
+ * priority (src/util/thread_priority.ts).
  */
 export const PERMISSIONS = [
   "--allow-net",
@@ -27,6 +28,7 @@ export const PERMISSIONS = [
   "--allow-env",
   "--allow-sys",
   "--allow-run",
+  "--allow-ffi",
 ];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

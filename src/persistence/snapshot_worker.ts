@@ -8,13 +8,13 @@
  * disk.
  */
 /// <reference lib="deno.worker" />
-import { lowerThreadPriority } from "../util/thread_priority.ts";
+import { idleThreadPriority } from "../util/thread_priority.ts";
 import { crc64Hex, crc64Init, crc64Update, crc64WriteLE } from "./crc64.ts";
 import { RdbEncoder } from "./rdb_encoder.ts";
 import { encodeSnapshotBatch } from "./snapshot_batch.ts";
 import type { SnapshotRequest, SnapshotResult, SnapshotTarget } from "./snapshot_messages.ts";
 
-lowerThreadPriority();
+idleThreadPriority();
 
 /** The snapshot being written (0: none); requests about any other are stale and ignored. */
 let current = 0;
