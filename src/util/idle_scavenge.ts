@@ -37,7 +37,7 @@ const BYTES_PER_OBJECT = 256;
 const sink: unknown[] = new Array(OBJECTS_PER_CHECK);
 
 /** V8's young generation: bytes in use and its current capacity. */
-function youngSpace(): { used: number; capacity: number } {
+export function youngSpace(): { used: number; capacity: number } {
   for (const space of getHeapSpaceStatistics()) {
     if (space.space_name === "new_space") {
       return { used: space.space_used_size, capacity: space.space_size };

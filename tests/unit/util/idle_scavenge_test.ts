@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
-import { getHeapSpaceStatistics } from "node:v8";
 import {
   IdleScavenger,
   provokeScavenges,
   QUIET_COMMANDS_PER_TICK,
   QUIET_TICKS,
   SCAVENGE_WORTH_BYTES,
+  youngSpace,
 } from "../../../src/util/idle_scavenge.ts";
 
-function youngInUse(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_used_size;
-}
+const youngInUse = () => youngSpace().used;
 
 /** Keeps young objects alive, as a burst of writes leaves them, until the young generation holds `bytes`. */
 function fillYoung(bytes: number): unknown[] {
