@@ -18,20 +18,9 @@ import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { type ServerProcess, startRedeno, startRedis } from "../helpers/server_process.ts";
 import { type Propagation, redenoPropagation, redisPropagation } from "../helpers/propagation.ts";
 import { crc64Init, crc64Update, crc64WriteLE } from "../../src/persistence/crc64.ts";
+import { prng } from "../helpers/prng.ts";
 
 // ------------------------------------------------------------ generator
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BIT_KEYS = ["b1", "b2", "b3"];
 const HLL_KEYS = ["h1", "h2", "h3"];

@@ -19,20 +19,9 @@ import assert from "node:assert/strict";
 import { ErrorReply, type ParsedReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { type ServerProcess, startRedeno, startRedis } from "../helpers/server_process.ts";
 import { type Propagation, redenoPropagation, redisPropagation } from "../helpers/propagation.ts";
+import { prng } from "../helpers/prng.ts";
 
 // ------------------------------------------------------------ generator
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HASH_KEYS = ["h1", "h2", "h3"];
 const SET_KEYS = ["s1", "s2", "s3", "s4"];

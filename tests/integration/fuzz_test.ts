@@ -16,6 +16,7 @@ import {
   startRedis,
 } from "../helpers/server_process.ts";
 import { encodeRequest, ErrorReply, type Reply } from "../helpers/resp_client.ts";
+import { prng } from "../helpers/prng.ts";
 
 /** Fixed seed: the same bytes every run. */
 const SEED = 0x5eed_2024;
@@ -31,18 +32,6 @@ const MEMORY_SLACK = 50 * 1024 * 1024;
 const start = Deno.env.get("FUZZ_AGAINST_REDIS") ? startRedis : startRedeno;
 /** Keys per worker in its model. */
 const MODEL_KEYS = 8;
-
-/** mulberry32: a small deterministic PRNG returning [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 

@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { List, MAX_CHUNK_SIZE } from "../../../src/store/list.ts";
-
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../helpers/prng.ts";
 
 /** LRANGE on a plain array, written from Redis's listTypeRange normalization. */
 function modelRange(a: string[], start: number, stop: number): string[] {
