@@ -41,6 +41,13 @@ export function unknownCommandError(argv: string[]): string {
   return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
 }
 
+/** What Redis's lookupCommand finds for argv: a container's subcommand when one is named, undefined when unknown. */
+function lookedUpCommand(argv: string[]): CommandSpec | undefined {
+  const container = lookupCommand(argv[0]);
+  if (container?.subcommands === undefined || argv.length < 2) return container;
+  return lookupSubcommand(container, argv[1]);
+}
+
 /** Resolves argv to the spec that runs it, or throws Redis's error for an unknown command/subcommand or a wrong arity. */
 export function resolveCommand(argv: string[]): CommandSpec {
   const container = lookupCommand(argv[0]);
@@ -81,9 +88,13 @@ function executeCommand(client: Client, argv: string[]): Promise<void> | undefin
     cmd = resolveCommand(argv);
   } catch (err) {
     server.stats.rejectedCalls++;
+    // processCommand sets c->lastcmd from the lookup before any check: an
+    // arity error still names the command, an unknown (sub)command is NULL.
+    client.lastCommand = lookedUpCommand(argv)?.name ?? "NULL";
     rejectCommand(client, lookupCommand(argv[0])?.name, (err as ReplyError).message);
     return undefined;
   }
+  client.lastCommand = cmd.name;
   const rejection = server.rejectReason(client, cmd, argv);
   if (rejection !== undefined) {
     server.commandStats(cmd).rejectedCalls++;

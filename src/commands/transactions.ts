@@ -119,6 +119,9 @@ const exec: CommandSpec = {
     const done = () => {
       server.propagator.end();
       discardTransaction(client);
+      // execCommand swaps c->cmd for each queued command but leaves c->lastcmd,
+      // so CLIENT LIST (and the closed-connection log line) show exec afterwards.
+      client.lastCommand = "exec";
       // The queued commands propagated themselves; EXEC must not add itself.
       ctx.preventPropagation();
     };

@@ -979,3 +979,39 @@ Deno.test("CONFIG SET port and bind move the listener like Redis, and a failed b
     await Promise.all(servers.map((s) => s.stop()));
   }
 });
+
+Deno.test("CLIENT LIST names a client's last command as Redis does, rejected and queued ones too", async () => {
+  // Each step: commands sent by one client, then its cmd= field as another client sees it.
+  const steps: string[][][] = [
+    [["GET"]], // an arity error still names the command
+    [["OBJECT", "ENCODING"]],
+    [["OBJECT", "NOSUCH"]], // an unknown subcommand is NULL
+    [["NOSUCH"]],
+    [["CONFIG", "GET"]],
+    [["MULTI"], ["GET", "k"]], // a queued command
+    [["PING"], ["EXEC"]], // after EXEC ran its queue
+    [["MULTI"], ["GET"], ["EXEC"]], // an EXEC aborted by a queueing error
+    [["SET", "k", "v"]],
+  ];
+  const seen: Record<string, string[]> = {};
+  for (const [kind, start] of [["redis", startRedis], ["redeno", startRedeno]] as const) {
+    const server = await start();
+    const client = await RespConnection.open(server.port);
+    const observer = await RespConnection.open(server.port);
+    try {
+      await client.call("CLIENT", "SETNAME", "watched");
+      seen[kind] = [];
+      for (const commands of steps) {
+        for (const argv of commands) await client.call(...argv);
+        const list = await observer.call("CLIENT", "LIST") as string;
+        const line = list.split("\n").find((l) => l.includes(" name=watched ")) ?? "";
+        seen[kind].push(`${JSON.stringify(commands)} ${/ cmd=(\S+)/.exec(line)?.[1]}`);
+      }
+    } finally {
+      await client.close();
+      await observer.close();
+      await server.stop();
+    }
+  }
+  assert.deepEqual(seen.redeno, seen.redis);
+});
