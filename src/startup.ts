@@ -100,7 +100,9 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   log.warning(
     `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${Deno.pid}, just started`,
   );
-  if (configFile === undefined) {
+  // Redis warns only when it gets no arguments at all (argc == 1): options
+  // on the command line alone count as a loaded configuration.
+  if (args.length === 0) {
     log.warning(
       "Warning: no config file specified, using the default config. In order to specify a config file use deno run -A main.ts /path/to/redis.conf",
     );

@@ -115,3 +115,16 @@ Deno.test("redis-server-only modes and bad config files exit 1 with a message", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("options on the command line alone count as a loaded configuration, as in Redis", async () => {
+  for (const start of [startRedis, startRedeno]) {
+    const server = await start();
+    try {
+      const log = server.log();
+      assert.match(log, /# Configuration loaded\n/, log.slice(0, 600));
+      assert.doesNotMatch(log, /no config file specified/);
+    } finally {
+      await server.stop();
+    }
+  }
+});
