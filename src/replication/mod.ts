@@ -152,6 +152,8 @@ export class Replication {
     const wasMaster = !this.isReplica;
     let cached = opts.cached;
     this.link?.stop();
+    // replicationSetMaster sets masterhost before it logs: the line is already an S line.
+    log.role = "S";
     if (wasMaster && !opts.startup) {
       log.notice(
         "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.",
@@ -160,7 +162,6 @@ export class Replication {
     } else if (cached === undefined && this.link?.cached) {
       cached = this.link.cached;
     }
-    log.role = "S";
     this.link = new MasterLink(this.#server, this, host, port, cached);
     for (const hook of this.onLinkCreated) hook(this.link);
     this.link.start();
@@ -171,8 +172,17 @@ export class Replication {
     if (this.link === undefined) return;
     const link = this.link;
     this.link = undefined;
-    link.stop();
     log.role = "M";
+    // replicationUnsetMaster frees the master client, which caches it
+    // (freeClient), then discards the cached master.
+    if (link.client !== undefined) {
+      log.warning("Connection with master lost.");
+      log.notice("Caching the disconnected master state.");
+    }
+    if (link.client !== undefined || link.hasCachedMaster) {
+      log.notice("Discarding previously cached master state.");
+    }
+    link.stop();
     this.shiftReplicationId();
     if (this.backlog === undefined) this.createBacklog(false);
   }

@@ -370,7 +370,7 @@ export class Primary {
         return;
       }
       const up = waiting.filter((c) => !c.client.closed);
-      log.notice(
+      log.warning(
         `Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`,
       );
       log.notice("Background RDB transfer terminated with success");
@@ -382,7 +382,7 @@ export class Primary {
         conn.streamOnAck = true;
         conn.ackTime = Date.now();
         log.notice(
-          `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
+          `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming`,
         );
       }
     });

@@ -315,7 +315,7 @@ export class MasterLink {
         repl.replid2 = repl.replid;
         repl.secondReplOffset = repl.offset + 1;
         repl.replid = newId;
-        log.notice(`Master replication ID changed to ${newId}`);
+        log.warning(`Master replication ID changed to ${newId}`);
         // Our sub-replicas must learn the new id: they reconnect and continue.
         repl.primary.disconnectAll();
       }

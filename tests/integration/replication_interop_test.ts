@@ -152,3 +152,58 @@ Deno.test("a Redeno replica between two redis-servers forwards the stream with t
     await stopAll(leaf, middle, top);
   }
 });
+
+/**
+ * A log reduced to what must match Redis's: from "Ready to accept
+ * connections" on, each line's role and level marker and its text, with
+ * replication ids and numbers masked. Redis's forked child's copy-on-write
+ * report has no counterpart (no fork here).
+ */
+function comparableLog(log: string): string[] {
+  const lines = log.split("\n");
+  const ready = lines.findIndex((l) => l.includes("Ready to accept connections"));
+  return lines.slice(ready + 1)
+    .filter((l) => l !== "" && !l.includes("Fork CoW"))
+    .map((l) =>
+      l.replace(/^\d+:([A-Z]) \d+ \w+ \d+ [\d:.]+ /, "$1 ")
+        .replace(/[0-9a-f]{40}/g, "<id>")
+        .replace(/\d+/g, "N")
+    );
+}
+
+Deno.test("a sync, a killed link, a promotion and a demotion log the same lines as redis-server 7.0", async () => {
+  const logs: Record<string, { master: string[]; replica: string[] }> = {};
+  for (const kind of ["redis", "redeno"] as const) {
+    const args = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
+    let master: ServerProcess | undefined;
+    let replica: ServerProcess | undefined;
+    try {
+      master = await startServer(kind, args);
+      replica = await startServer(kind, args);
+      await call(master.port, "SET", "a", "1");
+      await call(replica.port, "REPLICAOF", "127.0.0.1", master.port);
+      await waitLinkUp(replica.port);
+      await waitForLog(master, /Synchronization with replica [\d.:]+ succeeded/);
+      await call(master.port, "SET", "b", "2");
+      await call(master.port, "CLIENT", "KILL", "TYPE", "replica");
+      await waitForLog(
+        replica,
+        "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
+      );
+      await waitOffsetsMatch(master.port, [replica.port]);
+      // Failover: the replica takes over, the old master follows it.
+      await call(replica.port, "REPLICAOF", "NO", "ONE");
+      await call(master.port, "REPLICAOF", "127.0.0.1", replica.port);
+      await waitForLog(
+        master,
+        "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
+      );
+      await waitOffsetsMatch(replica.port, [master.port]);
+      logs[kind] = { master: comparableLog(master.log()), replica: comparableLog(replica.log()) };
+    } finally {
+      await stopAll(replica, master);
+    }
+  }
+  assert.deepEqual(logs.redeno.master, logs.redis.master, "the first master's log");
+  assert.deepEqual(logs.redeno.replica, logs.redis.replica, "the first replica's log");
+});
