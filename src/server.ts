@@ -662,7 +662,7 @@ export class Server {
 
   /**
    * Redis's prepareForShutdown then exit: runs the shutdown hooks (save,
-   * replicas, AOF), closes listeners and clients. Resolves false when a hook
+   * replicas, AOF) and closes the listeners; the exit closes the clients. Resolves false when a hook
    * refused (e.g. the final save failed without FORCE).
    */
   async shutdown(opts: ShutdownOptions): Promise<boolean> {
@@ -673,7 +673,10 @@ export class Server {
         return false;
       }
     }
-    this.close();
+    // Client connections stay open until the process exits, as with Redis:
+    // closing them first would let a replica reconnect to a listener the OS
+    // has not released yet, and log each replica as lost.
+    this.#stopServing();
     const pidfile = this.pidFile;
     if (pidfile) {
       log.notice("Removing the pid file.");
@@ -690,11 +693,16 @@ export class Server {
 
   /** Stops listening and drops every client, without the shutdown hooks (tests, fatal errors). */
   close(): void {
+    this.#stopServing();
+    for (const client of [...this.clients.values()]) client.close();
+  }
+
+  /** Stops the snapshot worker, the cron and the listeners. */
+  #stopServing(): void {
     this.rdb.close();
     if (this.#cronTimer !== undefined) clearInterval(this.#cronTimer);
     this.#cronTimer = undefined;
     this.#closeListeners();
-    for (const client of [...this.clients.values()]) client.close();
   }
 
   /** Seconds of CPU used by the process, user and system (INFO cpu). */

@@ -207,3 +207,24 @@ Deno.test("a sync, a killed link, a promotion and a demotion log the same lines 
   assert.deepEqual(logs.redeno.master, logs.redis.master, "the first master's log");
   assert.deepEqual(logs.redeno.replica, logs.redis.replica, "the first replica's log");
 });
+
+Deno.test("a master's SHUTDOWN leaves its replicas' links to the exit, as redis-server 7.0 does", async () => {
+  for (const kind of ["redis", "redeno"] as const) {
+    let master: ServerProcess | undefined;
+    let replica: ServerProcess | undefined;
+    try {
+      master = await startServer(kind, ["--repl-diskless-sync-delay", "0"]);
+      replica = await startServer(kind);
+      await call(replica.port, "REPLICAOF", "127.0.0.1", master.port);
+      await waitLinkUp(replica.port);
+      await call(master.port, "SHUTDOWN", "NOSAVE").catch(() => {});
+      await master.status;
+      // The listener is gone with the links: the replica's next attempt is refused.
+      await waitForLog(replica, "# Error condition on socket for SYNC: Connection refused");
+      assert.equal(countLog(master, "Connection with replica"), 0, `${kind}: ${master.log()}`);
+      assert.equal(countLog(replica, "Connection reset by peer"), 0, kind);
+    } finally {
+      await stopAll(replica, master);
+    }
+  }
+});
