@@ -321,7 +321,11 @@ export class Server {
     }
     this.#listeners = opened;
     this.#listening = { port, bind };
-    for (const listener of fresh) this.#acceptLoop(listener);
+    for (const listener of fresh) {
+      const loop = this.#acceptLoop(listener);
+      this.#acceptLoops.add(loop);
+      loop.finally(() => this.#acceptLoops.delete(loop));
+    }
   }
 
   #closeListeners(): void {
@@ -335,6 +339,9 @@ export class Server {
     const addr = this.#listeners[0]?.addr as Deno.NetAddr | undefined;
     return addr?.port ?? this.config.getNumber("port");
   }
+
+  /** The running accept loops: each ends once its listener is closed. */
+  #acceptLoops = new Set<Promise<void>>();
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
     while (true) {
@@ -677,6 +684,7 @@ export class Server {
     // closing them first would let a replica reconnect to a listener the OS
     // has not released yet, and log each replica as lost.
     this.#stopServing();
+    await this.#listenersReleased();
     const pidfile = this.pidFile;
     if (pidfile) {
       log.notice("Removing the pid file.");
@@ -695,6 +703,19 @@ export class Server {
   close(): void {
     this.#stopServing();
     for (const client of [...this.clients.values()]) client.close();
+  }
+
+  /**
+   * Waits (briefly) until the closed listeners' sockets are gone: Deno closes
+   * a listener's socket only once its pending accept has been cancelled, and
+   * at exit the kernel may release the client sockets first.
+   */
+  async #listenersReleased(): Promise<void> {
+    const loops = [...this.#acceptLoops];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, LISTENER_RELEASE_MS));
+    await Promise.race([Promise.all(loops), bound]);
+    clearTimeout(timer);
   }
 
   /** Stops the snapshot worker, the cron and the listeners. */
@@ -733,6 +754,9 @@ export function hashSlots(used: number): number {
   while (size < used) size *= 2;
   return size;
 }
+
+/** The longest SHUTDOWN waits for its closed listeners' sockets to be released. */
+const LISTENER_RELEASE_MS = 100;
 
 function closeListeners(listeners: Deno.Listener[]): void {
   for (const listener of listeners) {
