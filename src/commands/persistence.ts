@@ -111,6 +111,6 @@ debugExtensions.set("reload", async (ctx, argv) => {
     log.warning(`${(err as Error).message}`);
     fail("ERR Error trying to load the RDB dump, check server logs.");
   }
-  log.notice("DB reloaded by DEBUG RELOAD");
+  log.warning("DB reloaded by DEBUG RELOAD");
   ctx.reply.ok();
 });
