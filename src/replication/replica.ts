@@ -33,8 +33,19 @@ export const RECONNECT_DELAY_MS = 1000;
 /** ROLE's names of the link states. */
 export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";
 
-/** Thrown to abandon one attempt; the message is logged. */
-class SyncAborted extends Error {}
+/**
+ * Thrown to abandon one attempt; the message is logged. `retryAtOnce` marks
+ * the failures Redis answers with cancelReplicationHandshake(1): a handshake
+ * that timed out tries again at once instead of on the next cron.
+ */
+class SyncAborted extends Error {
+  constructor(message: string, readonly retryAtOnce = false) {
+    super(message);
+  }
+}
+
+/** How an attempt starts: the first one, after a lost link, or at once after a failed sync. */
+type AttemptStart = "connect" | "reconnect" | "after-failure";
 
 /** Reads CRLF lines and raw bytes from a connection, with a stall timeout. */
 class LinkReader {
@@ -68,7 +79,7 @@ class LinkReader {
     );
     const n = await Promise.race([this.#conn.read(this.#buf.subarray(this.#end)), timeout]);
     clearTimeout(timer);
-    if (n === "timeout") throw new SyncAborted("Timeout connecting to the MASTER...");
+    if (n === "timeout") throw new SyncAborted("Timeout connecting to the MASTER...", true);
     if (n === null) throw new SyncAborted(this.closedMessage);
     this.#end += n;
     this.lastIo = Date.now();
@@ -191,14 +202,17 @@ export class MasterLink {
   }
 
   async #loop(): Promise<void> {
-    let reconnect = false;
+    let start: AttemptStart = "connect";
     while (!this.#stopped) {
       // #attempt returns when a link that was up drops, and throws when an attempt fails.
       let linkDropped = false;
+      let retryAtOnce = false;
       try {
-        await this.#attempt(reconnect);
+        await this.#attempt(start);
         linkDropped = true;
       } catch (err) {
+        // readSyncBulkPayload's failures (the transfer) retry at once too.
+        retryAtOnce = this.state === "sync" || (err instanceof SyncAborted && err.retryAtOnce);
         if (!this.#stopped) {
           const message = err instanceof SyncAborted ? err.message : (err as Error).message;
           log.warning(message.replace(/ \(os error \d+\)$/, ""));
@@ -213,17 +227,26 @@ export class MasterLink {
       this.state = "connect";
       if (this.#stopped) return;
       // As in Redis's replicationHandleMasterDisconnection, a lost link is retried at once
-      // ("Reconnecting to MASTER"), before the master's backlog moves past our offset;
-      // a failed attempt waits, as Redis's cron does.
-      reconnect = linkDropped;
-      if (!linkDropped) await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+      // ("Reconnecting to MASTER"), before the master's backlog moves past our offset.
+      // A failed attempt waits for the next second, as Redis's cron does, except the
+      // failures cancelReplicationHandshake(1) retries at once ("… after failure"); a
+      // second of those in a row waits, so a master that fails every transfer at once
+      // is not retried in a tight loop.
+      const again: boolean = retryAtOnce && start !== "after-failure";
+      start = linkDropped ? "reconnect" : again ? "after-failure" : "connect";
+      if (start === "connect") {
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_DELAY_MS));
+      }
     }
   }
 
   /** One connection: handshake, sync, then serve the stream until the link drops. */
-  async #attempt(reconnect: boolean): Promise<void> {
+  async #attempt(start: AttemptStart): Promise<void> {
     const cfg = this.#server.config;
-    log.notice(`${reconnect ? "Reconnecting" : "Connecting"} to MASTER ${this.host}:${this.port}`);
+    const target = `MASTER ${this.host}:${this.port}`;
+    if (start === "connect") log.notice(`Connecting to ${target}`);
+    else if (start === "reconnect") log.notice(`Reconnecting to ${target}`);
+    else log.notice(`Reconnecting to ${target} after failure`);
     log.notice("MASTER <-> REPLICA sync started");
     this.state = "connecting";
     let conn: Deno.Conn;
