@@ -669,8 +669,9 @@ export class Server {
 
   /**
    * Redis's prepareForShutdown then exit: runs the shutdown hooks (save,
-   * replicas, AOF) and closes the listeners; the exit closes the clients. Resolves false when a hook
-   * refused (e.g. the final save failed without FORCE).
+   * replicas, AOF) and closes the listeners; the exit closes the clients.
+   * Resolves false when a hook refused (e.g. the final save failed without
+   * FORCE).
    */
   async shutdown(opts: ShutdownOptions): Promise<boolean> {
     log.warning("User requested shutdown...");
