@@ -41,7 +41,11 @@ export function unknownCommandError(argv: string[]): string {
   return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
 }
 
-/** What Redis's lookupCommand finds for argv: a container's subcommand when one is named, undefined when unknown. */
+/**
+ * What Redis's lookupCommand finds for argv: a container's subcommand when
+ * one is named (a container given alone is itself, run like COMMAND), and
+ * undefined for an unknown command or subcommand.
+ */
 function lookedUpCommand(argv: string[]): CommandSpec | undefined {
   const container = lookupCommand(argv[0]);
   if (container?.subcommands === undefined || argv.length < 2) return container;
@@ -50,20 +54,15 @@ function lookedUpCommand(argv: string[]): CommandSpec | undefined {
 
 /** Resolves argv to the spec that runs it, or throws Redis's error for an unknown command/subcommand or a wrong arity. */
 export function resolveCommand(argv: string[]): CommandSpec {
-  const container = lookupCommand(argv[0]);
-  if (container === undefined) throw new ReplyError(unknownCommandError(argv));
-  let cmd = container;
-  // A container given alone is checked (and run, like COMMAND) as itself.
-  if (container.subcommands !== undefined && argv.length > 1) {
-    const sub = lookupSubcommand(container, argv[1]);
-    if (sub === undefined) {
-      throw new ReplyError(
-        `ERR unknown subcommand '${
-          argv[1].slice(0, 128)
-        }'. Try ${container.name.toUpperCase()} HELP.`,
-      );
-    }
-    cmd = sub;
+  const cmd = lookedUpCommand(argv);
+  if (cmd === undefined) {
+    const container = lookupCommand(argv[0]);
+    if (container === undefined) throw new ReplyError(unknownCommandError(argv));
+    throw new ReplyError(
+      `ERR unknown subcommand '${
+        argv[1].slice(0, 128)
+      }'. Try ${container.name.toUpperCase()} HELP.`,
+    );
   }
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity || !cmd.run) {
     throw new ReplyError(`ERR wrong number of arguments for '${cmd.name}' command`);
