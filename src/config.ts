@@ -45,6 +45,8 @@ const BINDADDR_MAX = 16;
 /** Redis's CONFIG_MIN_HZ / CONFIG_MAX_HZ: hz is a hint, clamped into this range. */
 const MIN_HZ = 1n;
 const MAX_HZ = 500n;
+/** Redis's CONFIG_REPL_BACKLOG_MIN_SIZE: CONFIG SET raises a smaller repl-backlog-size to it. */
+const REPL_BACKLOG_MIN_SIZE = 16n * 1024n;
 /** Redis's LOADBUF_SIZE: enum error texts are cut to 255 bytes. */
 const LOADBUF_SIZE = 256;
 /** Guard against `include` loops (Redis itself would recurse until it crashes). */
@@ -1529,6 +1531,13 @@ export class Config {
       if (res) changed.push(entry);
     }
     this.#clampHz();
+    // Redis's resizeReplicationBacklog raises the value only when CONFIG SET changes it.
+    if (
+      changed.some((e) => e.spec.name === "repl-backlog-size") &&
+      this.#numbers.get("repl-backlog-size")! < REPL_BACKLOG_MIN_SIZE
+    ) {
+      this.#numbers.set("repl-backlog-size", REPL_BACKLOG_MIN_SIZE);
+    }
 
     for (const entry of changed) {
       const hooks = this.#hooks.get(entry.spec.name) ?? [];

@@ -300,6 +300,8 @@ export function installReplication(server: Server): Replication {
   server.rdb.replicationPosition = () => repl.position();
   server.cronJobs.push((now) => repl.cron(now));
   server.infoProviders.set("replication", () => repl.info());
+  // A live backlog takes the new size at once, keeping its newest bytes.
+  server.config.onChange("repl-backlog-size", (v) => repl.backlog?.resize(Number(v)));
   // Before the final save: give replicas up to shutdown-timeout to acknowledge
   // everything, so they can continue with a partial resync after our restart.
   server.shutdownHooks.unshift(async (opts) => {

@@ -395,6 +395,45 @@ Deno.test("a restarted replica continues from the replid and offset kept in its 
   }
 });
 
+Deno.test("CONFIG SET repl-backlog-size shrinks the live backlog: a replica that missed more gets a full resync", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  const dir = await Deno.makeTempDir({ prefix: "redeno_repl_backlog_size_" });
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS, { dir });
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "SAVE"), "OK");
+    await replica.stop();
+    replica = undefined;
+
+    // Below Redis's 16kb minimum: CONFIG SET raises it.
+    assert.equal(await call(master.port, "CONFIG", "SET", "repl-backlog-size", "1"), "OK");
+    assert.deepEqual(await call(master.port, "CONFIG", "GET", "repl-backlog-size"), [
+      "repl-backlog-size",
+      "16384",
+    ]);
+    for (let i = 0; i < 10; i++) await call(master.port, "SET", `big:${i}`, "x".repeat(8000));
+    const repl = await info(master.port, "replication");
+    assert.equal(repl.repl_backlog_size, "16384");
+    assert.ok(Number(repl.repl_backlog_histlen) < 40_000, `histlen ${repl.repl_backlog_histlen}`);
+
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS, { dir });
+    await waitLinkUp(replica.port);
+    await waitForLog(master, /for lack of backlog \(Replica request was: \d+\)\./);
+    await waitForLog(replica, "Full resync from master");
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal((await call(replica.port, "GET", "big:0") as string).length, 8000);
+    const stats = await info(master.port, "stats");
+    assert.equal(stats.sync_full, "2");
+    assert.equal(stats.sync_partial_err, "1");
+  } finally {
+    await stopAll(replica, master);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("after REPLICAOF NO ONE the other replica follows the new master with a partial resync", async () => {
   let master: ServerProcess | undefined;
   let a: ServerProcess | undefined;

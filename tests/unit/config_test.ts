@@ -399,6 +399,17 @@ Deno.test("hz out of range is clamped after loading and after CONFIG SET", () =>
   assert.equal(c.get("hz"), "1");
 });
 
+Deno.test("CONFIG SET raises repl-backlog-size below 16kb to 16kb, the config file does not", () => {
+  // redis-server 7.0.15: `--repl-backlog-size 1` keeps 1; CONFIG SET to 100 gives 16384.
+  const c = new Config();
+  c.loadText("repl-backlog-size 1\n");
+  assert.equal(c.get("repl-backlog-size"), "1");
+  c.set([["repl-backlog-size", "100"]]);
+  assert.equal(c.get("repl-backlog-size"), "16384");
+  c.set([["repl-backlog-size", "20kb"]]);
+  assert.equal(c.get("repl-backlog-size"), "20480");
+});
+
 Deno.test("include reads relative, absolute and wildcard paths", () => {
   const dir = Deno.makeTempDirSync();
   try {
