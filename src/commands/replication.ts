@@ -2,6 +2,9 @@
 import type { CommandContext, CommandSpec } from "./types.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { log } from "../log.ts";
+import { splitArgs } from "../config.ts";
+import { parseLongLong } from "../util/numbers.ts";
+import { SYNC_REQ_EXCLUDE_DATA, SYNC_REQ_EXCLUDE_FUNCTIONS } from "../replication/constants.ts";
 
 /** REPLICAOF host port | NO ONE (Redis's replicaofCommand). */
 function replicaof(ctx: CommandContext, argv: string[]): void {
@@ -91,9 +94,30 @@ const replconf: CommandSpec = {
             client.forceReply = true;
           }
           return;
-        case "rdb-only":
-        case "rdb-filter-only":
+        case "rdb-only": {
+          // A client that wants the snapshot and no stream (redis-cli --rdb).
+          const flag = parseLongLong(value);
+          if (flag === undefined) fail(NOT_AN_INTEGER);
+          if (flag !== 0 && flag !== 1) {
+            fail("ERR value is out of range, value must between 0 and 1");
+          }
+          repl.primary.conn(client).rdbOnly = flag === 1;
           break;
+        }
+        case "rdb-filter-only": {
+          // Include filters (redis-cli --functions-rdb): only "functions", or nothing at all.
+          const filters = splitArgs(value);
+          if (filters === null) fail("ERR Missing rdb-filter-only values");
+          const conn = repl.primary.conn(client);
+          conn.req |= SYNC_REQ_EXCLUDE_DATA | SYNC_REQ_EXCLUDE_FUNCTIONS;
+          for (const filter of filters) {
+            if (filter.toLowerCase() !== "functions") {
+              fail(`ERR Unsupported rdb-filter-only option: ${filter}`);
+            }
+            conn.req &= ~SYNC_REQ_EXCLUDE_FUNCTIONS;
+          }
+          break;
+        }
         default:
           fail(`ERR Unrecognized REPLCONF option: ${argv[i]}`);
       }

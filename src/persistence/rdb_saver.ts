@@ -119,10 +119,12 @@ export class RdbSaver {
    * A snapshot of the keyspace in batch form, wired to a worker that encodes
    * it as RDB with the server's settings and `target.aux` in the header, into
    * a file and/or forwarded bytes. Every RDB snapshot (BGSAVE, full sync, AOF
-   * base) is made here. Call `snapshot.start()` after.
+   * base) is made here. Call `snapshot.start()` after. `excludeData` leaves
+   * the keys out (the header and aux fields stay).
    */
   newRdbSnapshot(
     target: Omit<SnapshotPipeOptions, "options">,
+    excludeData = false,
   ): { snapshot: Snapshot<SnapshotBatch>; outcome: Promise<SnapshotOutcome> } {
     const server = this.#server;
     const snapshot = new Snapshot(server.keyspace, {
@@ -131,6 +133,7 @@ export class RdbSaver {
       activity: () => server.stats.totalCommandsProcessed,
       hurry: () => this.hurry(),
       keyDelayMs: server.config.getNumber("rdb-key-save-delay") / 1000,
+      excludeData,
     });
     const pipe = new SnapshotPipe({ ...target, options: this.#encoderOptions() });
     snapshot.sinks.push(pipe.sink);

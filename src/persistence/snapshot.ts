@@ -165,6 +165,8 @@ export interface SnapshotOptions<C> {
    * sleeps them off on a timer, so clients are still served meanwhile.
    */
   keyDelayMs?: number;
+  /** Leave every key out: the file is its header alone (a replica's rdb-filter-only). */
+  excludeData?: boolean;
 }
 
 interface CapturedDb<C> {
@@ -221,7 +223,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#activity = opts.activity;
     this.#hurry = opts.hurry;
     this.#keyDelayMs = Math.max(0, opts.keyDelayMs ?? 0);
-    this.#dbs = keyspace.dbs.map((db) => ({
+    this.#dbs = (opts.excludeData ? [] : keyspace.dbs).map((db) => ({
       index: db.id,
       dict: db.dict,
       expires: db.expires,

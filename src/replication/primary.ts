@@ -19,7 +19,7 @@ import { NOT_AN_INTEGER } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { stringToBytes } from "../util/bytes.ts";
 import { randomHex } from "../util/system.ts";
-import { EOF_MARK_LENGTH } from "./constants.ts";
+import { EOF_MARK_LENGTH, SYNC_REQ_EXCLUDE_DATA } from "./constants.ts";
 
 /** Pending output to one replica beyond which a diskless transfer waits for its socket. */
 export const DISKLESS_MAX_PENDING = 2 * 1024 * 1024;
@@ -52,6 +52,10 @@ export class ReplicaConn {
   announcedIp: string | undefined;
   capaEof = false;
   capaPsync2 = false;
+  /** REPLCONF rdb-only 1: the snapshot, then the connection closes; no stream. */
+  rdbOnly = false;
+  /** REPLCONF rdb-filter-only: SYNC_REQ_* bits of what to leave out of the snapshot. */
+  req = 0;
   /** Offset the replica acknowledged (REPLCONF ACK), and when. */
   ackOffset = 0;
   ackTime = Date.now();
@@ -82,7 +86,7 @@ export class ReplicaConn {
 
   /** Delivers stream bytes now (online) or keeps them until the replica is online. */
   send(bytes: Uint8Array): void {
-    if (this.client.closed) return;
+    if (this.client.closed || this.rdbOnly) return;
     if (this.state === "online" && !this.streamOnAck) {
       this.client.reply.bytes(bytes);
       this.client.afterPush("replica");
@@ -167,6 +171,11 @@ export class Primary {
       client.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
     }
+    // Filtered snapshots only go out diskless, which needs the EOF capability.
+    if (conn.req !== 0 && !conn.capaEof) {
+      client.reply.error("ERR Filtered replica requires EOF capability");
+      return;
+    }
     log.notice(`Replica ${conn.name} asks for synchronization`);
     const offset = offsetArg === undefined ? undefined : parseLongLong(offsetArg);
     if (offsetArg !== undefined && offset === undefined) {
@@ -194,9 +203,11 @@ export class Primary {
     conn.psync = replid !== undefined;
     conn.waitingSince = Date.now();
     // CASE D: diskless. The transfer starts from the cron after repl-diskless-sync-delay.
-    if (server.config.getBool("repl-diskless-sync") && conn.capaEof) {
+    // A filtered snapshot is never the dump on disk: it always goes to the socket.
+    const disklessSync = server.config.getBool("repl-diskless-sync");
+    if ((disklessSync || conn.req !== 0) && conn.capaEof) {
       conn.diskless = true;
-      if (server.config.getNumber("repl-diskless-sync-delay") > 0) {
+      if (disklessSync && server.config.getNumber("repl-diskless-sync-delay") > 0) {
         log.notice("Delay next BGSAVE for diskless SYNC");
       } else {
         this.startDisklessSnapshot();
@@ -311,7 +322,13 @@ export class Primary {
     const waiting = [...this.replicas].filter((c) =>
       c.state === "wait_bgsave" && c.diskless && !c.streaming
     );
-    if (waiting.length === 0) return;
+    // Replicas share a transfer only when they asked for the same snapshot content.
+    for (const req of new Set(waiting.map((c) => c.req))) {
+      this.#streamSnapshot(waiting.filter((c) => c.req === req), req);
+    }
+  }
+
+  #streamSnapshot(waiting: ReplicaConn[], req: number): void {
     const server = this.#server;
     const repl = this.#repl;
     log.notice("Starting BGSAVE for SYNC with target: replicas sockets");
@@ -357,7 +374,7 @@ export class Primary {
         }
         return waits.length === 0 ? undefined : Promise.all(waits).then(() => {});
       },
-    });
+    }, (req & SYNC_REQ_EXCLUDE_DATA) !== 0);
     outcome.then((result) => {
       if (allDropped) {
         // What Redis logs for the child it killed with SIGUSR1.
@@ -378,12 +395,16 @@ export class Primary {
         conn.client.reply.raw(mark);
         conn.client.flush();
         conn.streaming = false;
-        conn.state = "online";
-        conn.streamOnAck = true;
-        conn.ackTime = Date.now();
         log.notice(
           `Streamed RDB transfer with replica ${conn.name} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming`,
         );
+        if (conn.rdbOnly) {
+          this.#closeRdbOnly(conn);
+          continue;
+        }
+        conn.state = "online";
+        conn.streamOnAck = true;
+        conn.ackTime = Date.now();
       }
     });
     snapshot.start();
@@ -418,8 +439,20 @@ export class Primary {
     }
     if (conn.client.closed) return;
     conn.job = undefined;
+    if (conn.rdbOnly) {
+      this.#closeRdbOnly(conn);
+      return;
+    }
     conn.goOnline();
     log.notice(`Synchronization with replica ${conn.name} succeeded`);
+  }
+
+  /** Redis's replicaPutOnline for an rdb-only replica: its snapshot is out, it goes. */
+  #closeRdbOnly(conn: ReplicaConn): void {
+    log.notice(
+      `RDB transfer completed, rdb only replica (${conn.name}) should be disconnected asap`,
+    );
+    conn.client.flush().then(() => conn.client.close());
   }
 
   /** `$<len>\r\n` and the file, a chunk at a time, waiting for each write. */

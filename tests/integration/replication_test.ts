@@ -28,7 +28,14 @@ import {
   writeMixedData,
 } from "../helpers/replication.ts";
 import { ErrorReply, RespClient } from "../helpers/resp_client.ts";
-import { command, delay, REPO_ROOT, type ServerProcess } from "../helpers/server_process.ts";
+import {
+  command,
+  delay,
+  redisCli,
+  REPO_ROOT,
+  type ServerProcess,
+} from "../helpers/server_process.ts";
+import { decodeRdb } from "../../src/persistence/rdb_decoder.ts";
 
 /** The implementation under test (Redeno unless REPL_TEST_KIND=redis). */
 const KIND: ServerKind = Deno.env.get("REPL_TEST_KIND") === "redis" ? "redis" : "redeno";
@@ -430,6 +437,82 @@ Deno.test("CONFIG SET repl-backlog-size shrinks the live backlog: a replica that
     assert.equal(stats.sync_partial_err, "1");
   } finally {
     await stopAll(replica, master);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+/** Runs `redis-cli --rdb` (or --functions-rdb) into a file; returns the decoded file and its redis-check-rdb verdict. */
+async function fetchRdb(port: number, flag: "--rdb" | "--functions-rdb", path: string) {
+  const cli = await redisCli(port, flag, path);
+  assert.equal(cli.code, 0, `redis-cli ${flag}: ${cli.stdout}${cli.stderr}`);
+  const check = await new Deno.Command("redis-check-rdb", { args: [path], stdout: "piped" })
+    .output();
+  assert.ok(check.success, new TextDecoder().decode(check.stdout));
+  const decoded = decodeRdb(await Deno.readFile(path));
+  let keys = 0;
+  for (const list of decoded.dbs.values()) keys += list.length;
+  return { decoded, keys };
+}
+
+Deno.test("redis-cli --rdb gets the dump and --functions-rdb the header alone; the connection then closes", async () => {
+  let master: ServerProcess | undefined;
+  const dir = await Deno.makeTempDir({ prefix: "redeno_rdb_only_" });
+  try {
+    master = await startServer(KIND, [...MASTER_ARGS, "--repl-diskless-sync-delay", "0"]);
+    const port = master.port;
+    await writeMixedData(port);
+    let dbsize = 0;
+    for (const field of Object.values(await info(port, "keyspace"))) {
+      dbsize += Number(/keys=(\d+)/.exec(field)![1]);
+    }
+
+    // Disk-based: the dump on disk goes out, then the rdb-only client is dropped.
+    const disk = await fetchRdb(port, "--rdb", `${dir}/disk.rdb`);
+    assert.equal(disk.keys, dbsize);
+    await waitForLog(
+      master,
+      /RDB transfer completed, rdb only replica \(127\.0\.0\.1:.*\) should be disconnected asap/,
+    );
+    // A filtered snapshot always goes to the socket, even with repl-diskless-sync no.
+    const functionsOnly = await fetchRdb(port, "--functions-rdb", `${dir}/functions.rdb`);
+    assert.equal(functionsOnly.keys, 0);
+    assert.equal(
+      functionsOnly.decoded.aux.fields.get("repl-id"),
+      (await info(port, "replication")).master_replid,
+    );
+
+    assert.equal(await call(port, "CONFIG", "SET", "repl-diskless-sync", "yes"), "OK");
+    const diskless = await fetchRdb(port, "--rdb", `${dir}/diskless.rdb`);
+    assert.equal(diskless.keys, dbsize);
+    // No replica stays attached, and none was ever counted as online.
+    await waitUntil(
+      "rdb-only replicas gone",
+      async () => (await info(port, "replication")).connected_slaves === "0",
+    );
+    assert.equal(countLog(master, "Synchronization with replica"), 0);
+    assert.equal((await info(port, "stats")).sync_full, "3");
+
+    // The REPLCONF options' own errors, and a filter without the EOF capability.
+    const conn = await RespClient.connect(port);
+    try {
+      assert.deepEqual(
+        await conn.command("REPLCONF", "rdb-only", "2"),
+        new ErrorReply("ERR value is out of range, value must between 0 and 1"),
+      );
+      assert.deepEqual(
+        await conn.command("REPLCONF", "rdb-filter-only", "data"),
+        new ErrorReply("ERR Unsupported rdb-filter-only option: data"),
+      );
+      assert.equal(await conn.command("REPLCONF", "rdb-filter-only", ""), "OK");
+      assert.deepEqual(
+        await conn.command("SYNC"),
+        new ErrorReply("ERR Filtered replica requires EOF capability"),
+      );
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await stopAll(master);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
