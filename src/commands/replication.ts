@@ -3,6 +3,8 @@ import type { CommandContext, CommandSpec } from "./types.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { log } from "../log.ts";
 import { splitArgs } from "../config.ts";
+import { debugExtensions } from "./server.ts";
+import { subcommandSyntaxError } from "./command_info.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { SYNC_REQ_EXCLUDE_DATA, SYNC_REQ_EXCLUDE_FUNCTIONS } from "../replication/constants.ts";
 
@@ -216,6 +218,14 @@ const wait: CommandSpec = {
 };
 
 /** The replication family. */
+// DEBUG CHANGE-REPL-ID: a new history, for testing the replication subsystem.
+debugExtensions.set("change-repl-id", (ctx, argv) => {
+  if (argv.length !== 2) throw subcommandSyntaxError(argv);
+  log.warning("Changing replication IDs after receiving DEBUG change-repl-id");
+  ctx.server.replication.newHistory();
+  ctx.reply.ok();
+});
+
 export const replicationCommands: readonly CommandSpec[] = [
   replicaofSpec,
   slaveofSpec,

@@ -31,6 +31,9 @@ import {
   setDeadline,
 } from "./keys.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
+import { debugExtensions } from "./server.ts";
+import { subcommandSyntaxError } from "./command_info.ts";
+import { parsePositiveLong } from "./sets.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 
 // SET/GETEX option flags (t_string.c's OBJ_SET_NX …).
@@ -721,3 +724,30 @@ export const stringCommands: readonly CommandSpec[] = [
   getrangeCommand("substr"),
   lcs,
 ];
+
+/**
+ * DEBUG POPULATE count [prefix] [size]: `count` string keys `prefix:N` (at
+ * most 127 bytes, as Redis's snprintf into 128) holding `value:N`, cut or
+ * zero-padded to `size` bytes when a size is given. Existing keys are kept.
+ * Like Redis, nothing is propagated and the dirty counter does not move.
+ */
+debugExtensions.set("populate", (ctx, argv) => {
+  if (argv.length < 3 || argv.length > 5) throw subcommandSyntaxError(argv);
+  const count = parsePositiveLong(argv[2]);
+  const size = argv.length === 5 ? parsePositiveLong(argv[4]) : 0;
+  const prefix = argv.length === 3 ? "key" : argv[3];
+  const db = ctx.db;
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`.slice(0, 127);
+    if (db.lookupWrite(key) !== undefined) continue;
+    const text = `value:${j}`;
+    const value = size === 0
+      ? text
+      : size <= text.length
+      ? text.slice(0, size)
+      : text + "\0".repeat(size - text.length);
+    db.add(key, value);
+    db.modified(key);
+  }
+  ctx.reply.ok();
+});

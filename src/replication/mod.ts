@@ -86,16 +86,19 @@ export class Replication {
     this.#sink.selectedDb = -1;
   }
 
+  /** A new replid and no replid2 (Redis's changeReplicationId and clearReplicationId2). */
+  newHistory(): void {
+    this.replid = randomHex(40);
+    this.replid2 = NULL_REPLID;
+    this.secondReplOffset = -1;
+  }
+
   /**
    * Creates the backlog (Redis's createReplicationBacklog). A master that had
    * no replicas starts a new history: new replid, no replid2.
    */
   createBacklog(newHistory: boolean): void {
-    if (newHistory) {
-      this.replid = randomHex(40);
-      this.replid2 = NULL_REPLID;
-      this.secondReplOffset = -1;
-    }
+    if (newHistory) this.newHistory();
     this.backlog = new ReplicationBacklog(
       this.#server.config.getNumber("repl-backlog-size"),
       this.offset,

@@ -311,6 +311,46 @@ Deno.test("connection and server commands answer like Redis 7.0", async (t) => {
       ]);
     });
 
+    await t.step("DEBUG POPULATE and DEBUG CHANGE-REPL-ID match", async () => {
+      const long = "p".repeat(140);
+      await same(a, b, [
+        ["SELECT", "9"],
+        ["DEBUG", "POPULATE"],
+        ["DEBUG", "POPULATE", "x"],
+        ["DEBUG", "POPULATE", "-1"],
+        ["DEBUG", "POPULATE", "1", "a", "-1"],
+        ["DEBUG", "POPULATE", "1", "a", "1", "extra"],
+        ["DEBUG", "POPULATE", "10"],
+        ["DBSIZE"],
+        ["GET", "key:9"],
+        ["SET", "k:2", "kept"],
+        ["DEBUG", "POPULATE", "4", "k", "3"],
+        ["MGET", "k:0", "k:1", "k:2", "k:3"],
+        ["DEBUG", "POPULATE", "2", "pad", "12"],
+        ["GET", "pad:1"],
+        ["OBJECT", "ENCODING", "pad:1"],
+        ["DEBUG", "POPULATE", "2", "zero", "0"],
+        ["GET", "zero:1"],
+        ["DEBUG", "POPULATE", "2", long],
+        // Both keys cut to the same 127 bytes: one key.
+        ["DBSIZE"],
+        ["EXISTS", `${long.slice(0, 127)}`],
+        ["DEBUG", "CHANGE-REPL-ID", "x"],
+        ["FLUSHDB"],
+        ["SELECT", "0"],
+      ]);
+      const replication = async () => parseInfo(String(await a.call("INFO", "replication")));
+      const before = (await replication()).get("master_replid");
+      assert.equal(await a.call("DEBUG", "CHANGE-REPL-ID"), "OK");
+      const after = await replication();
+      assert.notEqual(after.get("master_replid"), before);
+      assert.match(after.get("master_replid")!, /^[0-9a-f]{40}$/);
+      assert.equal(after.get("master_replid2"), "0".repeat(40));
+      assert.ok(
+        ours.log().includes("Changing replication IDs after receiving DEBUG change-repl-id"),
+      );
+    });
+
     await t.step("DEBUG replies match, DEBUG OBJECT up to address and clock", async () => {
       await same(a, b, [
         ["DEBUG", "SLEEP", "0"],
