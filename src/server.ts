@@ -114,6 +114,8 @@ export class Server {
   /** A non-zero value pauses clients until that time (CLIENT PAUSE). */
   pauseUntil = 0;
   pauseWritesOnly = false;
+  /** Writes wait while a FAILOVER hands over, whatever CLIENT PAUSE/UNPAUSE do. */
+  failoverPause = false;
   protoMaxBulkLen = 512 * 1024 * 1024;
   queryBufferLimit = 1024 * 1024 * 1024;
   readonly slowlog: SlowlogEntry[] = [];

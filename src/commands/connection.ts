@@ -311,7 +311,23 @@ function pauseState(server: Server): PauseState {
  */
 function refreshExpiryPaused(server: Server): void {
   server.keyspace.activeExpireEnabled = !pauseState(server).activeExpireDisabled;
-  server.keyspace.expiryPaused = server.pauseUntil !== 0;
+  server.keyspace.expiryPaused = server.pauseUntil !== 0 || server.failoverPause;
+}
+
+/**
+ * The pause FAILOVER holds (Redis's PAUSE_DURING_FAILOVER, writes only):
+ * separate from CLIENT PAUSE, so CLIENT UNPAUSE does not end it. Ending it
+ * lets the waiting commands run again (a CLIENT PAUSE still in force catches
+ * them again).
+ */
+export function setFailoverPause(server: Server, on: boolean): void {
+  server.failoverPause = on;
+  refreshExpiryPaused(server);
+  if (on) return;
+  const state = pauseState(server);
+  const waiters = state.waiters;
+  state.waiters = [];
+  for (const wake of waiters) wake();
 }
 
 /** DEBUG SET-ACTIVE-EXPIRE: records the switch and refreshes `keyspace.expiryPaused`. */
@@ -374,13 +390,11 @@ function mayReplicate(client: Client, cmd: CommandSpec): boolean {
  */
 export function clientPauseWait(client: Client, cmd: CommandSpec): Promise<void> | undefined {
   const server = client.server;
-  if (server.pauseUntil === 0) return undefined;
-  if (Date.now() >= server.pauseUntil) {
-    unpauseClients(server);
-    return undefined;
-  }
+  if (server.pauseUntil !== 0 && Date.now() >= server.pauseUntil) unpauseClients(server);
+  if (server.pauseUntil === 0 && !server.failoverPause) return undefined;
   if (client.flags.replica && !client.flags.monitor) return undefined;
-  if (server.pauseWritesOnly && !mayReplicate(client, cmd)) return undefined;
+  const writesOnly = server.pauseUntil === 0 || server.pauseWritesOnly;
+  if (writesOnly && !mayReplicate(client, cmd)) return undefined;
   return new Promise((resolve) => pauseState(server).waiters.push(resolve));
 }
 

@@ -71,6 +71,22 @@ export function resolveCommand(argv: string[]): CommandSpec {
 }
 
 /**
+ * The CLIENT PAUSE / FAILOVER wait a request would meet, without running it
+ * (our master's stream checks before it applies a command); undefined when
+ * it may run now or would be rejected anyway.
+ */
+export function pauseWaitFor(client: Client, argv: string[]): Promise<void> | undefined {
+  if (argv.length === 0) return undefined;
+  let cmd: CommandSpec;
+  try {
+    cmd = resolveCommand(argv);
+  } catch {
+    return undefined;
+  }
+  return clientPauseWait(client, cmd);
+}
+
+/**
  * Executes one request for `client`. Returns a promise only when the command
  * has to wait (the caller then stops processing this client's input until it
  * settles); otherwise everything, including the reply, happens synchronously.

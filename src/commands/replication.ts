@@ -6,12 +6,14 @@ import { splitArgs } from "../config.ts";
 import { debugExtensions } from "./server.ts";
 import { subcommandSyntaxError } from "./command_info.ts";
 import { parseLongLong } from "../util/numbers.ts";
+import type { FailoverRequest } from "../replication/failover.ts";
 import { SYNC_REQ_EXCLUDE_DATA, SYNC_REQ_EXCLUDE_FUNCTIONS } from "../replication/constants.ts";
 
 /** REPLICAOF host port | NO ONE (Redis's replicaofCommand). */
 function replicaof(ctx: CommandContext, argv: string[]): void {
   const server = ctx.server;
   const repl = server.replication;
+  if (repl.failover.state !== "no-failover") fail("ERR REPLICAOF not allowed while failing over.");
   const from = server.clientInfoString(ctx.client);
   if (argv[1].toLowerCase() === "no" && argv[2].toLowerCase() === "one") {
     if (repl.isReplica) {
@@ -137,7 +139,7 @@ const psync: CommandSpec = {
   acl: ["admin", "slow", "dangerous"],
   run(ctx, argv) {
     if (ctx.client.flags.master) fail("ERR Replica can't interact with the keyspace");
-    ctx.server.replication.primary.sync(ctx.client, argv[1], argv[2]);
+    ctx.server.replication.primary.sync(ctx.client, argv[1], argv[2], argv[3]);
   },
 };
 
@@ -218,6 +220,51 @@ const wait: CommandSpec = {
 };
 
 /** The replication family. */
+/**
+ * FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT (Redis's
+ * failoverCommand): the arguments are checked here, the hand-over runs in
+ * replication/failover.ts.
+ */
+const failoverSpec: CommandSpec = {
+  name: "failover",
+  arity: -1,
+  flags: ["admin", "noscript", "stale"],
+  keys: [0, 0, 0],
+  acl: ["admin", "slow", "dangerous"],
+  run(ctx, argv) {
+    const failover = ctx.server.replication.failover;
+    if (argv.length === 2 && argv[1].toLowerCase() === "abort") {
+      if (failover.state === "no-failover") fail("ERR No failover in progress.");
+      failover.abort("Failover manually aborted");
+      return ctx.reply.ok();
+    }
+    const req: FailoverRequest = { timeoutMs: 0, force: false };
+    for (let j = 1; j < argv.length; j++) {
+      const word = argv[j].toLowerCase();
+      if (word === "timeout" && j + 1 < argv.length && req.timeoutMs <= 0) {
+        const ms = parseLongLong(argv[j + 1]);
+        if (ms === undefined) fail(NOT_AN_INTEGER);
+        if (ms <= 0) fail("ERR FAILOVER timeout must be greater than 0");
+        req.timeoutMs = ms;
+        j++;
+      } else if (word === "to" && j + 2 < argv.length && req.host === undefined) {
+        const port = parseLongLong(argv[j + 2]);
+        if (port === undefined) fail(NOT_AN_INTEGER);
+        req.host = argv[j + 1];
+        req.port = port;
+        j += 2;
+      } else if (word === "force" && !req.force) {
+        req.force = true;
+      } else {
+        fail(SYNTAX_ERROR);
+      }
+    }
+    const error = failover.start(req);
+    if (error !== undefined) fail(error);
+    ctx.reply.ok();
+  },
+};
+
 // DEBUG CHANGE-REPL-ID: a new history, for testing the replication subsystem.
 debugExtensions.set("change-repl-id", (ctx, argv) => {
   if (argv.length !== 2) throw subcommandSyntaxError(argv);
@@ -234,4 +281,5 @@ export const replicationCommands: readonly CommandSpec[] = [
   sync,
   role,
   wait,
+  failoverSpec,
 ];

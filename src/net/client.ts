@@ -4,7 +4,7 @@
  * socket write) and output-buffer limits for pushed data.
  */
 import { decodeRequest, ProtocolError, ReplyWriter } from "./resp.ts";
-import { execute, settleBatchTimings } from "../commands/dispatch.ts";
+import { execute, pauseWaitFor, settleBatchTimings } from "../commands/dispatch.ts";
 import type { Server } from "../server.ts";
 import type { Db } from "../store/keyspace.ts";
 import type { CommandContext } from "../commands/types.ts";
@@ -282,6 +282,14 @@ export class Client {
       const commandStart = this.#start;
       this.#start = decoded.end;
       if (this.flags.master) {
+        // CLIENT PAUSE on this replica holds the stream too, as Redis pauses its master
+        // client: nothing after the held command runs, and its bytes are not acknowledged.
+        const paused = pauseWaitFor(this, decoded.argv);
+        if (paused !== undefined) {
+          this.#start = commandStart;
+          await this.#waitReading(paused);
+          continue;
+        }
         this.#applyFromMaster(decoded.argv, commandStart, decoded.end);
         continue;
       }
@@ -326,7 +334,7 @@ export class Client {
       }
       this.#end += n;
       this.server.stats.netInputBytes += n;
-      if (this.#end - this.#start > this.server.queryBufferLimit) {
+      if (!this.flags.master && this.#end - this.#start > this.server.queryBufferLimit) {
         this.#closeForQueryBuffer();
         break;
       }

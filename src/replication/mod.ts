@@ -14,6 +14,7 @@ import type { StreamSink } from "../propagator.ts";
 import type { Client } from "../net/client.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { Primary } from "./primary.ts";
+import { Failover } from "./failover.ts";
 import { MasterLink } from "./replica.ts";
 import { log } from "../log.ts";
 import { randomHex } from "../util/system.ts";
@@ -31,6 +32,7 @@ export class Replication {
   offset = 0;
   backlog: ReplicationBacklog | undefined;
   readonly primary: Primary;
+  readonly failover: Failover;
   /** Our link to our master when we are a replica. */
   link: MasterLink | undefined;
   /**
@@ -48,6 +50,7 @@ export class Replication {
   constructor(server: Server) {
     this.#server = server;
     this.primary = new Primary(server, this);
+    this.failover = new Failover(server, this);
     this.#sink = {
       kind: "replication",
       selectedDb: -1,
@@ -248,7 +251,7 @@ export class Replication {
     });
     const backlog = this.backlog;
     fields.push(
-      ["master_failover_state", "no-failover"],
+      ["master_failover_state", this.failover.state],
       ["master_replid", this.replid],
       ["master_replid2", this.replid2],
       ["master_repl_offset", this.offset],
@@ -302,6 +305,7 @@ export function installReplication(server: Server): Replication {
   server.keyspace.isReplica = () => repl.isReplica;
   server.rdb.replicationPosition = () => repl.position();
   server.cronJobs.push((now) => repl.cron(now));
+  server.cronJobs.push((now) => repl.failover.check(now));
   server.infoProviders.set("replication", () => repl.info());
   // A live backlog takes the new size at once, keeping its newest bytes.
   server.config.onChange("repl-backlog-size", (v) => repl.backlog?.resize(Number(v)));

@@ -162,11 +162,36 @@ export class Primary {
    * PSYNC <replid> <offset> (or SYNC, with `replid` undefined): Redis's
    * syncCommand. Replies on the client's own writer.
    */
-  sync(client: Client, replid: string | undefined, offsetArg: string | undefined): void {
+  sync(
+    client: Client,
+    replid: string | undefined,
+    offsetArg: string | undefined,
+    failoverArg?: string,
+  ): void {
     const server = this.#server;
     const repl = this.#repl;
     const conn = this.conn(client);
     if (client.flags.replica) return; // already syncing: ignore, like Redis
+    // PSYNC … FAILOVER: our master hands over to us; we continue its history as the master.
+    if (failoverArg?.toLowerCase() === "failover") {
+      log.warning(`Failover request received for replid ${replid}.`);
+      if (!repl.isReplica) {
+        client.reply.error("ERR PSYNC FAILOVER can't be sent to a master.");
+        return;
+      }
+      if (replid?.toLowerCase() !== repl.replid.toLowerCase()) {
+        client.reply.error("ERR PSYNC FAILOVER replid must match my replid.");
+        return;
+      }
+      repl.becomeMaster();
+      log.notice(
+        `MASTER MODE enabled (failover request from '${server.clientInfoString(client)}')`,
+      );
+    }
+    if (repl.failover.state !== "no-failover") {
+      client.reply.error("NOMASTERLINK Can't SYNC while failing over");
+      return;
+    }
     if (repl.isReplica && !repl.linkUp) {
       client.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
@@ -491,6 +516,10 @@ export class Primary {
     if (conn === undefined || !client.flags.replica) return;
     if (offset > conn.ackOffset) conn.ackOffset = offset;
     conn.ackTime = Date.now();
+    // A failover waiting for this ACK proceeds after this command (it drops our replicas).
+    if (this.#repl.failover.state === "waiting-for-sync") {
+      setTimeout(() => this.#repl.failover.check(Date.now()), 0);
+    }
     if (conn.streamOnAck) {
       conn.streamOnAck = false;
       conn.goOnline();
@@ -578,8 +607,10 @@ export class Primary {
   cron(nowMs: number, secondsTick: number): void {
     const cfg = this.#server.config;
     const period = cfg.getNumber("repl-ping-replica-period");
+    // No PING while a failover waits: it would move the offset the replicas must reach.
     if (
-      this.replicas.size > 0 && period > 0 && secondsTick % period === 0 && !this.#repl.isReplica
+      this.replicas.size > 0 && period > 0 && secondsTick % period === 0 &&
+      !this.#repl.isReplica && this.#repl.failover.state === "no-failover"
     ) {
       this.#repl.feedRaw(stringToBytes("*1\r\n$4\r\nPING\r\n"));
     }

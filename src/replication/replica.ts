@@ -305,18 +305,31 @@ export class MasterLink {
       log.notice(`(Non critical) Master does not understand REPLCONF capa: ${capaReply}`);
     }
 
-    // PSYNC with our cached master, or ? -1.
+    // PSYNC with our cached master, or ? -1; a demoted master handing over adds FAILOVER.
     const repl = this.#repl;
+    const failover = repl.failover;
+    const psync = this.hasCachedMaster
+      ? ["PSYNC", repl.replid, String(repl.offset + 1)]
+      : ["PSYNC", "?", "-1"];
     if (this.hasCachedMaster) {
       log.notice(`Trying a partial resynchronization (request ${repl.replid}:${repl.offset + 1}).`);
-      await send(["PSYNC", repl.replid, String(repl.offset + 1)]);
     } else {
       log.notice("Partial resynchronization not possible (no cached master)");
-      await send(["PSYNC", "?", "-1"]);
+    }
+    const handingOver = failover.handingOver;
+    try {
+      await send(handingOver ? [...psync, "FAILOVER"] : psync);
+    } catch (err) {
+      if (handingOver) failover.abort("Write error to failover target");
+      throw err;
     }
     let reply = "";
     // The master may send newlines to keep us waiting while it prepares.
     while (reply === "") reply = await reader.line();
+    // The target took over: the failover is done and writes resume (and get READONLY).
+    if (reply.startsWith("+FULLRESYNC") || reply.startsWith("+CONTINUE")) {
+      failover.psyncAnswered(true);
+    }
 
     if (reply.startsWith("+FULLRESYNC")) {
       const [, replid, offsetText] = reply.split(" ");
@@ -352,8 +365,14 @@ export class MasterLink {
         `Master is currently unable to PSYNC but should be in the future: ${reply}`,
       );
     }
-    if (reply.startsWith("-")) {
-      throw new SyncAborted(`Unexpected reply to PSYNC from master: ${reply}`);
+    if (handingOver) {
+      // Refused: we become the master again, which stops this link.
+      if (reply.startsWith("-ERR")) {
+        log.notice(`Master does not support PSYNC or is in error state (reply: ${reply})`);
+      } else {
+        log.warning(`Unexpected reply to PSYNC from master: ${reply}`);
+      }
+      failover.psyncAnswered(false);
     }
     throw new SyncAborted(`Unexpected reply to PSYNC from master: ${reply}`);
   }

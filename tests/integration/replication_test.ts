@@ -517,6 +517,47 @@ Deno.test("redis-cli --rdb gets the dump and --functions-rdb the header alone; t
   }
 });
 
+Deno.test("CLIENT PAUSE WRITE on a replica holds the master's stream in order until it ends", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  try {
+    master = await startServer(KIND, MASTER_ARGS);
+    replica = await startReplicaOf(master.port, KIND, REPLICA_ARGS);
+    await waitLinkUp(replica.port);
+    await waitOffsetsMatch(master.port, [replica.port]);
+
+    assert.equal(await call(replica.port, "CLIENT", "PAUSE", "800", "WRITE"), "OK");
+    // The stream: SET in db 0, then SELECT 1 (not a write) and SET in db 1.
+    assert.equal(await call(master.port, "SET", "in-db0", "a"), "OK");
+    const conn = await RespClient.connect(master.port);
+    try {
+      assert.equal(await conn.command("SELECT", "1"), "OK");
+      assert.equal(await conn.command("SET", "in-db1", "b"), "OK");
+    } finally {
+      conn.close();
+    }
+    await delay(200);
+    // Reads are not paused: nothing has been applied, nor acknowledged, yet.
+    assert.equal(await call(replica.port, "GET", "in-db0"), null);
+    const held = Number((await info(replica.port, "replication")).slave_repl_offset);
+    const masterOffset = Number((await info(master.port, "replication")).master_repl_offset);
+    assert.ok(held < masterOffset, `replica at ${held} of ${masterOffset} while paused`);
+
+    await waitOffsetsMatch(master.port, [replica.port]);
+    assert.equal(await call(replica.port, "GET", "in-db0"), "a");
+    const r = await RespClient.connect(replica.port);
+    try {
+      assert.equal(await r.command("SELECT", "1"), "OK");
+      assert.equal(await r.command("GET", "in-db1"), "b");
+      assert.equal(await r.command("EXISTS", "in-db0"), 0);
+    } finally {
+      r.close();
+    }
+  } finally {
+    await stopAll(replica, master);
+  }
+});
+
 Deno.test("after REPLICAOF NO ONE the other replica follows the new master with a partial resync", async () => {
   let master: ServerProcess | undefined;
   let a: ServerProcess | undefined;
