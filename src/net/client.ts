@@ -284,7 +284,10 @@ export class Client {
       if (this.flags.master) {
         // CLIENT PAUSE on this replica holds the stream too, as Redis pauses its master
         // client: nothing after the held command runs, and its bytes are not acknowledged.
-        const paused = pauseWaitFor(this, decoded.argv);
+        const server = this.server;
+        const paused = server.pauseUntil !== 0 || server.failoverPause
+          ? pauseWaitFor(this, decoded.argv)
+          : undefined;
         if (paused !== undefined) {
           this.#start = commandStart;
           await this.#waitReading(paused);
