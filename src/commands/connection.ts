@@ -323,7 +323,11 @@ function refreshExpiryPaused(server: Server): void {
 export function setFailoverPause(server: Server, on: boolean): void {
   server.failoverPause = on;
   refreshExpiryPaused(server);
-  if (on) return;
+  if (!on) wakePaused(server);
+}
+
+/** Lets every waiting command run again, in arrival order (each checks the pause anew). */
+function wakePaused(server: Server): void {
   const state = pauseState(server);
   const waiters = state.waiters;
   state.waiters = [];
@@ -362,9 +366,7 @@ export function unpauseClients(server: Server): void {
   server.pauseUntil = 0;
   server.pauseWritesOnly = false;
   refreshExpiryPaused(server);
-  const waiters = state.waiters;
-  state.waiters = [];
-  for (const wake of waiters) wake();
+  wakePaused(server);
 }
 
 /** True when a command may write or replicate (Redis's is_may_replicate_command), EXEC by its queue. */

@@ -219,7 +219,6 @@ const wait: CommandSpec = {
   },
 };
 
-/** The replication family. */
 /**
  * FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT (Redis's
  * failoverCommand): the arguments are checked here, the hand-over runs in
@@ -273,6 +272,7 @@ debugExtensions.set("change-repl-id", (ctx, argv) => {
   ctx.reply.ok();
 });
 
+/** The replication family. */
 export const replicationCommands: readonly CommandSpec[] = [
   replicaofSpec,
   slaveofSpec,

@@ -69,9 +69,17 @@ export class Failover {
     this.#force = req.force;
     this.state = "waiting-for-sync";
     setFailoverPause(this.#server, true);
-    // Like Redis's beforeSleep: a replica already in sync is taken right after this command.
-    setTimeout(() => this.check(Date.now()), 0);
+    // A replica already in sync is taken right after this command.
+    this.checkSoon();
     return undefined;
+  }
+
+  /**
+   * Checks once the current command is done, as Redis's beforeSleep does
+   * (after FAILOVER, after an ACK): a hand-over drops our replicas' links.
+   */
+  checkSoon(): void {
+    if (this.state === "waiting-for-sync") setTimeout(() => this.check(Date.now()), 0);
   }
 
   /** True while our PSYNC must carry FAILOVER (we are demoted, the target is not promoted yet). */

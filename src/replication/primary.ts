@@ -516,10 +516,7 @@ export class Primary {
     if (conn === undefined || !client.flags.replica) return;
     if (offset > conn.ackOffset) conn.ackOffset = offset;
     conn.ackTime = Date.now();
-    // A failover waiting for this ACK proceeds after this command (it drops our replicas).
-    if (this.#repl.failover.state === "waiting-for-sync") {
-      setTimeout(() => this.#repl.failover.check(Date.now()), 0);
-    }
+    this.#repl.failover.checkSoon();
     if (conn.streamOnAck) {
       conn.streamOnAck = false;
       conn.goOnline();

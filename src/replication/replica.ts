@@ -308,10 +308,9 @@ export class MasterLink {
     // PSYNC with our cached master, or ? -1; a demoted master handing over adds FAILOVER.
     const repl = this.#repl;
     const failover = repl.failover;
-    const psync = this.hasCachedMaster
-      ? ["PSYNC", repl.replid, String(repl.offset + 1)]
-      : ["PSYNC", "?", "-1"];
+    let psync = ["PSYNC", "?", "-1"];
     if (this.hasCachedMaster) {
+      psync = ["PSYNC", repl.replid, String(repl.offset + 1)];
       log.notice(`Trying a partial resynchronization (request ${repl.replid}:${repl.offset + 1}).`);
     } else {
       log.notice("Partial resynchronization not possible (no cached master)");
