@@ -6,6 +6,7 @@ import { Config, ConfigError } from "./config.ts";
 import { REDENO_VERSION, REDIS_VERSION, Server } from "./server.ts";
 import { log } from "./log.ts";
 import { registerAllCommands } from "./commands/mod.ts";
+import { lookupCommand, renameCommand } from "./commands/table.ts";
 import { installPersistence, loadDataAtStartup } from "./persistence/mod.ts";
 import { latin1ToUtf8 } from "./util/bytes.ts";
 import { installReplication } from "./replication/mod.ts";
@@ -53,7 +54,9 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     return 1;
   }
 
+  registerAllCommands();
   const config = new Config();
+  config.commandExists = (name) => lookupCommand(name) !== undefined;
   let configFile: string | undefined;
   let rest = args;
   if (args.length > 0 && !args[0].startsWith("--")) {
@@ -116,7 +119,7 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     log.warning(`Can't chdir to '${config.getString("dir")}': ${(err as Error).message}`);
     return 1;
   }
-  registerAllCommands();
+  for (const [from, to] of config.renamedCommands()) renameCommand(from, to);
   const server = new Server(config);
   installPersistence(server);
   installInfoTracking(server);

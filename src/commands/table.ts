@@ -14,6 +14,23 @@ export function registerCommands(specs: readonly CommandSpec[]): void {
   }
 }
 
+/**
+ * `rename-command from to` (config.c): the spec moves to the new name, or
+ * leaves the table when `to` is empty. COMMAND still names it by its own
+ * name, as Redis does. The config has checked both names already.
+ */
+export function renameCommand(from: string, to: string): void {
+  const spec = lookupCommand(from);
+  if (spec === undefined) return;
+  for (const [name, found] of commands) if (found === spec) commands.delete(name);
+  if (to !== "") {
+    commands.set(to.toLowerCase(), spec);
+    commands.set(to.toUpperCase(), spec);
+  }
+  lastName = "";
+  lastSpec = undefined;
+}
+
 /** The last name looked up and its spec: pipelines repeat one command, and comparing a short string beats hashing it. */
 let lastName = "";
 let lastSpec: CommandSpec | undefined;

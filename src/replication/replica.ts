@@ -34,12 +34,17 @@ export const RECONNECT_DELAY_MS = 1000;
 export type LinkState = "connect" | "connecting" | "handshake" | "sync" | "connected";
 
 /**
- * Thrown to abandon one attempt; the message is logged. `retryAtOnce` marks
- * the failures Redis answers with cancelReplicationHandshake(1): a handshake
- * that timed out tries again at once instead of on the next cron.
+ * Thrown to abandon one attempt; the message is logged at `level` (Redis's
+ * own for that line). `retryAtOnce` marks the failures Redis answers with
+ * cancelReplicationHandshake(1): a handshake that timed out tries again at
+ * once instead of on the next cron.
  */
 class SyncAborted extends Error {
-  constructor(message: string, readonly retryAtOnce = false) {
+  constructor(
+    message: string,
+    readonly retryAtOnce = false,
+    readonly level: "warning" | "notice" = "warning",
+  ) {
     super(message);
   }
 }
@@ -150,6 +155,8 @@ export class MasterLink {
   transferSize = -1;
   transferRead = 0;
   transferLastIo = 0;
+  /** The master answered SYNC, not PSYNC (Redis's CLIENT_PRE_PSYNC): it gets no ACKs. */
+  prePsync = false;
   #server: Server;
   #repl: Replication;
   #stopped = false;
@@ -215,7 +222,9 @@ export class MasterLink {
         retryAtOnce = this.state === "sync" || (err instanceof SyncAborted && err.retryAtOnce);
         if (!this.#stopped) {
           const message = err instanceof SyncAborted ? err.message : (err as Error).message;
-          log.warning(message.replace(/ \(os error \d+\)$/, ""));
+          const text = message.replace(/ \(os error \d+\)$/, "");
+          if (err instanceof SyncAborted && err.level === "notice") log.notice(text);
+          else log.warning(text);
         }
       }
       try {
@@ -337,6 +346,8 @@ export class MasterLink {
         throw new SyncAborted(`Master replied with wrong +FULLRESYNC syntax.`);
       }
       log.notice(`Full resync from master: ${replid}:${offset}`);
+      this.#fullResyncReplid = replid;
+      this.prePsync = false;
       await this.#fullSync(reader, replid, offset);
       this.#serveStream(conn, reader, 0);
       // The master streams to a diskless replica only after its first ACK (as Redis).
@@ -345,6 +356,7 @@ export class MasterLink {
     }
     if (reply.startsWith("+CONTINUE")) {
       log.notice("Successful partial resynchronization with master.");
+      this.prePsync = false;
       const newId = reply.slice("+CONTINUE".length).trim();
       if (newId.length === 40 && newId !== repl.replid) {
         repl.replid2 = repl.replid;
@@ -362,19 +374,35 @@ export class MasterLink {
     if (reply.startsWith("-NOMASTERLINK") || reply.startsWith("-LOADING")) {
       throw new SyncAborted(
         `Master is currently unable to PSYNC but should be in the future: ${reply}`,
+        false,
+        "notice",
       );
+    }
+    if (reply.startsWith("-ERR")) {
+      log.notice(`Master does not support PSYNC or is in error state (reply: ${reply})`);
+    } else {
+      log.warning(`Unexpected reply to PSYNC from master: ${reply}`);
     }
     if (handingOver) {
       // Refused: we become the master again, which stops this link.
-      if (reply.startsWith("-ERR")) {
-        log.notice(`Master does not support PSYNC or is in error state (reply: ${reply})`);
-      } else {
-        log.warning(`Unexpected reply to PSYNC from master: ${reply}`);
-      }
       failover.psyncAnswered(false);
+      throw new SyncAborted("Failover target rejected psync request");
     }
-    throw new SyncAborted(`Unexpected reply to PSYNC from master: ${reply}`);
+    // Redis's PSYNC_NOT_SUPPORTED: a master before 2.8 (or one without PSYNC) gets the
+    // old SYNC. It tells no replid or offset: the history is the last +FULLRESYNC's id
+    // (none yet: empty) from offset -1, and such a master is never sent an ACK.
+    log.notice("Retrying with SYNC...");
+    await writeAll(conn, stringToBytes("SYNC\r\n"));
+    this.prePsync = true;
+    const marked = await this.#fullSync(reader, this.#fullResyncReplid, -1);
+    this.#serveStream(conn, reader, 0);
+    // A $EOF transfer means a master that knows ACKs; it streams after the first one.
+    if (marked) this.sendAck();
+    return this.#awaitLinkDown();
   }
+
+  /** The replid of the last +FULLRESYNC (what a SYNC-only master's history is called). */
+  #fullResyncReplid = "";
 
   /** The db the stream had selected when the link dropped (a PSYNC continues in it). */
   #lastDb = 0;
@@ -386,9 +414,10 @@ export class MasterLink {
 
   /**
    * Receives the RDB into a temp file, fsyncs it, loads it (decoded completely
-   * before anything is replaced), then renames it over dbfilename.
+   * before anything is replaced), then renames it over dbfilename. Tells
+   * whether it came in the diskless `$EOF:<mark>` form.
    */
-  async #fullSync(reader: LinkReader, replid: string, offset: number): Promise<void> {
+  async #fullSync(reader: LinkReader, replid: string, offset: number): Promise<boolean> {
     const server = this.#server;
     this.state = "sync";
     this.transferLastIo = Date.now();
@@ -419,7 +448,10 @@ export class MasterLink {
       this.transferSize = size;
       log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master ${target}`);
     }
-    if (toParser) return this.#loadFromSocket(reader, eofMark, replid, offset);
+    if (toParser) {
+      await this.#loadFromSocket(reader, eofMark, replid, offset);
+      return eofMark !== undefined;
+    }
     this.transferRead = 0;
     // Redis's readSyncBulkPayload words a close during the transfer so.
     reader.closedMessage = "I/O error trying to sync with MASTER: connection lost";
@@ -456,6 +488,7 @@ export class MasterLink {
       throw err;
     }
     await this.#adoptHistory(replid, offset);
+    return eofMark !== undefined;
   }
 
   /** repl-diskless-load swapdb, or on-empty-db while we hold no keys. */
@@ -669,7 +702,7 @@ export class MasterLink {
         client.close();
         return;
       }
-      this.sendAck();
+      if (!this.prePsync) this.sendAck();
     } else if (this.state === "sync" && nowMs - this.transferLastIo > timeoutMs) {
       log.warning(
         "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.",
@@ -724,9 +757,9 @@ export class MasterLink {
   }
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+async function writeAll(to: Deno.FsFile | Deno.Conn, bytes: Uint8Array): Promise<void> {
   let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  while (off < bytes.length) off += await to.write(bytes.subarray(off));
 }
 
 /** Finds one byte string in others (Horspool: most bytes of a transfer are skipped unread). */

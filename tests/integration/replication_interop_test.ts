@@ -18,9 +18,10 @@ import {
   waitForLog,
   waitLinkUp,
   waitOffsetsMatch,
+  waitUntil,
   writeMixedData,
 } from "../helpers/replication.ts";
-import type { ServerProcess } from "../helpers/server_process.ts";
+import { delay, type ServerProcess } from "../helpers/server_process.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 
@@ -228,3 +229,63 @@ Deno.test("a master's SHUTDOWN leaves its replicas' links to the exit, as redis-
     }
   }
 });
+
+// A master without PSYNC (a pre-2.8 one, emulated with `rename-command PSYNC ""`): the
+// replica falls back to SYNC, whose history has no id and starts at offset -1, and
+// never ACKs. Both directions, each checked against the reference on the other side.
+for (const [masterKind, replicaKind] of [["redis", "redeno"], ["redeno", "redis"]] as const) {
+  Deno.test(`a ${replicaKind} replica of a ${masterKind} master without PSYNC retries with SYNC, as redis-server 7.0 does`, async () => {
+    let master: ServerProcess | undefined;
+    let replica: ServerProcess | undefined;
+    try {
+      master = await startServer(masterKind, [
+        ...DEBUG,
+        "--repl-diskless-sync-delay",
+        "0",
+        "--rename-command",
+        "PSYNC",
+        "",
+      ]);
+      await assert.rejects(call(master.port, "PSYNC", "?", "-1"), /unknown command 'PSYNC'/);
+      await writeMixedData(master.port, "before");
+      replica = await startReplicaOf(master.port, replicaKind, DEBUG);
+      await waitLinkUp(replica.port);
+      for (
+        const line of [
+          "Partial resynchronization not possible (no cached master)",
+          "Master does not support PSYNC or is in error state (reply: -ERR unknown command 'PSYNC', with args beginning with: '?' '-1' )",
+          "Retrying with SYNC...",
+          "MASTER <-> REPLICA sync: Finished with success",
+        ]
+      ) await waitForLog(replica, line);
+      assert.equal(countLog(replica, "Full resync from master"), 0);
+      await writeMixedData(master.port, "after");
+      await call(master.port, "SET", "last", "1");
+      await waitUntil(
+        "the stream to reach the replica",
+        async () => await call(replica!.port, "GET", "last") === "1",
+      );
+      await assertSameData(master.port, replica.port, `${masterKind} master, SYNC`);
+      // No id, and an offset counted from -1; the master never hears an ACK.
+      const fields = await info(replica.port, "replication");
+      assert.equal(fields.master_replid, "");
+      assert.equal(fields.repl_backlog_first_byte_offset, "0");
+      await delay(1500);
+      assert.match((await info(master.port, "replication")).slave0, /state=online,offset=0,/);
+
+      // A lost link asks PSYNC with what it has, is refused again, and syncs again.
+      const offset = Number((await info(replica.port, "replication")).master_repl_offset);
+      assert.equal(await call(replica.port, "CLIENT", "KILL", "TYPE", "master"), 1);
+      await waitForLog(replica, `Trying a partial resynchronization (request :${offset + 1}).`);
+      await waitUntil("a second SYNC", () => countLog(replica!, "Retrying with SYNC...") === 2);
+      await call(master.port, "SET", "after-kill", "1");
+      await waitUntil(
+        "the stream after the second SYNC",
+        async () => await call(replica!.port, "GET", "after-kill") === "1",
+      );
+      await assertSameData(master.port, replica.port, "after the second SYNC");
+    } finally {
+      await stopAll(replica, master);
+    }
+  });
+}

@@ -818,6 +818,46 @@ Deno.test("requirepass gates commands behind AUTH exactly like Redis", async () 
   }
 });
 
+Deno.test("rename-command moves a command to a new name or removes it, as in Redis", async () => {
+  const args = [...ARGS, "--rename-command", "SET", "myset", "--rename-command", "FLUSHALL", ""];
+  const [ours, redis] = await Promise.all([startRedeno(args), startRedis(args)]);
+  const a = await RespConnection.open(ours.port);
+  const b = await RespConnection.open(redis.port);
+  try {
+    await same(a, b, [
+      ["SET", "k", "v"],
+      ["MYSET", "k", "v"],
+      ["mYsEt", "k2", "v2", "EX", "100"],
+      ["GET", "k"],
+      ["FLUSHALL"],
+      ["COMMAND", "INFO", "set", "myset", "flushall"],
+      ["COMMAND", "GETKEYS", "MYSET", "k", "v"],
+      ["MULTI"],
+      ["MYSET", "k3", "v3"],
+      ["SET", "k4", "v4"],
+      ["EXEC"],
+      ["DBSIZE"],
+    ]);
+    // COMMAND COUNT loses the removed one; COMMAND LIST keeps SET under its own name.
+    const count = async (c: RespConnection) =>
+      Number(parseReply(await rawCall(c, "COMMAND", "COUNT"), 0)?.value);
+    const plain = await startRedeno(ARGS);
+    const p = await RespConnection.open(plain.port);
+    try {
+      assert.equal(await count(a), await count(p) - 1);
+    } finally {
+      await p.close();
+      await plain.stop();
+    }
+    const list = parseReply(await rawCall(a, "COMMAND", "LIST"), 0)?.value as string[];
+    assert.ok(list.includes("set") && !list.includes("myset") && !list.includes("flushall"));
+  } finally {
+    await a.close();
+    await b.close();
+    await Promise.all([ours.stop(), redis.stop()]);
+  }
+});
+
 Deno.test("CLIENT PAUSE WRITE delays writes until the pause ends", async () => {
   const ours = await startRedeno(ARGS);
   const admin = await RespConnection.open(ours.port);
