@@ -1,7 +1,9 @@
-/** The AOF command: BGREWRITEAOF. */
+/** The AOF commands: BGREWRITEAOF, and DEBUG LOADAOF. */
 import type { CommandSpec } from "./types.ts";
 import { fail } from "../errors.ts";
 import { aofOf } from "../persistence/aof.ts";
+import { debugExtensions } from "./server.ts";
+import { log } from "../log.ts";
 
 /**
  * BGREWRITEAOF — rewrites the append only file in the background (also with
@@ -34,3 +36,24 @@ const bgrewriteaof: CommandSpec = {
 
 /** The AOF family. */
 export const aofCommands: readonly CommandSpec[] = [bgrewriteaof];
+
+/**
+ * DEBUG LOADAOF (debug.c): the dataset is emptied and the AOF directory
+ * loaded again. As in Redis, files that do not load (no AOF at all
+ * included) end the process with exit code 1, and the load does not count
+ * as changes. Clients get -LOADING meanwhile, where Redis's would wait.
+ */
+debugExtensions.set("loadaof", async (ctx) => {
+  const server = ctx.server;
+  server.loading = true;
+  let loaded: boolean;
+  try {
+    loaded = await aofOf(server).reload();
+  } finally {
+    server.loading = false;
+  }
+  if (!loaded) Deno.exit(1);
+  server.dirty = 0;
+  log.warning("Append Only File loaded by DEBUG LOADAOF");
+  ctx.reply.ok();
+});

@@ -624,6 +624,20 @@ export class Aof {
     }
   }
 
+  /**
+   * DEBUG LOADAOF's part (debug.c): what is buffered goes to disk, the
+   * dataset is emptied, and the manifest and its files are read again.
+   * Tells whether they loaded (completely, or an empty AOF).
+   */
+  async reload(): Promise<boolean> {
+    if (this.state === "on") await this.#flushAndFsync();
+    for (const db of this.#server.keyspace.dbs) db.flush();
+    await this.loadManifestAtStartup();
+    await this.deleteHistoryFiles();
+    const status = await this.#loadAppendOnlyFiles(this.manifest);
+    return status === "ok" || status === "empty";
+  }
+
   /** With appendonly yes, start-up loads the AOF instead of the RDB (Redis's loadDataFromDisk). */
   async loadAtStartup(): Promise<void> {
     this.state = "on";

@@ -594,3 +594,42 @@ Deno.test("writes made during repeated rewrites are all in the AOF after a resta
     }
   });
 });
+
+for (const kind of ["redeno", "redis"] as const) {
+  Deno.test(`DEBUG LOADAOF reads the AOF directory again, and ends a server without one (${kind})`, async () => {
+    const start = kind === "redeno" ? startRedeno : startRedis;
+    await withDir(async (dir) => {
+      const args = [...AOF, "--enable-debug-command", "yes"];
+      const server = await start(args, { dir });
+      try {
+        await withClient(server, async (c) => {
+          await populate(c, "l");
+          const before = await dataset(c);
+          assert.equal(await c.command("DEBUG", "LOADAOF"), "OK");
+          assertSameDataset(await dataset(c), before);
+          // What the files hold is what comes back: a command appended behind the server's back.
+          const incr = `${dir}/appendonlydir/appendonly.aof.1.incr.aof`;
+          await Deno.writeTextFile(incr, "*3\r\n$3\r\nSET\r\n$5\r\nadded\r\n$1\r\n1\r\n", {
+            append: true,
+          });
+          await c.command("SET", "l:str", "changed");
+          assert.equal(await c.command("DEBUG", "LOADAOF"), "OK");
+          assert.equal(await c.command("GET", "added"), "1");
+          assert.equal(await c.command("GET", "l:str"), "changed");
+          assert.equal((await info(server)).get("rdb_changes_since_last_save"), "0");
+        });
+        assert.match(server.log(), /# Append Only File loaded by DEBUG LOADAOF/);
+      } finally {
+        await server.stop();
+      }
+    });
+    // Without an AOF directory the load fails, and Redis exits with code 1.
+    const bare = await start(["--enable-debug-command", "yes"]);
+    try {
+      await withClient(bare, (c) => c.command("DEBUG", "LOADAOF").catch(() => undefined));
+      assert.equal((await bare.status).code, 1);
+    } finally {
+      await bare.stop();
+    }
+  });
+}

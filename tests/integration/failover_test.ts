@@ -102,6 +102,7 @@ Deno.test("FAILOVER TO a synced replica: it becomes the master, the old master f
 Deno.test("FAILOVER's argument and state errors are Redis's", async () => {
   let servers: { master: ServerProcess; replica: ServerProcess } | undefined;
   let lone: ServerProcess | undefined;
+  let waiting: ServerProcess | undefined;
   try {
     lone = await startServer(KIND, ARGS);
     assert.equal(await errorOf(lone.port, "FAILOVER"), "ERR FAILOVER requires connected replicas.");
@@ -137,8 +138,21 @@ Deno.test("FAILOVER's argument and state errors are Redis's", async () => {
       "ERR PSYNC FAILOVER can't be sent to a master.",
     );
     assert.equal(await failoverState(master.port), "no-failover");
+
+    // A replica still waiting for its snapshot is no target yet.
+    assert.equal(await call(lone.port, "CONFIG", "SET", "repl-diskless-sync-delay", "60"), "OK");
+    waiting = await startReplicaOf(lone.port, KIND, ARGS);
+    await waitUntil(
+      "the replica to wait for its snapshot",
+      async () => /state=wait_bgsave/.test((await info(lone!.port, "replication")).slave0 ?? ""),
+    );
+    assert.equal(
+      await errorOf(lone.port, "FAILOVER", "TO", "127.0.0.1", String(waiting.port)),
+      "ERR FAILOVER target replica is not online.",
+    );
+    assert.equal(await failoverState(lone.port), "no-failover");
   } finally {
-    await stopAll(servers?.replica, servers?.master, lone);
+    await stopAll(waiting, servers?.replica, servers?.master, lone);
   }
 });
 
