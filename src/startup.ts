@@ -3,7 +3,7 @@
  * listeners, signals. Persistence and replication register themselves here.
  */
 import { Config, ConfigError } from "./config.ts";
-import { REDENO_VERSION, REDIS_VERSION, Server } from "./server.ts";
+import { REDENO_VERSION, REDIS_VERSION, Server, type ShutdownOptions } from "./server.ts";
 import { log } from "./log.ts";
 import { registerAllCommands } from "./commands/mod.ts";
 import { lookupCommand, renameCommand } from "./commands/table.ts";
@@ -190,6 +190,16 @@ async function readStdin(): Promise<string> {
  * SIGTERM and SIGINT shut down like Redis (save if save points are set); a
  * second SIGINT while shutting down exits at once.
  */
+/** shutdown-on-sigterm / shutdown-on-sigint: "default", or some of save|nosave, now, force. */
+function signalShutdownOptions(server: Server, signal: string): ShutdownOptions {
+  const words = server.config.getString(`shutdown-on-${signal.toLowerCase()}`).split(" ");
+  return {
+    save: words.includes("save") ? "save" : words.includes("nosave") ? "nosave" : "default",
+    now: words.includes("now"),
+    force: words.includes("force"),
+  };
+}
+
 function installSignalHandlers(server: Server): void {
   let shutdownRequested = false;
   const handler = (name: string) => () => {
@@ -207,7 +217,7 @@ function installSignalHandlers(server: Server): void {
       }) Received ${name} scheduling shutdown...\n`,
     );
     shutdownRequested = true;
-    server.shutdown({ save: "default", now: false, force: false }).then((ok) => {
+    server.shutdown(signalShutdownOptions(server, name)).then((ok) => {
       if (!ok) shutdownRequested = false;
     });
   };

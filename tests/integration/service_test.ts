@@ -96,6 +96,34 @@ Deno.test("SIGTERM saves the dataset when save points are configured", async () 
   assert.match(server.log(), /DB saved on disk/);
 });
 
+Deno.test("shutdown-on-sigterm save and nosave override the save points, as in Redis", async () => {
+  for (const start of [startRedis, startRedeno]) {
+    for (
+      const [save, onSigterm, saved] of [["", "save", true], ["3600 1", "nosave", false]] as const
+    ) {
+      const dir = await Deno.makeTempDir({ prefix: "redeno_sigterm_" });
+      try {
+        const server = await start(["--save", save, "--shutdown-on-sigterm", onSigterm], { dir });
+        try {
+          assert.equal(await command(server.port, "SET", "name", "HongWan"), "OK");
+        } finally {
+          await server.stop();
+        }
+        const what = `${start.name} with save "${save}" and shutdown-on-sigterm ${onSigterm}`;
+        const dumped = await Deno.stat(`${dir}/dump.rdb`).then(() => true, () => false);
+        assert.equal(dumped, saved, what);
+        assert.equal(
+          /Saving the final RDB snapshot before exiting\./.test(server.log()),
+          saved,
+          what,
+        );
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
+  }
+});
+
 Deno.test("redis-server-only modes and bad config files exit 1 with a message", async () => {
   const memory = await run(["--test-memory", "10"]);
   assert.equal(memory.code, 1);
