@@ -147,6 +147,8 @@ const IMPLEMENTED = new Set([
   "slowlog-log-slower-than",
   "slowlog-max-len",
   "shutdown-on-sigint",
+  "unixsocket",
+  "unixsocketperm",
   "shutdown-on-sigterm",
   "aof-disable-auto-gc",
   "aof-load-truncated",

@@ -233,6 +233,40 @@ export class Server {
       log.warning("Failed listening on port " + port + " (tcp), aborting.");
       Deno.exit(1);
     }
+    this.#listenUnix();
+  }
+
+  /** The `unixsocket` listener, if one is configured. */
+  #unixListener: Deno.Listener | undefined;
+
+  /** Whether clients can connect over TCP (Redis logs "Ready to accept connections" only then). */
+  get listensOnTcp(): boolean {
+    return this.#listeners.length > 0;
+  }
+
+  /**
+   * `unixsocket path` (Redis's initServer): a stale socket file is removed,
+   * the new one gets `unixsocketperm` when it is set; failing is fatal.
+   */
+  #listenUnix(): void {
+    const path = this.config.getString("unixsocket");
+    if (path === "") return;
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // no stale socket
+    }
+    try {
+      this.#unixListener = Deno.listen({ transport: "unix", path });
+      const perm = this.config.getNumber("unixsocketperm");
+      if (perm !== 0) Deno.chmodSync(path, perm);
+    } catch (err) {
+      log.warning(`Failed opening Unix socket: bind: ${osErrorText(err)}`);
+      Deno.exit(1);
+    }
+    const loop = this.#acceptLoop(this.#unixListener);
+    this.#acceptLoops.add(loop);
+    loop.finally(() => this.#acceptLoops.delete(loop));
   }
 
   /**
@@ -358,19 +392,15 @@ export class Server {
   }
 
   #onAccept(conn: Deno.Conn): void {
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    const maxclients = this.config.getNumber("maxclients");
-    if (this.clients.size >= maxclients) {
-      this.stats.rejectedConnections++;
-      conn.write(new TextEncoder().encode(ACCEPT_ERROR)).catch(() => {}).finally(() => {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
-      });
+    if (conn.localAddr.transport === "unix") {
+      // Local by nature: protected mode does not apply (Redis's acceptUnixHandler).
+      if (this.#refuseOverMaxclients(conn)) return;
+      log.verbose(`Accepted connection to ${this.config.getString("unixsocket")}`);
+      this.addClient(conn).serve();
       return;
     }
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    if (this.#refuseOverMaxclients(conn)) return;
     if (
       this.config.getBool("protected-mode") && !this.config.getString("requirepass") &&
       !isLoopback(remote.hostname)
@@ -387,6 +417,20 @@ export class Server {
       }:${remote.port}`,
     );
     this.addClient(conn).serve();
+  }
+
+  /** Past maxclients a new connection gets Redis's error and is closed. */
+  #refuseOverMaxclients(conn: Deno.Conn): boolean {
+    if (this.clients.size < this.config.getNumber("maxclients")) return false;
+    this.stats.rejectedConnections++;
+    conn.write(new TextEncoder().encode(ACCEPT_ERROR)).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    });
+    return true;
   }
 
   /** Registers a connection as a client (also used for the link to our master). */
@@ -565,6 +609,7 @@ export class Server {
     if (client.flags.blocked) flags += "b";
     if (client.flags.dirtyCas) flags += "d";
     if (client.flags.closeAfterReply) flags += "c";
+    if (client.unixSocket) flags += "U";
     if (client.flags.readonly) flags += "r";
     if (client.flags.noEvict) flags += "e";
     if (client.flags.monitor && !client.flags.replica) flags += "O";
@@ -697,6 +742,15 @@ export class Server {
         // already gone
       }
     }
+    const socket = this.config.getString("unixsocket");
+    if (socket !== "") {
+      log.notice("Removing the unix socket file.");
+      try {
+        Deno.removeSync(socket);
+      } catch {
+        // already gone
+      }
+    }
     log.warning("Redis is now ready to exit, bye bye...");
     this.#resolveStopped();
     return true;
@@ -727,6 +781,8 @@ export class Server {
     if (this.#cronTimer !== undefined) clearInterval(this.#cronTimer);
     this.#cronTimer = undefined;
     this.#closeListeners();
+    if (this.#unixListener !== undefined) closeListeners([this.#unixListener]);
+    this.#unixListener = undefined;
   }
 
   /** Seconds of CPU used by the process, user and system (INFO cpu). */

@@ -147,7 +147,9 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   const aux = loaded.aux;
   server.loading = false;
   for (const init of startupHooks) await init(server);
-  log.notice("Ready to accept connections");
+  if (server.listensOnTcp) log.notice("Ready to accept connections");
+  const socket = config.getString("unixsocket");
+  if (socket !== "") log.notice(`The server is now ready to accept connections at ${socket}`);
   if (!master && aux?.replId !== undefined && aux.replOffset !== undefined) {
     replication.restoreFromRdb(aux.replId, aux.replOffset);
   }

@@ -74,6 +74,8 @@ export class Client {
   readonly id: number;
   readonly addr: string;
   readonly laddr: string;
+  /** Connected through the `unixsocket` (CLIENT LIST's flag U). */
+  readonly unixSocket: boolean;
   readonly fd: number;
   name = "";
   readonly createdAt = Date.now();
@@ -152,9 +154,12 @@ export class Client {
     this.id = id;
     this.fd = fd;
     const remote = conn.remoteAddr as Deno.NetAddr;
-    const local = conn.localAddr as Deno.NetAddr;
-    this.addr = formatAddr(remote);
-    this.laddr = formatAddr(local);
+    const local = conn.localAddr as Deno.NetAddr | Deno.UnixAddr;
+    // A unix socket client is named by the socket's path, with port 0, on both ends (as Redis).
+    const path = local.transport === "unix" ? local.path : "";
+    this.unixSocket = path !== "";
+    this.addr = this.unixSocket ? `${path}:0` : formatAddr(remote);
+    this.laddr = this.unixSocket ? `${path}:0` : formatAddr(local as Deno.NetAddr);
     this.authenticated = !server.config.getString("requirepass");
   }
 

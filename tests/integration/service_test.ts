@@ -124,6 +124,52 @@ Deno.test("shutdown-on-sigterm save and nosave override the save points, as in R
   }
 });
 
+/** redis-cli over a unix socket. */
+async function cliOverSocket(path: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("redis-cli", { args: ["-s", path, ...args], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("unixsocket and unixsocketperm serve clients over a unix socket, as in Redis", async () => {
+  for (const start of [startRedis, startRedeno]) {
+    const dir = await Deno.makeTempDir({ prefix: "redeno_unix_" });
+    const path = `${dir}/redis.sock`;
+    try {
+      // A stale file where the socket goes is replaced.
+      await Deno.writeTextFile(path, "stale");
+      const server = await start(["--unixsocket", path, "--unixsocketperm", "700"], { dir });
+      try {
+        assert.equal((await Deno.stat(path)).mode! & 0o777, 0o700, start.name);
+        assert.equal(await cliOverSocket(path, "SET", "k", "over the socket"), "OK");
+        assert.equal(await command(server.port, "GET", "k"), "over the socket");
+        assert.match(
+          await cliOverSocket(path, "CLIENT", "INFO"),
+          new RegExp(`^id=\\d+ addr=${path}:0 laddr=${path}:0 fd=\\d+ name= age=0 idle=0 flags=U `),
+        );
+        assert.match(
+          server.log(),
+          new RegExp(
+            `Ready to accept connections\n.* \\* The server is now ready to accept connections at ${path}\n`,
+          ),
+        );
+        assert.equal(await cliOverSocket(path, "SHUTDOWN", "NOSAVE"), "");
+        await server.status;
+      } finally {
+        await server.stop();
+      }
+      assert.match(server.log(), /\* Removing the unix socket file\.\n/);
+      assert.equal(await Deno.stat(path).then(() => true, () => false), false, start.name);
+      // A socket that cannot be made is fatal.
+      const bad = await start(["--unixsocket", `${dir}/missing/redis.sock`], { noWait: true });
+      assert.equal((await bad.status).code, 1);
+      assert.match(bad.log(), /# Failed opening Unix socket: bind: No such file or directory/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
 Deno.test("redis-server-only modes and bad config files exit 1 with a message", async () => {
   const memory = await run(["--test-memory", "10"]);
   assert.equal(memory.code, 1);
