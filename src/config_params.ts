@@ -148,6 +148,7 @@ const IMPLEMENTED = new Set([
   "slowlog-max-len",
   "shutdown-on-sigint",
   "unixsocket",
+  "rdb-del-sync-files",
   "unixsocketperm",
   "shutdown-on-sigterm",
   "aof-disable-auto-gc",
@@ -266,6 +267,7 @@ const PROC_TITLE_VARIABLES = new Set([
   "port",
   "tls-port",
   "unixsocket",
+  "rdb-del-sync-files",
   "config-file",
 ]);
 

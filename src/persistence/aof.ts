@@ -112,6 +112,12 @@ export function aofOf(server: Server): Aof {
   return aof;
 }
 
+/** Redis's allPersistenceDisabled: no save points and the AOF off. */
+export function allPersistenceDisabled(server: Server): boolean {
+  const aof = aofs.get(server);
+  return server.config.savePoints().length === 0 && (aof === undefined || aof.state === "off");
+}
+
 /** Creates the AOF layer of `server` and wires it in: sink, cron, guard, config hooks, INFO. */
 export function installAof(server: Server): Aof {
   const aof = new Aof(server);

@@ -14,6 +14,7 @@ import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
 import type { SaveJob } from "../persistence/rdb_saver.ts";
 import type { Replication } from "./mod.ts";
+import { allPersistenceDisabled } from "../persistence/aof.ts";
 import { log } from "../log.ts";
 import { NOT_AN_INTEGER } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
@@ -332,6 +333,7 @@ export class Primary {
     // The stream after the snapshot must start with a SELECT.
     this.#repl.resetSelectedDb();
     const job = this.#server.rdb.bgsave("sync");
+    this.#rdbForReplicas = true;
     for (const conn of waiting) {
       conn.clearBuffer();
       this.#startWaiting(conn, job, conn.psync);
@@ -627,6 +629,36 @@ export class Primary {
     }
     if (this.#server.rdb.running === undefined) this.startSyncSnapshot();
     this.#maybeStartDiskless(nowMs);
+    this.#removeRdbUsedToSync();
+  }
+
+  /** A disk snapshot was written for replicas since the last removeRdbUsedToSync. */
+  #rdbForReplicas = false;
+
+  /**
+   * rdb-del-sync-files (Redis's removeRDBUsedToSyncReplicas): without any
+   * persistence, the dump written only to feed replicas is deleted once no
+   * replica still waits for it or reads it.
+   */
+  #removeRdbUsedToSync(): void {
+    const server = this.#server;
+    if (!server.config.getBool("rdb-del-sync-files")) {
+      this.#rdbForReplicas = false;
+      return;
+    }
+    if (!this.#rdbForReplicas || !allPersistenceDisabled(server)) return;
+    for (const conn of this.replicas) {
+      if (conn.state === "wait_bgsave" || conn.state === "send_bulk") return;
+    }
+    const path = server.config.getString("dbfilename");
+    try {
+      Deno.lstatSync(path);
+    } catch {
+      return;
+    }
+    this.#rdbForReplicas = false;
+    log.notice("Removing the RDB file used to feed replicas in a persistence-less instance");
+    Deno.remove(path).catch(() => {});
   }
 
   /** Starts the diskless transfer once the delay passed or enough replicas wait. */

@@ -19,6 +19,7 @@ import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
 import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
 import { type RdbStreamLoad, startRdbStreamLoad } from "../persistence/rdb_loader.ts";
+import { allPersistenceDisabled } from "../persistence/aof.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { bytesToString, stringToBytes } from "../util/bytes.ts";
@@ -474,7 +475,14 @@ export class MasterLink {
       log.notice("MASTER <-> REPLICA sync: Flushing old data");
       log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
       await this.#install(load, "disk");
-      await Deno.rename(tempPath, server.config.getString("dbfilename"));
+      const dbfilename = server.config.getString("dbfilename");
+      await Deno.rename(tempPath, dbfilename);
+      if (server.config.getBool("rdb-del-sync-files") && allPersistenceDisabled(server)) {
+        log.notice(
+          "Removing the RDB file obtained from the master. This replica has persistence disabled",
+        );
+        await Deno.remove(dbfilename).catch(() => {});
+      }
     } catch (err) {
       load.abort();
       if (!fileClosed) {

@@ -774,3 +774,38 @@ Deno.test("repl-diskless-load swapdb loads the transfer from memory and keeps th
     await stopAll(replica, master);
   }
 });
+
+Deno.test("rdb-del-sync-files removes the dumps written only for a sync on both sides, as Redis does", async () => {
+  let master: ServerProcess | undefined;
+  let replica: ServerProcess | undefined;
+  let keeper: ServerProcess | undefined;
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  try {
+    const del = ["--rdb-del-sync-files", "yes"];
+    master = await startServer(KIND, [...MASTER_ARGS, ...del]);
+    await call(master.port, "SET", "k", "v");
+    replica = await startReplicaOf(master.port, KIND, [...REPLICA_ARGS, ...del]);
+    await waitLinkUp(replica.port);
+    await waitForLog(
+      replica,
+      "* Removing the RDB file obtained from the master. This replica has persistence disabled",
+    );
+    await waitForLog(
+      master,
+      "* Removing the RDB file used to feed replicas in a persistence-less instance",
+    );
+    await waitUntil(
+      "both dumps to be gone",
+      async () =>
+        !(await exists(`${master!.dir}/dump.rdb`)) && !(await exists(`${replica!.dir}/dump.rdb`)),
+    );
+    assert.equal(await call(replica.port, "GET", "k"), "v");
+    // Without the option (the default) the replica keeps what it got.
+    keeper = await startReplicaOf(master.port, KIND, REPLICA_ARGS);
+    await waitLinkUp(keeper.port);
+    assert.ok(await exists(`${keeper.dir}/dump.rdb`));
+    assert.equal(countLog(keeper, "Removing the RDB file"), 0);
+  } finally {
+    await stopAll(keeper, replica, master);
+  }
+});
