@@ -130,7 +130,6 @@ const IMPLEMENTED = new Set([
   "repl-diskless-sync",
   "repl-diskless-sync-delay",
   "maxclients",
-  "maxmemory",
   "proto-max-bulk-len",
   "client-query-buffer-limit",
   "client-output-buffer-limit",

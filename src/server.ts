@@ -211,15 +211,18 @@ export class Server {
     cfg.onChange("bind", () => this.#relisten("bind"));
   }
 
-  /** Expired keys reach the AOF and replicas as DEL (DESIGN decision 3). */
+  /**
+   * Expired keys reach the AOF and replicas as DEL (DESIGN decision 3), as
+   * UNLINK under lazyfree-lazy-expire (Redis's propagateDeletion).
+   */
   #propagateExpirations(): void {
     this.keyspace.hooks.add({
       beforeWrite() {},
       keyModified() {},
       beforeFlush() {},
       keyExpired: (db, key) => {
-        this.propagator.add(db.id, ["DEL", key]);
-        this.dirty++;
+        const lazy = this.config.getBool("lazyfree-lazy-expire");
+        this.propagator.add(db.id, [lazy ? "UNLINK" : "DEL", key]);
       },
     });
   }

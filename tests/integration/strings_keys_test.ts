@@ -1033,6 +1033,11 @@ const WRITES: string[][] = [
   ["SELECT", "0"],
   ["TOUCH", "o"],
   ["GET", "o"],
+  // A read that finds a key expired propagates the DEL alone (the read is no write).
+  ["SET", "gone", "1", "PX", "1"],
+  ["DEBUG", "SLEEP", "0.05"],
+  ["EXISTS", "gone"],
+  ["DBSIZE"],
 ];
 
 /**
@@ -1050,7 +1055,7 @@ async function propagatedStreams(
 }
 
 Deno.test("writes propagate in Redis 7.0's deterministic form", async () => {
-  const [redeno, redis] = await propagatedStreams(WRITES, []);
+  const [redeno, redis] = await propagatedStreams(WRITES, ["--enable-debug-command", "yes"]);
   assert.deepEqual(redeno, redis);
 });
 
@@ -1064,8 +1069,19 @@ Deno.test("lazyfree settings turn propagated deletions into UNLINK like Redis", 
     ["GETEX", "c", "EXAT", "1"],
     ["SET", "d", "1"],
     ["DEL", "d"],
+    // A key found expired on access (lazy expiry) goes out as UNLINK too.
+    ["SET", "e", "1", "PX", "1"],
+    ["DEBUG", "SLEEP", "0.05"],
+    ["GET", "e"],
   ];
-  const extra = ["--lazyfree-lazy-user-del", "yes", "--lazyfree-lazy-expire", "yes"];
+  const extra = [
+    "--lazyfree-lazy-user-del",
+    "yes",
+    "--lazyfree-lazy-expire",
+    "yes",
+    "--enable-debug-command",
+    "yes",
+  ];
   const [redeno, redis] = await propagatedStreams(writes, extra);
   assert.deepEqual(redeno, redis);
 });
