@@ -59,6 +59,9 @@ export class ServerStats {
   syncPartialErr = 0;
   evictedKeys = 0;
   evictedClients = 0;
+  /** Milliseconds spent over maxmemory in finished stretches, and when the current one began (0: none). */
+  evictionExceededMs = 0;
+  evictionExceededSince = 0;
   totalForks = 0;
   pubsubChannelsPeak = 0;
   ioReadsProcessed = 0;
@@ -481,6 +484,10 @@ export class Server {
     this.stats.netInputBytes = this.stats.netOutputBytes = 0;
     this.stats.rejectedConnections = this.stats.rejectedCalls = 0;
     this.stats.syncFull = this.stats.syncPartialOk = this.stats.syncPartialErr = 0;
+    this.stats.evictedKeys = this.stats.evictedClients = this.stats.evictionExceededMs = 0;
+    if (this.stats.evictionExceededSince !== 0) {
+      this.stats.evictionExceededSince = performance.now();
+    }
     const ks = this.keyspace.stats;
     ks.keyspaceHits = ks.keyspaceMisses = ks.expiredKeys = 0;
     this.latencyEvents.clear();

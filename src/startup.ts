@@ -12,6 +12,7 @@ import { latin1ToUtf8 } from "./util/bytes.ts";
 import { installReplication } from "./replication/mod.ts";
 import { installInfoTracking } from "./commands/info.ts";
 import { aofOf } from "./persistence/aof.ts";
+import { installEviction } from "./memory/eviction.ts";
 import { daemonize, isDaemonChild, writePidFile } from "./daemonize.ts";
 
 const USAGE = `Usage: ./redeno [/path/to/redis.conf] [options] [-]
@@ -126,6 +127,7 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   const replication = installReplication(server);
   // A replica with appendonly yes rewrites its AOF after each full sync.
   replication.onLinkCreated.push((link) => aofOf(server).attachToLink(link));
+  const eviction = installEviction(server);
   const master = config.replicaOf();
   log.role = master ? "S" : "M";
   log.notice("monotonic clock: POSIX clock_gettime");
@@ -148,6 +150,7 @@ export async function startServer(args: string[]): Promise<number | undefined> {
   server.loading = false;
   for (const init of startupHooks) await init(server);
   if (server.listensOnTcp) log.notice("Ready to accept connections");
+  eviction.warnIfTiny();
   const socket = config.getString("unixsocket");
   if (socket !== "") log.notice(`The server is now ready to accept connections at ${socket}`);
   if (!master && aux?.replId !== undefined && aux.replOffset !== undefined) {

@@ -19,6 +19,7 @@ import type { CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
 import { hashSlots, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
+import { STARTUP_MEMORY } from "../util/system.ts";
 import { commandLatencyHistograms, resetCommandLatency } from "./command_info.ts";
 
 /** Lines of one section: [field, value] in print order. */
@@ -55,9 +56,6 @@ const SECTION_ORDER: ReadonlyArray<[string, string]> = [
   ["cluster", "Cluster"],
   ["keyspace", "Keyspace"],
 ];
-
-/** Memory in use when this module was loaded, i.e. at process start-up (used_memory_startup). */
-const STARTUP_MEMORY = usedMemory();
 
 /** Redis's LRU_CLOCK_MAX and LRU_CLOCK_RESOLUTION (ms). */
 const LRU_CLOCK_MAX = (1 << 24) - 1;
@@ -362,6 +360,7 @@ function statsSection(server: Server): InfoFields {
     for (const ch of c.shardChannels) shardChannels.add(ch);
   }
   // Redis's getInstantaneousMetric averages integer samples; kbps divide that by 1024.
+  const exceeded = s.evictionExceededSince === 0 ? 0 : performance.now() - s.evictionExceededSince;
   const kbps = (rate: number) => formatFixed(Math.trunc(rate) / 1024, 2);
   return [
     ["total_connections_received", s.totalConnectionsReceived],
@@ -385,8 +384,8 @@ function statsSection(server: Server): InfoFields {
     ["expire_cycle_cpu_milliseconds", Math.floor(ks.expireCycleCpuMilliseconds)],
     ["evicted_keys", s.evictedKeys],
     ["evicted_clients", s.evictedClients],
-    ["total_eviction_exceeded_time", 0],
-    ["current_eviction_exceeded_time", 0],
+    ["total_eviction_exceeded_time", Math.floor(s.evictionExceededMs + exceeded)],
+    ["current_eviction_exceeded_time", Math.floor(exceeded)],
     ["keyspace_hits", ks.keyspaceHits],
     ["keyspace_misses", ks.keyspaceMisses],
     ["pubsub_channels", channels.size],

@@ -24,6 +24,7 @@ import { ArgParser } from "./args.ts";
 import { replyHelp } from "./command_info.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
+import { AccessTracker, LFU_INIT_VAL } from "../memory/access.ts";
 
 /** Redis's shared.sameobjecterr. */
 const SAME_OBJECT = "ERR source and destination objects are the same";
@@ -136,8 +137,6 @@ export const EMBSTR_SIZE_LIMIT = 44;
 /** Redis's OBJ_SHARED_INTEGERS: values 0..9999 share one object (OBJECT REFCOUNT 2147483647). */
 const SHARED_INTEGERS = 10000;
 const SHARED_REFCOUNT = 2147483647;
-/** The LFU counter of a new key (Redis's LFU_INIT_VAL); see OBJECT FREQ. */
-const LFU_INIT_VAL = 5;
 
 /**
  * Per db dict: keys whose string value carries an encoding its bytes do not
@@ -848,7 +847,8 @@ function objectSubcommand(
     keys: [2, 2, 1],
     acl: ["keyspace", "read", "slow"],
     run(ctx, argv) {
-      const value = ctx.db.lookupRead(argv[2]);
+      // LOOKUP_NOTOUCH: asking about a key is not a use of it.
+      const value = ctx.db.lookupRead(argv[2], false);
       if (value === undefined) ctx.reply.nil();
       else answer(ctx, argv[2], value);
     },
@@ -876,24 +876,27 @@ const object: CommandSpec = {
       }
       ctx.reply.int(shared ? SHARED_REFCOUNT : 1);
     }),
-    objectSubcommand("idletime", (ctx) => {
+    objectSubcommand("idletime", (ctx, key) => {
       if (isLfuPolicy(ctx.server.config)) {
         fail(
           "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         );
       }
-      // Access times are not tracked per key (it would cost a map entry per
-      // key and a write per read); every key reports as just used.
-      ctx.reply.int(0);
+      // Access times are recorded only under an LRU policy (access.ts);
+      // otherwise every key reports as just used.
+      const access = ctx.db.keyspace.access;
+      ctx.reply.int(
+        access instanceof AccessTracker ? Math.floor(access.idleMs(ctx.db, key) / 1000) : 0,
+      );
     }),
-    objectSubcommand("freq", (ctx) => {
+    objectSubcommand("freq", (ctx, key) => {
       if (!isLfuPolicy(ctx.server.config)) {
         fail(
           "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         );
       }
-      // Frequencies are not tracked: every key reports a new key's counter.
-      ctx.reply.int(LFU_INIT_VAL);
+      const access = ctx.db.keyspace.access;
+      ctx.reply.int(access instanceof AccessTracker ? access.frequency(ctx.db, key) : LFU_INIT_VAL);
     }),
     {
       name: "object|help",

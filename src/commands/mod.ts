@@ -19,6 +19,7 @@ import { transactionCommands } from "./transactions.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { blockingCommands } from "./blocking.ts";
 import { clusterCommands } from "./cluster.ts";
+import { memoryCommands } from "./memory.ts";
 
 let registered = false;
 
@@ -45,4 +46,5 @@ export function registerAllCommands(): void {
   registerCommands(pubsubCommands);
   registerCommands(blockingCommands);
   registerCommands(clusterCommands);
+  registerCommands(memoryCommands);
 }

@@ -83,4 +83,8 @@ export class RdbPackedValue extends PackedValue {
   unpack(): RedisValue {
     return decodeRdbObject(this.bytes, this.start, this.end);
   }
+
+  get byteLength(): number {
+    return this.end - this.start;
+  }
 }

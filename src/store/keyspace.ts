@@ -52,6 +52,16 @@ export class HookChain implements KeyspaceHooks {
   }
 }
 
+/** Records reads and writes of keys for LRU/LFU eviction (src/memory/access.ts), when a policy needs it. */
+export interface KeyAccess {
+  touch(db: Db, key: string): void;
+}
+
+/** Told when a lookup replaces a packed value by its store form: not a write, but its memory changes. */
+export interface UnpackListener {
+  unpacked(db: Db, key: string, packed: PackedValue, value: RedisValue): void;
+}
+
 /** Counters INFO stats reports. */
 export interface KeyspaceStats {
   keyspaceHits: number;
@@ -118,16 +128,22 @@ export class Db {
     ks.hooks.keyModified(this, key);
   }
 
-  /** The value for a read, counting hits and misses (lookupKeyRead). */
-  lookupRead(key: string): RedisValue | undefined {
+  /**
+   * The value for a read, counting hits and misses (lookupKeyRead). With
+   * `touch` false it is Redis's LOOKUP_NOTOUCH|LOOKUP_NONOTIFY (OBJECT, MEMORY
+   * USAGE): the access time and the keymiss event are left alone.
+   */
+  lookupRead(key: string, touch = true): RedisValue | undefined {
     const value = this.dict.get(key);
     if (value === undefined || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
       this.keyspace.stats.keyspaceMisses++;
       // Redis's lookupKeyRead: a read that finds nothing is a "keymiss" event (class m).
-      notifyKeyspaceEvent(this, NOTIFY.KEY_MISS, "keymiss", key, this.id);
+      if (touch) notifyKeyspaceEvent(this, NOTIFY.KEY_MISS, "keymiss", key, this.id);
       return undefined;
     }
     this.keyspace.stats.keyspaceHits++;
+    const access = this.keyspace.access;
+    if (access !== undefined && touch) access.touch(this, key);
     return this.#unpacked(key, value);
   }
 
@@ -148,6 +164,7 @@ export class Db {
     if (typeof value === "string" || !(value instanceof PackedValue)) return value;
     const unpacked = value.unpack();
     this.dict.set(key, unpacked);
+    this.keyspace.unpackListener?.unpacked(this, key, value, unpacked);
     return unpacked;
   }
 
@@ -161,6 +178,8 @@ export class Db {
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     this.keyspace.hooks.beforeWrite(this, key);
+    const access = this.keyspace.access;
+    if (access !== undefined) access.touch(this, key);
     return this.#unpacked(key, value);
   }
 
@@ -208,6 +227,8 @@ export class Db {
     hooks.beforeWrite(this, key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    const access = this.keyspace.access;
+    if (access !== undefined) access.touch(this, key);
     hooks.keyModified(this, key);
   }
 
@@ -215,6 +236,8 @@ export class Db {
   add(key: string, value: RedisValue): void {
     this.keyspace.hooks.beforeWrite(this, key);
     this.dict.set(key, value);
+    const access = this.keyspace.access;
+    if (access !== undefined) access.touch(this, key);
   }
 
   /** Deletes a key; true when it existed (and was not expired). */
@@ -224,6 +247,17 @@ export class Db {
     this.dict.delete(key);
     this.expires.delete(key);
     this.keyspace.hooks.keyModified(this, key);
+    return true;
+  }
+
+  /** Deletes a key to free memory (maxmemory eviction): no expiry check, the hooks run as for DEL. */
+  evict(key: string): boolean {
+    if (!this.dict.has(key)) return false;
+    const hooks = this.keyspace.hooks;
+    hooks.beforeWrite(this, key);
+    this.dict.delete(key);
+    this.expires.delete(key);
+    hooks.keyModified(this, key);
     return true;
   }
 
@@ -344,6 +378,10 @@ export class Keyspace {
   activeExpireEnabled = true;
   /** The role; a replica never expires keys on its own (DESIGN decision 5). */
   isReplica: () => boolean = () => false;
+  /** LRU/LFU access recording, set while an eviction policy needs it (src/memory/access.ts). */
+  access: KeyAccess | undefined = undefined;
+  /** The maxmemory accounting, set while maxmemory is on (src/memory/dataset_memory.ts). */
+  unpackListener: UnpackListener | undefined = undefined;
   /** The command clock: Redis caches mstime per command so one command sees one "now". */
   #now = 0;
 

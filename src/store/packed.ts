@@ -18,6 +18,9 @@ export abstract class PackedValue {
 
   /** The value in its store form (a new object each call). */
   abstract unpack(): RedisValue;
+
+  /** The serialized bytes it holds (for memory accounting). */
+  abstract get byteLength(): number;
 }
 
 /** What a db's dict holds: a store value, or one still packed. */

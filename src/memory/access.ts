@@ -1,0 +1,116 @@
+/**
+ * Per-key access records for the LRU and LFU eviction policies (Redis's
+ * robj->lru field): under an *-lru policy the unix second of the last access,
+ * under an *-lfu policy Redis's 24 bits of last-decrement minute and
+ * logarithmic counter (evict.c's LFULogIncr and LFUDecrAndReturn).
+ *
+ * Redis keeps the field in every object; here it is a side map per db that
+ * exists only while a policy needs it (a JS entry per key costs ~40 bytes),
+ * so OBJECT IDLETIME and OBJECT FREQ are exact only then. A key not seen
+ * since tracking began counts as last used when tracking began.
+ */
+import type { Db, KeyAccess, KeyspaceHooks } from "../store/keyspace.ts";
+import type { Config } from "../config.ts";
+
+/** Redis's LFU_INIT_VAL: the counter of a new key. */
+export const LFU_INIT_VAL = 5;
+/** Minutes wrap at 16 bits, as in Redis's LFUGetTimeInMinutes. */
+const MINUTES_MASK = 0xffff;
+
+type Dict = Db["dict"];
+
+/** What a policy tracks. */
+export type AccessMode = "lru" | "lfu";
+
+/** Records accesses; the keyspace calls `touch`, the hooks forget deleted keys. */
+export class AccessTracker implements KeyAccess, KeyspaceHooks {
+  #byDict = new WeakMap<Dict, Map<string, number>>();
+  readonly #sinceMs: number;
+
+  constructor(
+    readonly mode: AccessMode,
+    readonly config: Config,
+    readonly now: () => number,
+  ) {
+    this.#sinceMs = now();
+  }
+
+  touch(db: Db, key: string): void {
+    const records = this.#records(db.dict);
+    if (this.mode === "lru") {
+      records.set(key, Math.floor(this.now() / 1000));
+      return;
+    }
+    const old = records.get(key);
+    let counter = old === undefined ? LFU_INIT_VAL : this.#decayed(old);
+    counter = this.#logIncr(counter);
+    records.set(key, (this.#minutes() << 8) | counter);
+  }
+
+  /** Milliseconds since `key` was last used (Redis's estimateObjectIdleTime). */
+  idleMs(db: Db, key: string): number {
+    const second = this.#byDict.get(db.dict)?.get(key);
+    const last = second === undefined ? this.#sinceMs : second * 1000;
+    return Math.max(0, this.now() - last);
+  }
+
+  /** The decayed LFU counter of `key` (OBJECT FREQ). */
+  frequency(db: Db, key: string): number {
+    const record = this.#byDict.get(db.dict)?.get(key);
+    if (record === undefined) {
+      return this.#decayed(
+        ((Math.floor(this.#sinceMs / 60000) & MINUTES_MASK) << 8) | LFU_INIT_VAL,
+      );
+    }
+    return this.#decayed(record);
+  }
+
+  /** Drops records of keys no longer in their dict once they outnumber the keys (cron). */
+  sweep(dbs: readonly Db[]): void {
+    for (const db of dbs) {
+      const records = this.#byDict.get(db.dict);
+      if (records === undefined || records.size <= db.dict.size * 2 + 1024) continue;
+      for (const key of records.keys()) if (!db.dict.has(key)) records.delete(key);
+    }
+  }
+
+  beforeWrite(): void {}
+  keyModified(db: Db, key: string): void {
+    if (!db.dict.has(key)) this.#byDict.get(db.dict)?.delete(key);
+  }
+  keyExpired(): void {}
+  beforeFlush(): void {}
+
+  #records(dict: Dict): Map<string, number> {
+    let records = this.#byDict.get(dict);
+    if (records === undefined) {
+      records = new Map();
+      this.#byDict.set(dict, records);
+    }
+    return records;
+  }
+
+  #minutes(): number {
+    return Math.floor(this.now() / 60000) & MINUTES_MASK;
+  }
+
+  /** Redis's LFUDecrAndReturn: one off per lfu-decay-time minutes since the last decrement. */
+  #decayed(record: number): number {
+    const counter = record & 0xff;
+    const decayTime = this.config.getNumber("lfu-decay-time");
+    if (decayTime === 0) return counter;
+    const then = record >>> 8;
+    const now = this.#minutes();
+    const elapsed = now >= then ? now - then : MINUTES_MASK - then + now;
+    const periods = Math.floor(elapsed / decayTime);
+    return periods > counter ? 0 : counter - periods;
+  }
+
+  /** Redis's LFULogIncr: the higher the counter, the less likely it grows. */
+  #logIncr(counter: number): number {
+    if (counter === 255) return 255;
+    const base = Math.max(0, counter - LFU_INIT_VAL);
+    const p = 1 / (base * this.config.getNumber("lfu-log-factor") + 1);
+    return Math.random() < p ? counter + 1 : counter;
+  }
+}
