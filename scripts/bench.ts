@@ -8,11 +8,12 @@
  *   deno task bench --keys 500000       size of the big datasets
  *
  * Sections: core (issue 2), datatypes (issue 3), persistence (issue 4),
- * replication (issue 5), floor (the runtime's own I/O cost, for issue 2). Tables go to stdout, progress to stderr, so
+ * replication (issue 5), eviction (maxmemory, issue 5), floor (the runtime's own I/O cost, for issue 2). Tables go to stdout, progress to stderr, so
  * `deno task bench > bench.md` keeps only the tables.
  */
 import { runCore } from "./bench/core.ts";
 import { runDatatypes } from "./bench/datatypes.ts";
+import { runEviction } from "./bench/eviction.ts";
 import { runFloor } from "./bench/floor.ts";
 import { runPersistence } from "./bench/persistence.ts";
 import { runReplication } from "./bench/replication.ts";
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, (opts: BenchOptions) => Promise<string>> = {
   datatypes: runDatatypes,
   persistence: runPersistence,
   replication: runReplication,
+  eviction: runEviction,
   floor: runFloor,
 };
 

@@ -24,7 +24,8 @@ export type AccessMode = "lru" | "lfu";
 
 /** Records accesses; the keyspace calls `touch`, the hooks forget deleted keys. */
 export class AccessTracker implements KeyAccess, KeyspaceHooks {
-  #byDict = new WeakMap<Dict, Map<string, number>>();
+  /** By db id, with the dict they belong to (an array and an identity check are cheaper than a WeakMap). */
+  #byDb: Array<{ dict: Dict; records: Map<string, number> } | undefined> = [];
   readonly #sinceMs: number;
 
   constructor(
@@ -36,7 +37,7 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
   }
 
   touch(db: Db, key: string): void {
-    const records = this.#records(db.dict);
+    const records = this.#records(db);
     if (this.mode === "lru") {
       records.set(key, Math.floor(this.now() / 1000));
       return;
@@ -48,15 +49,15 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
   }
 
   /** Milliseconds since `key` was last used (Redis's estimateObjectIdleTime). */
-  idleMs(db: Db, key: string): number {
-    const second = this.#byDict.get(db.dict)?.get(key);
+  idleMs(db: Db, key: string, now = this.now()): number {
+    const second = this.#existing(db)?.get(key);
     const last = second === undefined ? this.#sinceMs : second * 1000;
-    return Math.max(0, this.now() - last);
+    return Math.max(0, now - last);
   }
 
   /** The decayed LFU counter of `key` (OBJECT FREQ). */
   frequency(db: Db, key: string): number {
-    const record = this.#byDict.get(db.dict)?.get(key);
+    const record = this.#existing(db)?.get(key);
     if (record === undefined) {
       return this.#decayed(
         ((Math.floor(this.#sinceMs / 60000) & MINUTES_MASK) << 8) | LFU_INIT_VAL,
@@ -68,7 +69,7 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
   /** Drops records of keys no longer in their dict once they outnumber the keys (cron). */
   sweep(dbs: readonly Db[]): void {
     for (const db of dbs) {
-      const records = this.#byDict.get(db.dict);
+      const records = this.#existing(db);
       if (records === undefined || records.size <= db.dict.size * 2 + 1024) continue;
       for (const key of records.keys()) if (!db.dict.has(key)) records.delete(key);
     }
@@ -76,16 +77,32 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
 
   beforeWrite(): void {}
   keyModified(db: Db, key: string): void {
-    if (!db.dict.has(key)) this.#byDict.get(db.dict)?.delete(key);
+    if (!db.dict.has(key)) this.#existing(db)?.delete(key);
   }
   keyExpired(): void {}
   beforeFlush(): void {}
 
-  #records(dict: Dict): Map<string, number> {
-    let records = this.#byDict.get(dict);
+  /** The records of `db`'s current dict, if any (after SWAPDB they are found in the other slot). */
+  #existing(db: Db): Map<string, number> | undefined {
+    const slots = this.#byDb;
+    const slot = slots[db.id];
+    if (slot !== undefined && slot.dict === db.dict) return slot.records;
+    for (let i = 0; i < slots.length; i++) {
+      const other = slots[i];
+      if (other !== undefined && other.dict === db.dict) {
+        slots[i] = slot;
+        slots[db.id] = other;
+        return other.records;
+      }
+    }
+    return undefined;
+  }
+
+  #records(db: Db): Map<string, number> {
+    let records = this.#existing(db);
     if (records === undefined) {
       records = new Map();
-      this.#byDict.set(dict, records);
+      this.#byDb[db.id] = { dict: db.dict, records };
     }
     return records;
   }

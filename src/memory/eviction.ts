@@ -12,7 +12,7 @@
  *
  * Choosing keys: a JS Map has no random access, so samples come from a
  * cursor that walks each dict (and each expires map) round and round,
- * skipping a random gap of up to 64 keys before each sample. The LRU, LFU and
+ * skipping a random gap of keys before each sample. The LRU, LFU and
  * TTL policies fill Redis's pool of the 16 best candidates from
  * `maxmemory-samples` keys of every db per round, and evict the best.
  *
@@ -39,8 +39,14 @@ export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'
 
 /** Redis's EVPOOL_SIZE. */
 const POOL_SIZE = 16;
-/** Samples are this many keys apart along the cursor at most (a random gap). */
-const SAMPLE_GAP = 64;
+/**
+ * Samples are up to this many keys apart along the cursor (a random gap):
+ * wide enough that neighbours in insertion order, alike in age, are not all
+ * a round sees; each step costs (the pool refill was 40% of a SET's CPU at 64).
+ */
+const SAMPLE_GAP = 8;
+/** The random policies take one sample per eviction and can afford a wider gap. */
+const RANDOM_GAP = 64;
 /** Commands a client in MULTI may still send when memory is full (Redis's processCommand). */
 const MULTI_ALLOWED = new Set(["exec", "discard", "quit", "reset"]);
 
@@ -201,7 +207,7 @@ export class Eviction {
       const db = dbs[(++this.#nextDb) % dbs.length];
       const map = allkeys ? db.dict : db.expires;
       if (map.size === 0) continue;
-      const key = this.#sample(map);
+      const key = this.#sample(map, RANDOM_GAP);
       if (key !== undefined) return { db, key, score: 0 };
     }
     return undefined;
@@ -212,6 +218,7 @@ export class Eviction {
     const dbs = this.#server.keyspace.dbs;
     const allkeys = this.#policy.startsWith("allkeys");
     const samples = this.#server.config.getNumber("maxmemory-samples");
+    const now = Date.now();
     for (;;) {
       let keys = 0;
       for (const db of dbs) {
@@ -220,8 +227,8 @@ export class Eviction {
         keys += map.size;
         const count = Math.min(samples, map.size);
         for (let i = 0; i < count; i++) {
-          const key = this.#sample(map);
-          if (key !== undefined) this.#offer({ db, key, score: this.#score(db, key) });
+          const key = this.#sample(map, SAMPLE_GAP);
+          if (key !== undefined) this.#offer(db, key, this.#score(db, key, now));
         }
       }
       if (keys === 0) return undefined;
@@ -235,30 +242,30 @@ export class Eviction {
   }
 
   /** The higher, the better to evict (Redis's idle figure for the pool). */
-  #score(db: Db, key: string): number {
+  #score(db: Db, key: string, now: number): number {
     const tracker = this.tracker;
     if (this.#policy === "volatile-ttl") {
       return Number.MAX_SAFE_INTEGER - (db.expires.get(key) ?? 0);
     }
     if (tracker === undefined) return 0;
-    return tracker.mode === "lru" ? tracker.idleMs(db, key) : 255 - tracker.frequency(db, key);
+    return tracker.mode === "lru" ? tracker.idleMs(db, key, now) : 255 - tracker.frequency(db, key);
   }
 
   /** Redis's evictionPoolPopulate insert: the pool stays sorted, worst first, at most 16. */
-  #offer(candidate: Candidate): void {
+  #offer(db: Db, key: string, score: number): void {
     const pool = this.#pool;
-    if (pool.length === POOL_SIZE && candidate.score <= pool[0].score) return;
-    for (const entry of pool) if (entry.key === candidate.key && entry.db === candidate.db) return;
+    if (pool.length === POOL_SIZE && score <= pool[0].score) return;
+    for (const entry of pool) if (entry.key === key && entry.db === db) return;
     let at = 0;
-    while (at < pool.length && pool[at].score < candidate.score) at++;
-    pool.splice(at, 0, candidate);
+    while (at < pool.length && pool[at].score < score) at++;
+    pool.splice(at, 0, { db, key, score });
     if (pool.length > POOL_SIZE) pool.shift();
   }
 
   /** A key a random gap further along `map`'s cursor: neighbours in insertion order are alike in age. */
-  #sample(map: Map<string, unknown>): string | undefined {
+  #sample(map: Map<string, unknown>, maxGap: number): string | undefined {
     let key = this.#next(map);
-    for (let gap = Math.floor(Math.random() * Math.min(SAMPLE_GAP, map.size)); gap > 0; gap--) {
+    for (let gap = Math.floor(Math.random() * Math.min(maxGap, map.size)); gap > 0; gap--) {
       key = this.#next(map);
     }
     return key;
