@@ -66,6 +66,13 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
     return this.#decayed(record);
   }
 
+  /** How many keys have a record (each costs a Map entry: maxmemory counts them). */
+  get size(): number {
+    let size = 0;
+    for (const slot of this.#byDb) if (slot !== undefined) size += slot.records.size;
+    return size;
+  }
+
   /** Drops records of keys no longer in their dict once they outnumber the keys (cron). */
   sweep(dbs: readonly Db[]): void {
     for (const db of dbs) {

@@ -5,8 +5,8 @@
  * a timer goes on evicting between commands); a write that would add memory
  * (a "denyoom" command) is refused with -OOM when nothing can be evicted.
  *
- * What is counted: the dataset estimate of dataset_memory.ts plus the buffers
- * of normal clients (Redis also leaves out the replicas' buffers and the AOF
+ * What is counted: the dataset estimate of dataset_memory.ts, the LRU/LFU
+ * access records (a Map entry per key) and the buffers of normal clients (Redis also leaves out the replicas' buffers and the AOF
  * buffer: freeMemoryGetNotCountedMemory). V8's heap figure is not usable
  * here, see dataset_memory.ts.
  *
@@ -30,7 +30,7 @@ import { notifyKeyspaceEvent } from "../store/notify.ts";
 import { log } from "../log.ts";
 import { AccessTracker } from "./access.ts";
 import { DatasetMemory } from "./dataset_memory.ts";
-import { keyBytes } from "./size.ts";
+import { ENTRY_BYTES, keyBytes } from "./size.ts";
 
 /** Redis's EVICT_OK, EVICT_RUNNING and EVICT_FAIL. */
 export type EvictionResult = "ok" | "running" | "fail";
@@ -129,9 +129,10 @@ export class Eviction {
     }
   }
 
-  /** The memory maxmemory is compared with. */
+  /** The memory maxmemory is compared with: the dataset, its access records, client buffers. */
   used(): number {
-    return (this.meter?.total() ?? 0) + this.#clientBytes;
+    const records = this.tracker === undefined ? 0 : this.tracker.size * ENTRY_BYTES;
+    return (this.meter?.total() ?? 0) + records + this.#clientBytes;
   }
 
   /** Redis's performEvictions: frees memory down to the limit, or says why not. */
