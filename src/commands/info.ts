@@ -18,6 +18,7 @@
 import type { CommandSpec } from "./types.ts";
 import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
+import type { Db } from "../store/keyspace.ts";
 import { hashSlots, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
 import { STARTUP_MEMORY } from "../util/system.ts";
 import { commandLatencyHistograms, resetCommandLatency } from "./command_info.ts";
@@ -258,6 +259,21 @@ function clientMemory(c: Client): number {
   return c.queryBufferSize + c.outputLength + c.heldOutputBytes;
 }
 
+/** A db's hash tables as Redis's getMemoryOverheadData counts them (entries and buckets). */
+export function dictOverheadOf(db: Db): { main: number; expires: number } {
+  const keys = db.dict.size;
+  const expires = db.expires.size;
+  return {
+    main: keys * (24 + 16) + (keys ? hashSlots(keys) * 8 : 0),
+    expires: expires * 24 + (expires ? hashSlots(expires) * 8 : 0),
+  };
+}
+
+/** INFO memory's figures by field name (MEMORY STATS is built from them). */
+export function memoryFields(server: Server): Map<string, string | number> {
+  return new Map(memorySection(server, stateOf(server)));
+}
+
 function memorySection(server: Server, state: InfoState): InfoFields {
   const mem = Deno.memoryUsage();
   const used = mem.heapUsed + mem.external;
@@ -274,11 +290,8 @@ function memorySection(server: Server, state: InfoState): InfoFields {
   // Redis's getMemoryOverheadData: start-up memory, client buffers and the dicts' own structures.
   let dictOverhead = 0;
   for (const db of server.keyspace.dbs) {
-    const keys = db.dict.size;
-    const expires = db.expires.size;
-    if (keys === 0 && expires === 0) continue;
-    dictOverhead += keys * (24 + 16) + (keys ? hashSlots(keys) * 8 : 0);
-    dictOverhead += expires * 24 + (expires ? hashSlots(expires) * 8 : 0);
+    const { main, expires } = dictOverheadOf(db);
+    dictOverhead += main + expires;
   }
   const startup = Math.min(STARTUP_MEMORY, used);
   const overhead = Math.min(used, startup + clientsNormal + clientsReplicas + dictOverhead);

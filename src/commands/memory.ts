@@ -1,13 +1,16 @@
 /**
- * MEMORY USAGE, PURGE, MALLOC-STATS, HELP. USAGE reports the estimate the
- * maxmemory accounting adds up (src/memory/size.ts), so its figures are V8's
- * layout, not jemalloc's: `SET k v` is 88 bytes here, 64 in Redis.
- * MEMORY STATS and DOCTOR are not implemented (unknown subcommand).
+ * MEMORY USAGE, STATS, PURGE, MALLOC-STATS, HELP. USAGE reports the
+ * estimate the maxmemory accounting adds up (src/memory/size.ts), so its
+ * figures are V8's layout, not jemalloc's: `SET k v` is 88 bytes here, 64 in
+ * Redis. STATS gives INFO memory's figures in Redis's layout. DOCTOR is not
+ * implemented (unknown subcommand).
  */
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { DEFAULT_SAMPLES, ENTRY_BYTES, stringBytes, valueBytes } from "../memory/size.ts";
 import { replyHelp } from "./command_info.ts";
+import { dictOverheadOf, memoryFields } from "./info.ts";
+import { formatDouble } from "../util/numbers.ts";
 import type { CommandSpec } from "./types.ts";
 
 const MEMORY_HELP = [
@@ -15,6 +18,8 @@ const MEMORY_HELP = [
   "    Return internal statistics report from the memory allocator.",
   "PURGE",
   "    Attempt to purge dirty pages for reclamation by the allocator.",
+  "STATS",
+  "    Return information about the memory usage of the server.",
   "USAGE <key> [SAMPLES <count>]",
   "    Return memory in bytes used by <key> and its value. Nested values are",
   "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -55,6 +60,73 @@ const memory: CommandSpec = {
           return;
         }
         ctx.reply.int(ENTRY_BYTES + stringBytes(argv[2].length) + valueBytes(value, samples));
+      },
+    },
+    {
+      name: "memory|stats",
+      arity: 2,
+      flags: [],
+      keys: [0, 0, 0],
+      acl: ["slow"],
+      run(ctx) {
+        const info = memoryFields(ctx.server);
+        const n = (field: string) => Number(info.get(field) ?? 0);
+        // A C float printed as Redis's addReplyDouble prints it.
+        const ratio = (a: number, b: number) =>
+          formatDouble(Math.fround(Math.fround(a) / Math.fround(b)));
+        const dbs = ctx.server.keyspace.dbs.filter((db) => db.dict.size > 0);
+        const keys = dbs.reduce((sum, db) => sum + db.dict.size, 0);
+        const used = n("used_memory");
+        const netUsage = used > n("used_memory_startup") ? used - n("used_memory_startup") : 1;
+        const allocated = n("allocator_allocated");
+        const active = n("allocator_active");
+        const resident = n("allocator_resident");
+        const rss = n("used_memory_rss");
+        const reply = ctx.reply;
+        reply.map(27 + dbs.length);
+        const int = (name: string, value: number) => {
+          reply.bulk(name);
+          reply.int(Math.trunc(value));
+        };
+        const double = (name: string, text: string) => {
+          reply.bulk(name);
+          reply.double(text);
+        };
+        int("peak.allocated", n("used_memory_peak"));
+        int("total.allocated", used);
+        int("startup.allocated", n("used_memory_startup"));
+        int("replication.backlog", n("mem_replication_backlog"));
+        int("clients.slaves", n("mem_clients_slaves"));
+        int("clients.normal", n("mem_clients_normal"));
+        int("cluster.links", n("mem_cluster_links"));
+        int("aof.buffer", n("mem_aof_buffer"));
+        int("lua.caches", 0);
+        int("functions.caches", n("used_memory_functions"));
+        for (const db of dbs) {
+          const overhead = dictOverheadOf(db);
+          reply.bulk(`db.${db.id}`);
+          reply.map(3);
+          int("overhead.hashtable.main", overhead.main);
+          int("overhead.hashtable.expires", overhead.expires);
+          int("overhead.hashtable.slot-to-keys", 0);
+        }
+        int("overhead.total", n("used_memory_overhead"));
+        int("keys.count", keys);
+        int("keys.bytes-per-key", keys === 0 ? 0 : netUsage / keys);
+        int("dataset.bytes", n("used_memory_dataset"));
+        double("dataset.percentage", ratio(n("used_memory_dataset") * 100, netUsage));
+        double("peak.percentage", ratio(used * 100, n("used_memory_peak")));
+        int("allocator.allocated", allocated);
+        int("allocator.active", active);
+        int("allocator.resident", resident);
+        double("allocator-fragmentation.ratio", ratio(active, allocated));
+        int("allocator-fragmentation.bytes", active - allocated);
+        double("allocator-rss.ratio", ratio(resident, active));
+        int("allocator-rss.bytes", resident - active);
+        double("rss-overhead.ratio", ratio(rss, resident));
+        int("rss-overhead.bytes", rss - resident);
+        double("fragmentation", ratio(rss, used));
+        int("fragmentation.bytes", rss - used);
       },
     },
     {

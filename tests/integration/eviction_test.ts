@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { assertSameConversation } from "../helpers/conversation.ts";
-import { delay, startRedeno } from "../helpers/server_process.ts";
+import { delay, startRedeno, startRedis } from "../helpers/server_process.ts";
 import { parseCommands } from "../helpers/propagation.ts";
 import { ENTRY_BYTES } from "../../src/memory/size.ts";
 import {
@@ -279,5 +279,40 @@ Deno.test("MEMORY USAGE grows with the value and samples collections", async () 
     assert.ok(all > sampled + 50000, `SAMPLES 0 looks at every field: ${all} vs ${sampled}`);
   } finally {
     await stopAll(server);
+  }
+});
+
+/** MEMORY STATS's field names, with a db's nested map as `db.N.field`. */
+function statsShape(reply: Reply): string[] {
+  assert.ok(Array.isArray(reply));
+  const items: Reply[] = reply;
+  const names: string[] = [];
+  for (let i = 0; i < items.length; i += 2) {
+    const name: string = String(items[i]);
+    const value: Reply = items[i + 1];
+    if (Array.isArray(value)) {
+      for (let j = 0; j < value.length; j += 2) names.push(`${name}.${value[j]}`);
+    } else {
+      names.push(name);
+      assert.equal(typeof value === "number" || typeof value === "string", true, name);
+    }
+  }
+  return names;
+}
+
+Deno.test("MEMORY STATS has redis-server 7.0's fields in its order, with a map per db that has keys", async () => {
+  const [redeno, redis] = await Promise.all([startRedeno(), startRedis()]);
+  try {
+    for (const port of [redeno.port, redis.port]) {
+      await call(port, "SET", "a", "1");
+      await call(port, "SELECT", "0");
+      await call(port, "HSET", "h", "f", "v");
+    }
+    const ours = statsShape(await call(redeno.port, "MEMORY", "STATS"));
+    const theirs = statsShape(await call(redis.port, "MEMORY", "STATS"));
+    assert.deepEqual(ours, theirs);
+    assert.ok(ours.includes("db.0.overhead.hashtable.main"));
+  } finally {
+    await stopAll(redeno, redis);
   }
 });
