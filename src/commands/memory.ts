@@ -2,8 +2,8 @@
  * MEMORY USAGE, STATS, PURGE, MALLOC-STATS, HELP. USAGE reports the
  * estimate the maxmemory accounting adds up (src/memory/size.ts), so its
  * figures are V8's layout, not jemalloc's: `SET k v` is 88 bytes here, 64 in
- * Redis. STATS gives INFO memory's figures in Redis's layout. DOCTOR is not
- * implemented (unknown subcommand).
+ * Redis. STATS gives INFO memory's figures in Redis's layout; DOCTOR is in
+ * memory_doctor.ts.
  */
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
@@ -11,9 +11,12 @@ import { DEFAULT_SAMPLES, ENTRY_BYTES, stringBytes, valueBytes } from "../memory
 import { replyHelp } from "./command_info.ts";
 import { dictOverheadOf, memoryFields } from "./info.ts";
 import { formatDouble } from "../util/numbers.ts";
+import { memoryDoctorReport } from "./memory_doctor.ts";
 import type { CommandSpec } from "./types.ts";
 
 const MEMORY_HELP = [
+  "DOCTOR",
+  "    Return memory problems reports.",
   "MALLOC-STATS",
   "    Return internal statistics report from the memory allocator.",
   "PURGE",
@@ -61,6 +64,14 @@ const memory: CommandSpec = {
         }
         ctx.reply.int(ENTRY_BYTES + stringBytes(argv[2].length) + valueBytes(value, samples));
       },
+    },
+    {
+      name: "memory|doctor",
+      arity: 2,
+      flags: [],
+      keys: [0, 0, 0],
+      acl: ["slow"],
+      run: (ctx) => ctx.reply.verbatim(memoryDoctorReport(ctx.server)),
     },
     {
       name: "memory|stats",

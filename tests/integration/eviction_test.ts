@@ -2,7 +2,7 @@
  * maxmemory against real processes: -OOM under noeviction (replies compared
  * with redis-server 7.0), the LRU, TTL and random policies choosing their
  * victims, evictions reaching the AOF as UNLINK and a redis-server replica as
- * DEL, OBJECT IDLETIME/FREQ under LRU/LFU policies, and MEMORY USAGE.
+ * DEL, OBJECT IDLETIME/FREQ under LRU/LFU policies, and the MEMORY command.
  */
 import assert from "node:assert/strict";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
@@ -78,6 +78,10 @@ Deno.test("noeviction over maxmemory answers -OOM like redis-server 7.0: writes 
     a|MEMORY FOO
     a|MEMORY PURGE
     a|MEMORY PURGE x
+    a|MEMORY HELP
+    a|MEMORY DOCTOR
+    a|MEMORY DOCTOR x
+    a|MEMORY STATS x
     a|OBJECT FREQ k
     a|CONFIG SET maxmemory-policy allkeys-lfu
     a|OBJECT IDLETIME k
