@@ -20,7 +20,6 @@ import type { Client } from "../net/client.ts";
 import type { Server } from "../server.ts";
 import type { Db } from "../store/keyspace.ts";
 import { hashSlots, REDENO_VERSION, REDIS_VERSION, usedMemory } from "../server.ts";
-import { STARTUP_MEMORY } from "../util/system.ts";
 import { commandLatencyHistograms, resetCommandLatency } from "./command_info.ts";
 
 /** Lines of one section: [field, value] in print order. */
@@ -57,6 +56,9 @@ const SECTION_ORDER: ReadonlyArray<[string, string]> = [
   ["cluster", "Cluster"],
   ["keyspace", "Keyspace"],
 ];
+
+/** Memory in use when this module was loaded, i.e. at process start-up (used_memory_startup). */
+const STARTUP_MEMORY = usedMemory();
 
 /** Redis's LRU_CLOCK_MAX and LRU_CLOCK_RESOLUTION (ms). */
 const LRU_CLOCK_MAX = (1 << 24) - 1;
@@ -102,7 +104,7 @@ export function bytesToHuman(n: number): string {
 }
 
 /** A C float ("%.2f" of a float expression), as Redis computes some ratios. */
-function floatRatio(a: number, b: number): number {
+export function floatRatio(a: number, b: number): number {
   return Math.fround(Math.fround(a) / Math.fround(b));
 }
 
@@ -255,9 +257,6 @@ function clientsSection(server: Server): InfoFields {
 }
 
 /** Memory a client holds: its read buffer and pending output (Redis's getClientMemoryUsage). */
-function clientMemory(c: Client): number {
-  return c.queryBufferSize + c.outputLength + c.heldOutputBytes;
-}
 
 /** A db's hash tables as Redis's getMemoryOverheadData counts them (entries and buckets). */
 export function dictOverheadOf(db: Db): { main: number; expires: number } {
@@ -284,8 +283,8 @@ function memorySection(server: Server, state: InfoState): InfoFields {
   let clientsNormal = 0;
   let clientsReplicas = 0;
   for (const c of server.clients.values()) {
-    if (isReplicaClient(c)) clientsReplicas += clientMemory(c);
-    else clientsNormal += clientMemory(c);
+    if (isReplicaClient(c)) clientsReplicas += c.bufferBytes;
+    else clientsNormal += c.bufferBytes;
   }
   // Redis's getMemoryOverheadData: start-up memory, client buffers and the dicts' own structures.
   let dictOverhead = 0;

@@ -7,9 +7,9 @@
  */
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
-import { DEFAULT_SAMPLES, ENTRY_BYTES, stringBytes, valueBytes } from "../memory/size.ts";
+import { DEFAULT_SAMPLES, keyBytes } from "../memory/size.ts";
 import { replyHelp } from "./command_info.ts";
-import { dictOverheadOf, memoryFields } from "./info.ts";
+import { dictOverheadOf, floatRatio, memoryFields } from "./info.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { memoryDoctorReport } from "./memory_doctor.ts";
 import type { CommandSpec } from "./types.ts";
@@ -62,7 +62,8 @@ const memory: CommandSpec = {
           ctx.reply.nil();
           return;
         }
-        ctx.reply.int(ENTRY_BYTES + stringBytes(argv[2].length) + valueBytes(value, samples));
+        // Redis's figure leaves the expires entry out.
+        ctx.reply.int(keyBytes(argv[2], value, false, samples));
       },
     },
     {
@@ -83,8 +84,7 @@ const memory: CommandSpec = {
         const info = memoryFields(ctx.server);
         const n = (field: string) => Number(info.get(field) ?? 0);
         // A C float printed as Redis's addReplyDouble prints it.
-        const ratio = (a: number, b: number) =>
-          formatDouble(Math.fround(Math.fround(a) / Math.fround(b)));
+        const ratio = (a: number, b: number) => formatDouble(floatRatio(a, b));
         const dbs = ctx.server.keyspace.dbs.filter((db) => db.dict.size > 0);
         const keys = dbs.reduce((sum, db) => sum + db.dict.size, 0);
         const used = n("used_memory");

@@ -6,7 +6,7 @@
  * RSS checks often speak; that is the truth about the process.
  */
 import type { Server } from "../server.ts";
-import { memoryFields } from "./info.ts";
+import { floatRatio as ratio, memoryFields } from "./info.ts";
 
 const MB = 1024 * 1024;
 
@@ -37,14 +37,12 @@ const ISSUES = {
 export function memoryDoctorReport(server: Server): string {
   const info = memoryFields(server);
   const n = (field: string) => Number(info.get(field) ?? 0);
-  const f = Math.fround;
   const used = n("used_memory");
   if (used - n("used_memory_startup") < 5 * MB) return EMPTY;
   const rss = n("used_memory_rss");
   const allocated = n("allocator_allocated");
   const active = n("allocator_active");
   const resident = n("allocator_resident");
-  const ratio = (a: number, b: number) => f(f(a) / f(b));
   let replicas = 0;
   for (const client of server.clients.values()) if (client.flags.replica) replicas++;
   const normalClients = server.clients.size - replicas;

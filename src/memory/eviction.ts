@@ -265,24 +265,20 @@ export class Eviction {
 
   /** A key a random gap further along `map`'s cursor: neighbours in insertion order are alike in age. */
   #sample(map: Map<string, unknown>, maxGap: number): string | undefined {
-    let key = this.#next(map);
-    for (let gap = Math.floor(Math.random() * Math.min(maxGap, map.size)); gap > 0; gap--) {
-      key = this.#next(map);
+    if (map.size === 0) return undefined;
+    let cursor = this.#cursors.get(map) ?? map.keys();
+    let key: string | undefined;
+    for (let gap = Math.floor(Math.random() * Math.min(maxGap, map.size)); gap >= 0; gap--) {
+      let step = cursor.next();
+      if (step.done) {
+        // At the end: start over.
+        cursor = map.keys();
+        step = cursor.next();
+      }
+      key = step.value;
     }
-    return key;
-  }
-
-  /** The next key along `map`'s cursor, starting over at the end. */
-  #next(map: Map<string, unknown>): string | undefined {
-    let cursor = this.#cursors.get(map);
-    if (cursor !== undefined) {
-      const step = cursor.next();
-      if (!step.done) return step.value;
-    }
-    cursor = map.keys();
     this.#cursors.set(map, cursor);
-    const step = cursor.next();
-    return step.done ? undefined : step.value;
+    return key;
   }
 
   /** Redis's evictionTimeProc: keep evicting between commands until under the limit. */
@@ -350,7 +346,7 @@ export class Eviction {
     let bytes = 0;
     for (const client of server.clients.values()) {
       if (client.flags.replica && !client.flags.monitor) continue;
-      bytes += client.queryBufferSize + client.outputLength + client.heldOutputBytes;
+      bytes += client.bufferBytes;
     }
     this.#clientBytes = bytes;
   }

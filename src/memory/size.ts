@@ -58,7 +58,12 @@ function packedBytes(value: PackedValue): number {
 }
 
 /** A key's whole cost: its dict entry, the key string, the value and an expires entry. */
-export function keyBytes(key: string, value: StoredValue, hasExpire: boolean): number {
-  return ENTRY_BYTES + stringBytes(key.length) + valueBytes(value) +
+export function keyBytes(
+  key: string,
+  value: StoredValue,
+  hasExpire: boolean,
+  samples = DEFAULT_SAMPLES,
+): number {
+  return ENTRY_BYTES + stringBytes(key.length) + valueBytes(value, samples) +
     (hasExpire ? EXPIRE_ENTRY_BYTES : 0);
 }

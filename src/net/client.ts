@@ -185,6 +185,11 @@ export class Client {
     return this.reply.pos + this.#inflight + this.#chunkBytes;
   }
 
+  /** The client's buffers: query buffer, pending output, a syncing replica's held stream. */
+  get bufferBytes(): number {
+    return this.queryBufferSize + this.outputLength + this.heldOutputBytes;
+  }
+
   /** Runs the connection until it closes. */
   async serve(): Promise<void> {
     try {

@@ -142,8 +142,7 @@ export class Db {
       return undefined;
     }
     this.keyspace.stats.keyspaceHits++;
-    const access = this.keyspace.access;
-    if (access !== undefined && touch) access.touch(this, key);
+    if (touch) this.#touch(key);
     return this.#unpacked(key, value);
   }
 
@@ -160,6 +159,12 @@ export class Db {
    * Not a write: the contents are the same, so no hook runs (a snapshot that
    * reaches the key later writes the unpacked value, which is equal).
    */
+  /** Records a use of `key` while an LRU/LFU policy wants it. */
+  #touch(key: string): void {
+    const access = this.keyspace.access;
+    if (access !== undefined) access.touch(this, key);
+  }
+
   #unpacked(key: string, value: StoredValue): RedisValue {
     if (typeof value === "string" || !(value instanceof PackedValue)) return value;
     const unpacked = value.unpack();
@@ -178,8 +183,7 @@ export class Db {
     if (value === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     this.keyspace.hooks.beforeWrite(this, key);
-    const access = this.keyspace.access;
-    if (access !== undefined) access.touch(this, key);
+    this.#touch(key);
     return this.#unpacked(key, value);
   }
 
@@ -227,8 +231,7 @@ export class Db {
     hooks.beforeWrite(this, key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
-    const access = this.keyspace.access;
-    if (access !== undefined) access.touch(this, key);
+    this.#touch(key);
     hooks.keyModified(this, key);
   }
 
@@ -236,8 +239,7 @@ export class Db {
   add(key: string, value: RedisValue): void {
     this.keyspace.hooks.beforeWrite(this, key);
     this.dict.set(key, value);
-    const access = this.keyspace.access;
-    if (access !== undefined) access.touch(this, key);
+    this.#touch(key);
   }
 
   /** Deletes a key; true when it existed (and was not expired). */

@@ -13,9 +13,6 @@ export function usedMemory(): number {
   return stats.used_heap_size + stats.external_memory;
 }
 
-/** used_memory when this module was loaded, i.e. at process start-up (used_memory_startup). */
-export const STARTUP_MEMORY = usedMemory();
-
 /** Random lower-case hex, as Redis's getRandomHexChars. */
 export function randomHex(length: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(length / 2)));
