@@ -75,21 +75,25 @@ interface ReplFigures {
   idleRate: number;
   diskless: SyncRun;
   underLoad: SyncRun;
+  /** Throughput kept during a sync to a redis-server replica: the master's own share, with less CPU taken by the replica. */
+  keptWithRedisReplica: number;
   disk: SyncRun;
   lag: LagRun;
 }
 
 /**
- * Starts a replica, sends REPLICAOF and waits for master_link_status:up with
- * no sync in progress; optionally probes the master's latency or measures
- * the commands/s a running load gets from it meanwhile.
+ * Starts a replica (of the master's implementation unless told otherwise),
+ * sends REPLICAOF and waits for master_link_status:up with no sync in
+ * progress; optionally probes the master's latency or measures the
+ * commands/s a running load gets from it meanwhile.
  */
 async function fullSync(
   master: ServerHandle,
   expectedKeys: number,
   measure: "latency" | "rate",
+  replicaImpl: Impl = master.impl,
 ): Promise<{ replica: ServerHandle; run: SyncRun }> {
-  const replica = await startServer(master.impl, { extraArgs: REPL_ARGS });
+  const replica = await startServer(replicaImpl, { extraArgs: REPL_ARGS });
   const rc = await RespClient.connect(replica.port);
   const mc = await RespClient.connect(master.port);
   const probe = measure === "latency"
@@ -231,6 +235,33 @@ async function lagUnderWrites(
   }
 }
 
+/**
+ * A diskless full sync to a replica of `replicaImpl` while redis-benchmark
+ * GETs run on the master; returns the replica (still running), the sync,
+ * and the idle rate: the mean of a window before and one after, so drift
+ * of the shared machine cancels.
+ */
+async function syncUnderLoad(
+  master: ServerHandle,
+  keys: number,
+  opts: BenchOptions,
+  windowMs: number,
+  replicaImpl: Impl,
+): Promise<{ replica: ServerHandle; run: SyncRun; idleRate: number }> {
+  const mc = await RespClient.connect(master.port);
+  const bench = startLoad(master, { test: "get", clients: 50, pipeline: 1, keyspace: opts.keys });
+  try {
+    await sleep(LOAD_WARMUP_MS);
+    const before = await commandRate(mc, windowMs);
+    const { replica, run } = await fullSync(master, keys, "rate", replicaImpl);
+    const idleRate = (before + await commandRate(mc, windowMs)) / 2;
+    return { replica, run, idleRate };
+  } finally {
+    await bench.stop();
+    mc.close();
+  }
+}
+
 async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: number) {
   const master = await startServer(impl, { extraArgs: REPL_ARGS });
   try {
@@ -244,19 +275,8 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
     await quiet.replica.stop();
 
     progress(`replication: ${impl}: a GET load, idle / during a diskless full sync / idle`);
-    const mc = await RespClient.connect(master.port);
-    const bench = startLoad(master, { test: "get", clients: 50, pipeline: 1, keyspace: opts.keys });
-    let idleRate: number;
-    let loaded: { replica: ServerHandle; run: SyncRun };
-    try {
-      // Idle is the mean of a window before and one after, so drift of the shared machine cancels.
-      await sleep(LOAD_WARMUP_MS);
-      const before = await commandRate(mc, windowMs);
-      loaded = await fullSync(master, keys, "rate");
-      idleRate = (before + await commandRate(mc, windowMs)) / 2;
-    } finally {
-      await bench.stop();
-    }
+    const loaded = await syncUnderLoad(master, keys, opts, windowMs, impl);
+    const idleRate = loaded.idleRate;
 
     let lag: LagRun;
     try {
@@ -265,6 +285,12 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
     } finally {
       await loaded.replica.stop();
     }
+
+    // The replica's own CPU use then takes less from the master on this shared host.
+    progress(`replication: ${impl}: a GET load during a full sync to a redis-server replica`);
+    const toRedis = await syncUnderLoad(master, await dbsize(master.port), opts, windowMs, "redis");
+    await toRedis.replica.stop();
+    const mc = await RespClient.connect(master.port);
 
     progress(`replication: ${impl}: a disk-based full sync with a latency probe`);
     await mc.command("CONFIG", "SET", "repl-diskless-sync", "no");
@@ -278,6 +304,7 @@ async function replicationFigures(impl: Impl, opts: BenchOptions, windowMs: numb
       idleRate,
       diskless: quiet.run,
       underLoad: loaded.run,
+      keptWithRedisReplica: toRedis.run.rate! / toRedis.idleRate,
       disk: disk.run,
       lag,
     } satisfies ReplFigures;
@@ -354,6 +381,12 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     ],
     ["throughput kept during sync", fmtPct(kept(r)), fmtPct(kept(d)), ""],
     [
+      "the same, with a redis-server replica",
+      fmtPct(r.keptWithRedisReplica),
+      fmtPct(d.keptWithRedisReplica),
+      "",
+    ],
+    [
       "write load: SET -P 16 -c 50 -d 100 (req/s)",
       fmtInt(r.lag.writeRps),
       fmtInt(d.lag.writeRps),
@@ -417,7 +450,9 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     "",
     "Sync time: REPLICAOF sent → replica INFO master_link_status:up and master_sync_in_progress:0 (polled every 10 ms). " +
     "Latency: redis-benchmark -c 1 on the master, rounds of 1000 PING then 1000 GET, distributions merged. Throughput: redis-benchmark GET -c 50 -P 1 as the load, " +
-    `master total_commands_processed over the window (idle = mean of the windows before and after). Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
+    "master total_commands_processed over the window (idle = mean of the windows before and after); " +
+    "the same with a redis-server replica (after the lag test, so on a dataset SET has rewritten) separates the master's own cost from the CPU its colocated replica takes from it. " +
+    `Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
     "in ms, how long before the sample the master's offset had the replica's value. " +
     "Master main thread: /proc schedstat of the master's main thread over the diskless sync; " +
     "master and replica share the host's CPUs, so time spent waiting for one is latency the scheduler adds.",
