@@ -72,6 +72,13 @@ export function installEviction(server: Server): Eviction {
   return eviction;
 }
 
+/**
+ * How old the count of client buffers may be when it decides an eviction.
+ * Recounting walks every client, so while the server stays over the limit it
+ * is done at most this often, not before every command.
+ */
+const CLIENT_BYTES_FRESH_MS = 1;
+
 /** Redis's evictionTimeLimitUs: how long one round may evict. */
 function timeLimitMs(tenacity: number): number {
   if (tenacity <= 10) return 0.05 * tenacity;
@@ -91,8 +98,9 @@ export class Eviction {
   #cursors = new WeakMap<Map<string, unknown>, Iterator<string>>();
   #nextDb = 0;
   #timerRunning = false;
-  /** Normal clients' buffers, refreshed by the cron. */
+  /** Normal clients' buffers, counted by the cron and again before evicting for them. */
   #clientBytes = 0;
+  #clientBytesAt = 0;
 
   constructor(server: Server) {
     this.#server = server;
@@ -154,8 +162,14 @@ export class Eviction {
   #evict(): EvictionResult {
     const maxmemory = this.#maxmemory;
     if (maxmemory === 0 || !this.#safeToEvict()) return "ok";
-    const used = this.used();
+    let used = this.used();
     if (used <= maxmemory) return "ok";
+    if (performance.now() - this.#clientBytesAt >= CLIENT_BYTES_FRESH_MS) {
+      // The cron's count may be a tick old: a reply then in flight, a client since gone.
+      this.#countClientBytes();
+      used = this.used();
+      if (used <= maxmemory) return "ok";
+    }
     if (this.#policy === "noeviction") return "fail";
     const cfg = this.#server.config;
     const started = performance.now();
@@ -343,11 +357,17 @@ export class Eviction {
     this.tracker?.sweep(server.keyspace.dbs);
     if (this.meter === undefined) return;
     this.meter.settle();
+    this.#countClientBytes();
+  }
+
+  /** Sums normal clients' buffers (Redis counts them in used_memory; replicas' it leaves out). */
+  #countClientBytes(): void {
     let bytes = 0;
-    for (const client of server.clients.values()) {
+    for (const client of this.#server.clients.values()) {
       if (client.flags.replica && !client.flags.monitor) continue;
       bytes += client.bufferBytes;
     }
     this.#clientBytes = bytes;
+    this.#clientBytesAt = performance.now();
   }
 }

@@ -18,7 +18,7 @@ import {
   type RdbSinkEntry,
 } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
-import { lowerThreadPriority } from "../util/thread_priority.ts";
+import { idleThreadPriority } from "../util/thread_priority.ts";
 import { bytesToString } from "../util/bytes.ts";
 import { ByteWriter } from "./listpack.ts";
 import {
@@ -37,7 +37,7 @@ import {
   type RdbLoadRequest,
 } from "./rdb_load_messages.ts";
 
-lowerThreadPriority();
+idleThreadPriority();
 
 /**
  * Collections of at most this many strings (a hash counts fields and values)

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { BACKGROUND_WORKER_NICE } from "../../../src/util/thread_priority.ts";
-import { threadSched } from "../../fixtures/thread_sched.ts";
+import { startRdbStreamLoad } from "../../../src/persistence/rdb_loader.ts";
+import { Keyspace } from "../../../src/store/keyspace.ts";
+import { processThreads, threadSched } from "../../fixtures/thread_sched.ts";
 
 /** SCHED_IDLE in sched.h. */
 const SCHED_IDLE = 5;
@@ -22,6 +24,31 @@ Deno.test({
       assert.equal(threadSched().policy, 0, "the test's own thread keeps SCHED_OTHER");
     } finally {
       worker.terminate();
+    }
+  },
+});
+
+Deno.test({
+  name: "the RDB load worker's thread runs under SCHED_IDLE while it loads",
+  ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2,
+  fn: async () => {
+    const before = new Set(processThreads().map((t) => t.tid));
+    const newIdle = () =>
+      processThreads().filter((t) => !before.has(t.tid) && t.policy === SCHED_IDLE).length;
+    // A stream load keeps its worker until end(): only the header has arrived.
+    const load = startRdbStreamLoad(new Keyspace(16), { dropExpired: false, verifyChecksum: true });
+    try {
+      load.push(new TextEncoder().encode("REDIS0010"));
+      let idle = 0;
+      for (let i = 0; i < 100 && idle === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        idle = newIdle();
+      }
+      assert.equal(idle, 1, "one new thread under SCHED_IDLE: the load worker");
+      assert.equal(threadSched().policy, 0, "the main thread keeps SCHED_OTHER");
+    } finally {
+      load.abort();
+      await load.end().catch(() => {});
     }
   },
 });
