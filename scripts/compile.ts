@@ -18,7 +18,7 @@ export const RUNTIME_MODULES = [
 /**
  * What the server needs: sockets, its files (dir, logfile, pidfile, config),
  * environment, system facts for INFO (hostname, load), running itself for
- * `daemonize yes`, and libc's sched_setscheduler for the snapshot worker's
+ * `daemonize yes`, and libc's sched_setscheduler for the background workers'
  * priority (src/util/thread_priority.ts).
  */
 export const PERMISSIONS = [
