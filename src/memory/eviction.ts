@@ -10,10 +10,9 @@
  * buffer: freeMemoryGetNotCountedMemory). V8's heap figure is not usable
  * here, see dataset_memory.ts.
  *
- * Choosing keys: a JS Map has no random access, so samples come from a
- * cursor that walks each dict (and each expires map) round and round,
- * skipping a random gap of keys before each sample. The LRU, LFU and
- * TTL policies fill Redis's pool of the 16 best candidates from
+ * Choosing keys: samples are keys picked uniformly at random from each
+ * dict (or expires table), as Redis's dictGetSomeKeys does. The LRU, LFU
+ * and TTL policies fill Redis's pool of the 16 best candidates from
  * `maxmemory-samples` keys of every db per round, and evict the best.
  *
  * An evicted key reaches the AOF and the replicas as DEL (UNLINK under
@@ -39,14 +38,6 @@ export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'
 
 /** Redis's EVPOOL_SIZE. */
 const POOL_SIZE = 16;
-/**
- * Samples are up to this many keys apart along the cursor (a random gap):
- * wide enough that neighbours in insertion order, alike in age, are not all
- * a round sees; each step costs (the pool refill was 40% of a SET's CPU at 64).
- */
-const SAMPLE_GAP = 8;
-/** The random policies take one sample per eviction and can afford a wider gap. */
-const RANDOM_GAP = 64;
 /** Commands a client in MULTI may still send when memory is full (Redis's processCommand). */
 const MULTI_ALLOWED = new Set(["exec", "discard", "quit", "reset"]);
 
@@ -95,7 +86,6 @@ export class Eviction {
   #maxmemory = 0;
   #policy = "noeviction";
   #pool: Candidate[] = [];
-  #cursors = new WeakMap<Map<string, unknown>, Iterator<string>>();
   #nextDb = 0;
   #timerRunning = false;
   /** Normal clients' buffers, counted by the cron and again before evicting for them. */
@@ -214,7 +204,7 @@ export class Eviction {
     return bytes;
   }
 
-  /** allkeys-random / volatile-random: the next db with keys, a random step along its cursor. */
+  /** allkeys-random / volatile-random: a random key of the next db with keys. */
   #randomVictim(): Candidate | undefined {
     const dbs = this.#server.keyspace.dbs;
     const allkeys = this.#policy.startsWith("allkeys");
@@ -222,7 +212,7 @@ export class Eviction {
       const db = dbs[(++this.#nextDb) % dbs.length];
       const map = allkeys ? db.dict : db.expires;
       if (map.size === 0) continue;
-      const key = this.#sample(map, RANDOM_GAP);
+      const key = map.randomKey();
       if (key !== undefined) return { db, key, score: 0 };
     }
     return undefined;
@@ -242,7 +232,7 @@ export class Eviction {
         keys += map.size;
         const count = Math.min(samples, map.size);
         for (let i = 0; i < count; i++) {
-          const key = this.#sample(map, SAMPLE_GAP);
+          const key = map.randomKey();
           if (key !== undefined) this.#offer(db, key, this.#score(db, key, now));
         }
       }
@@ -275,24 +265,6 @@ export class Eviction {
     while (at < pool.length && pool[at].score < score) at++;
     pool.splice(at, 0, { db, key, score });
     if (pool.length > POOL_SIZE) pool.shift();
-  }
-
-  /** A key a random gap further along `map`'s cursor: neighbours in insertion order are alike in age. */
-  #sample(map: Map<string, unknown>, maxGap: number): string | undefined {
-    if (map.size === 0) return undefined;
-    let cursor = this.#cursors.get(map) ?? map.keys();
-    let key: string | undefined;
-    for (let gap = Math.floor(Math.random() * Math.min(maxGap, map.size)); gap >= 0; gap--) {
-      let step = cursor.next();
-      if (step.done) {
-        // At the end: start over.
-        cursor = map.keys();
-        step = cursor.next();
-      }
-      key = step.value;
-    }
-    this.#cursors.set(map, cursor);
-    return key;
   }
 
   /** Redis's evictionTimeProc: keep evicting between commands until under the limit. */

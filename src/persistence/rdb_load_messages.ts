@@ -41,6 +41,10 @@ export const BATCH_PACKED = 6;
 export interface RdbLoadBatch {
   /** The db every key of the batch belongs to (a batch never spans two dbs). */
   db: number;
+  /** The db's key count from the file's RESIZEDB, 0 when it had none: its table is sized once. */
+  dbSize: number;
+  /** The same for the db's keys with an expire time. */
+  dbExpiresSize: number;
   /**
    * Key by key: the key, then the `lengths[i]` strings of its value, as
    * their bytes one after another; string `k` ends at `ends[k]`. Bytes

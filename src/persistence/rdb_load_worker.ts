@@ -15,6 +15,7 @@ import {
   RdbDecoder,
   RdbError,
   type RdbPlainValue,
+  type RdbResizeHint,
   type RdbSinkEntry,
 } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
@@ -133,6 +134,9 @@ class TextColumn implements RdbByteSink {
 
 /** The keys decoded since the last post, column by column. */
 class BatchBuilder {
+  /** The decoder's RESIZEDB hints (the live map), for each batch's `dbSize`. */
+  constructor(readonly sizeHints: ReadonlyMap<number, RdbResizeHint>) {}
+
   db = 0;
   size = 0;
   /** The strings of the keys added, and those of the entry being decoded (see RdbByteSink). */
@@ -249,6 +253,8 @@ class BatchBuilder {
     const [text, ends] = this.text.take(keep);
     const batch: RdbLoadBatch = {
       db: this.db,
+      dbSize: this.sizeHints.get(this.db)?.size ?? 0,
+      dbExpiresSize: this.sizeHints.get(this.db)?.expiresSize ?? 0,
       text,
       ends,
       lengths: Uint32Array.from(this.lengths),
@@ -424,7 +430,7 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
   });
   const dropBefore = request.dropExpiredBefore;
   const handover = new Handover(request.pullSignal);
-  const batch = new BatchBuilder();
+  const batch = new BatchBuilder(decoder.resizeHints);
   let batchStart = decoder.offset;
   let announced = false;
   let keysExpired = 0;

@@ -25,6 +25,7 @@ import {
   type RdbLoadSource,
 } from "./rdb_load_messages.ts";
 import type { Keyspace } from "../store/keyspace.ts";
+import { KeyTable } from "../store/key_table.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { StoredValue } from "../store/packed.ts";
@@ -41,6 +42,12 @@ export type { RdbLoadSource } from "./rdb_load_messages.ts";
  * loaded (loading-process-events-interval-bytes), tens of ms too.
  */
 export const INSTALL_SLICE_MS = 50;
+
+/**
+ * The most keys a db's tables are built for up front from the file's
+ * RESIZEDB (~70 MB of index at this size); bigger dbs grow as they load.
+ */
+const PRESIZE_MAX_KEYS = 1 << 21;
 
 /** Why a cancelled load rejects. */
 const ABORTED = "RDB load aborted";
@@ -238,6 +245,12 @@ function runInWorker(
       const until = performance.now() + INSTALL_SLICE_MS;
       while (queue.length > 0 && performance.now() < until) {
         const batch = queue.shift()!;
+        if (dicts[batch.db].size === 0 && batch.dbSize > 0) {
+          // The db's first keys: build its tables for the size the file announced (a
+          // bound on what a file's word can make us allocate; beyond it they grow).
+          dicts[batch.db] = new KeyTable(Math.min(batch.dbSize, PRESIZE_MAX_KEYS));
+          expires[batch.db] = new KeyTable(Math.min(batch.dbExpiresSize, PRESIZE_MAX_KEYS));
+        }
         keysLoaded += installBatch(batch, {
           dict: dicts[batch.db],
           expires: expires[batch.db],
@@ -319,7 +332,7 @@ interface InstallState {
 /** Builds the store values of `batch` into `dict` and `expires`; returns the keys added. */
 function installBatch(
   batch: RdbLoadBatch,
-  target: { dict: Map<string, StoredValue>; expires: Map<string, number>; state: InstallState },
+  target: { dict: KeyTable<StoredValue>; expires: KeyTable<number>; state: InstallState },
 ): number {
   const { dict, expires, state } = target;
   const { lengths, kinds, scores, packed } = batch;
@@ -389,22 +402,22 @@ function unpackStrings(text: Uint8Array, ends: Uint32Array): string[] {
   return strings;
 }
 
-/** One empty dict and expires map per db of `keyspace`. */
+/** One empty dict and expires table per db of `keyspace`. */
 function freshMaps(keyspace: Keyspace): {
-  dicts: Map<string, StoredValue>[];
-  expires: Map<string, number>[];
+  dicts: KeyTable<StoredValue>[];
+  expires: KeyTable<number>[];
 } {
   return {
-    dicts: keyspace.dbs.map(() => new Map<string, StoredValue>()),
-    expires: keyspace.dbs.map(() => new Map<string, number>()),
+    dicts: keyspace.dbs.map(() => new KeyTable<StoredValue>()),
+    expires: keyspace.dbs.map(() => new KeyTable<number>()),
   };
 }
 
 /** Replaces every db's contents with the loaded maps (the old data goes through beforeFlush). */
 function install(
   keyspace: Keyspace,
-  dicts: Map<string, StoredValue>[],
-  expires: Map<string, number>[],
+  dicts: KeyTable<StoredValue>[],
+  expires: KeyTable<number>[],
 ): void {
   for (const db of keyspace.dbs) {
     keyspace.hooks.beforeFlush(db);

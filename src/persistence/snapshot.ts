@@ -5,17 +5,18 @@
  * yields to the event loop) and encodes RDB bytes; a worker writes them to
  * disk. Consistency comes from per-key copy-on-write:
  *
- * 1. At the start we capture every db's key map (the Map objects themselves).
- *    FLUSHDB and SWAPDB replace or swap Map objects, so the walk keeps seeing
+ * 1. At the start we capture every db's key table (the objects themselves).
+ *    FLUSHDB and SWAPDB replace or swap those objects, so the walk keeps seeing
  *    the maps as they were; a write to a captured map is resolved to the
  *    snapshot db it belongs to through `#capturedIndex`.
  * 2. Before a write touches a key of a captured map that the walk has not
  *    reached, the key's current value is serialized first and the key is
- *    marked copied, so the walk skips it later. The keys the walk passed are
- *    kept in bounded segments (`KeySegments`): one Set of a million keys
- *    would stall the thread for tens of ms each time it doubles.
+ *    marked copied, so the walk skips it later. Whether the walk passed a key
+ *    is its place in the table against the walk's iterator (KeyTable's
+ *    entryNumber and position), so the walk itself records nothing.
  * 3. A key that did not exist at the start ("born" during the snapshot) is
- *    remembered and skipped.
+ *    remembered and skipped. That includes a key the walk wrote, deleted
+ *    since and created again: the table appends it, ahead of the walk.
  * 4. Entries copied for a db the walk has not reached yet are encoded into
  *    that db's own pending buffer and emitted right after its SELECTDB.
  *
@@ -23,6 +24,7 @@
  */
 import type { Db, Keyspace, KeyspaceHooks } from "../store/keyspace.ts";
 import type { StoredValue } from "../store/packed.ts";
+import type { KeyTable, KeyTableIterator } from "../store/key_table.ts";
 import { yieldToIo } from "../util/io_yield.ts";
 
 /** Longest stretch of walking before yielding to the event loop. */
@@ -113,38 +115,6 @@ export interface SnapshotSink<C = Uint8Array> {
   abort(reason: string): void;
 }
 
-/** Keys per segment of `KeySegments`: growing a Set this size takes about a millisecond. */
-export const KEY_SEGMENT_SIZE = 1 << 15;
-
-/**
- * A set of keys that only grows until it is cleared, kept as Sets of at
- * most KEY_SEGMENT_SIZE keys, so that adding never rehashes more than one
- * segment. Membership asks every segment; only copy-on-write asks.
- */
-export class KeySegments {
-  #full: Set<string>[] = [];
-  #open = new Set<string>();
-
-  add(key: string): void {
-    if (this.#open.size >= KEY_SEGMENT_SIZE) {
-      this.#full.push(this.#open);
-      this.#open = new Set();
-    }
-    this.#open.add(key);
-  }
-
-  has(key: string): boolean {
-    if (this.#open.has(key)) return true;
-    for (const segment of this.#full) if (segment.has(key)) return true;
-    return false;
-  }
-
-  clear(): void {
-    this.#full = [];
-    this.#open = new Set();
-  }
-}
-
 /** How a snapshot encodes, and what tells it that clients are waiting. */
 export interface SnapshotOptions<C> {
   /** The encoder of the stream; an RDB header, if any, is already written to it. */
@@ -171,10 +141,8 @@ export interface SnapshotOptions<C> {
 
 interface CapturedDb<C> {
   index: number;
-  dict: Map<string, StoredValue>;
-  expires: Map<string, number>;
-  /** Keys the walk has passed. */
-  walked: KeySegments;
+  dict: KeyTable<StoredValue>;
+  expires: KeyTable<number>;
   /** Keys serialized early by copy-on-write (the walk skips them). */
   copied: Set<string>;
   /** Keys created after the snapshot started. */
@@ -201,10 +169,10 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   #encoder: SnapshotEncoder<C>;
   #newEncoder: () => SnapshotEncoder<C>;
   #dbs: CapturedDb<C>[];
-  #capturedIndex = new Map<Map<string, StoredValue>, CapturedDb<C>>();
+  #capturedIndex = new Map<KeyTable<StoredValue>, CapturedDb<C>>();
   /** Position of the walk: index into #dbs, and the iterator over the current db's keys. */
   #current = 0;
-  #iterator: IterableIterator<[string, StoredValue]> | undefined;
+  #iterator: KeyTableIterator<StoredValue, [string, StoredValue]> | undefined;
   #finished = false;
   #aborted = false;
   #done: Promise<void>;
@@ -227,7 +195,6 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
       index: db.id,
       dict: db.dict,
       expires: db.expires,
-      walked: new KeySegments(),
       copied: new Set(),
       born: new Set(),
       early: undefined,
@@ -269,16 +236,17 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     const captured = this.#capturedIndex.get(db.dict);
     // Not a captured map (created by a flush during the snapshot), or a db the walk has finished.
     if (captured === undefined || captured.index < this.#current) return;
-    if (captured.born.has(key) || captured.copied.has(key) || captured.walked.has(key)) return;
-    const value = captured.dict.get(key);
-    if (value === undefined) {
+    if (captured.born.has(key) || captured.copied.has(key)) return;
+    const entry = captured.dict.entryNumber(key);
+    if (entry < 0) {
       captured.born.add(key);
       return;
     }
+    const walking = captured === this.#dbs[this.#current] && this.#iterator !== undefined;
+    if (walking && entry < this.#iterator!.position) return; // written already
+    const value = captured.dict.get(key)!;
     // Serialize the value as it is now, before the write changes it.
-    const target = captured === this.#dbs[this.#current] && this.#iterator !== undefined
-      ? this.#encoder
-      : (captured.early ??= this.#newEncoder());
+    const target = walking ? this.#encoder : (captured.early ??= this.#newEncoder());
     const before = target.pending;
     target.writeEntry(key, value, captured.expires.get(key));
     captured.copied.add(key);
@@ -290,7 +258,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   keyModified(): void {}
   keyExpired(): void {}
   beforeFlush(): void {
-    // The captured Map objects stay untouched when a db is flushed or swapped.
+    // The captured tables stay untouched when a db is flushed or swapped.
   }
 
   // ---- the walk ----
@@ -318,20 +286,18 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
         this.#iterator = captured.dict.entries();
       }
       const iterator = this.#iterator;
-      const { walked, copied, born, expires } = captured;
+      const { copied, born, expires } = captured;
       let sinceCheck = 0;
       while (true) {
         const next = iterator.next();
         if (next.done) {
           this.#iterator = undefined;
-          walked.clear();
           copied.clear();
           born.clear();
           this.#current++;
           break;
         }
         const [key, value] = next.value;
-        walked.add(key);
         if ((copied.size > 0 && copied.has(key)) || (born.size > 0 && born.has(key))) continue;
         encoder.writeEntry(key, value, expires.size > 0 ? expires.get(key) : undefined);
         this.keysProcessed++;

@@ -14,6 +14,7 @@ import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
 import { PackedValue, type StoredValue } from "./packed.ts";
+import { KeyTable } from "./key_table.ts";
 import type { RedisHash, RedisSet, RedisValue, TypeName } from "./types.ts";
 
 /** What the server plugs into the keyspace. */
@@ -90,8 +91,8 @@ export const ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10;
 /** One numbered database. */
 export class Db {
   /** Values a load left packed are unpacked by the lookups below (see packed.ts). */
-  dict = new Map<string, StoredValue>();
-  expires = new Map<string, number>();
+  dict = new KeyTable<StoredValue>();
+  expires = new KeyTable<number>();
   /** Mean TTL estimate INFO keyspace prints as avg_ttl (Redis's db->avg_ttl). */
   avgTtl = 0;
   #expireCursor: IterableIterator<[string, number]> | undefined;
@@ -302,8 +303,8 @@ export class Db {
     const removed = this.dict.size;
     // beforeFlush stands for keyModified on every key (WATCH handles a flush as a whole).
     this.keyspace.hooks.beforeFlush(this);
-    this.dict = new Map();
-    this.expires = new Map();
+    this.dict = new KeyTable();
+    this.expires = new KeyTable();
     this.#expireCursor = undefined;
     this.avgTtl = 0;
     return removed;
@@ -311,18 +312,10 @@ export class Db {
 
   /** A random live key, or undefined (RANDOMKEY): samples a bounded number of times. */
   randomKey(): string | undefined {
-    const size = this.dict.size;
-    if (size === 0) return undefined;
     for (let attempt = 0; attempt < 100; attempt++) {
-      const target = Math.floor(Math.random() * size);
-      let i = 0;
-      for (const key of this.dict.keys()) {
-        if (i++ === target) {
-          if (!this.expireIfNeeded(key)) return key;
-          break;
-        }
-      }
-      if (this.dict.size === 0) return undefined;
+      const key = this.dict.randomKey();
+      if (key === undefined) return undefined;
+      if (!this.expireIfNeeded(key)) return key;
     }
     return undefined;
   }
@@ -342,7 +335,7 @@ export class Db {
     while (sampled < budget) {
       const next = this.#expireCursor.next();
       if (next.done) {
-        // Start again from the front next time; Map iterators skip deleted entries.
+        // Start again from the front next time; the iterators skip deleted entries.
         this.#expireCursor = undefined;
         break;
       }

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { KeyTable } from "../../../src/store/key_table.ts";
+import { prng } from "../../helpers/prng.ts";
+
+/** A fresh string with `text`'s contents (not the literal itself, as keys from a socket are). */
+function fresh(text: string): string {
+  return String.fromCharCode(...Array.from(text, (c) => c.charCodeAt(0)));
+}
+
+Deno.test("key table agrees with a Map over random sets, deletes and lookups", () => {
+  const rand = prng(7);
+  const table = new KeyTable<number>();
+  const model = new Map<string, number>();
+  for (let op = 0; op < 200_000; op++) {
+    const key = fresh(`k${Math.floor(rand() * 5000)}`);
+    const r = rand();
+    if (r < 0.5) {
+      table.set(key, op);
+      model.set(key, op);
+    } else if (r < 0.8) {
+      assert.equal(table.delete(key), model.delete(key));
+    } else {
+      assert.equal(table.get(key), model.get(key));
+      assert.equal(table.has(key), model.has(key));
+    }
+    assert.equal(table.size, model.size);
+  }
+  // Insertion order, as a Map keeps it (an overwrite keeps the key's place).
+  assert.deepEqual([...table], [...model]);
+  assert.deepEqual([...table.keys()], [...model.keys()]);
+  assert.deepEqual([...table.values()], [...model.values()]);
+});
+
+Deno.test("key table holds binary, empty and long keys", () => {
+  const table = new KeyTable<string>();
+  const keys = ["", "\x00", "\x00\x00", "\xff\xfe", "a".repeat(100_000), "a".repeat(99_999) + "b"];
+  for (const key of keys) table.set(key, `v:${key.length}`);
+  assert.equal(table.size, keys.length);
+  for (const key of keys) assert.equal(table.get(fresh(key)), `v:${key.length}`);
+  assert.equal(table.get("\x01"), undefined);
+});
+
+Deno.test("key table iterators visit appended keys and skip deleted ones, across rebuilds", () => {
+  const table = new KeyTable<number>();
+  for (let i = 0; i < 1000; i++) table.set(`k${i}`, i);
+  const it = table.keys();
+  const seen: string[] = [];
+  for (let i = 0; i < 100; i++) seen.push(it.next().value!);
+  // Delete most of what is left (the table shrinks: a rebuild) and append more (it grows: another).
+  for (let i = 100; i < 1000; i++) if (i % 10 !== 0) table.delete(`k${i}`);
+  for (let i = 1000; i < 3000; i++) table.set(`k${i}`, i);
+  for (let step = it.next(); !step.done; step = it.next()) seen.push(step.value);
+  const expected = [
+    ...Array.from({ length: 100 }, (_, i) => `k${i}`),
+    ...Array.from({ length: 90 }, (_, i) => `k${100 + 10 * i}`),
+    ...Array.from({ length: 2000 }, (_, i) => `k${1000 + i}`),
+  ];
+  assert.deepEqual(seen, expected);
+  // Done stays done, as with a Map iterator.
+  table.set("late", 1);
+  assert.equal(it.next().done, true);
+});
+
+Deno.test("key table iterator survives deleting every entry it visits", () => {
+  const table = new KeyTable<number>();
+  for (let i = 0; i < 5000; i++) table.set(`k${i}`, i);
+  let visited = 0;
+  for (const key of table.keys()) {
+    table.delete(key);
+    visited++;
+  }
+  assert.equal(visited, 5000);
+  assert.equal(table.size, 0);
+});
+
+Deno.test("key table random keys are live keys, each one picked", () => {
+  const table = new KeyTable<number>();
+  assert.equal(table.randomKey(), undefined);
+  for (let i = 0; i < 64; i++) table.set(`k${i}`, i);
+  for (let i = 0; i < 64; i += 2) table.delete(`k${i}`);
+  const picked = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const key = table.randomKey()!;
+    assert.ok(table.has(key), key);
+    picked.add(key);
+  }
+  assert.equal(picked.size, 32);
+});
+
+Deno.test("key table clear empties it and ends its iterators", () => {
+  const table = new KeyTable<number>(100);
+  for (let i = 0; i < 100; i++) table.set(`k${i}`, i);
+  const it = table.keys();
+  it.next();
+  table.clear();
+  assert.equal(table.size, 0);
+  assert.equal(table.get("k1"), undefined);
+  assert.equal(it.next().done, true);
+  table.set("again", 1);
+  assert.deepEqual([...table], [["again", 1]]);
+});
