@@ -5,12 +5,13 @@
  * logarithmic counter (evict.c's LFULogIncr and LFUDecrAndReturn).
  *
  * Redis keeps the field in every object; here it is a side map per db that
- * exists only while a policy needs it (a JS entry per key costs ~40 bytes),
+ * exists only while a policy needs it (a table entry per key costs ~40 bytes),
  * so OBJECT IDLETIME and OBJECT FREQ are exact only then. A key not seen
  * since tracking began counts as last used when tracking began.
  */
 import type { Db, KeyAccess, KeyspaceHooks } from "../store/keyspace.ts";
 import type { Config } from "../config.ts";
+import { KeyTable } from "../store/key_table.ts";
 
 /** Redis's LFU_INIT_VAL: the counter of a new key. */
 export const LFU_INIT_VAL = 5;
@@ -25,7 +26,7 @@ export type AccessMode = "lru" | "lfu";
 /** Records accesses; the keyspace calls `touch`, the hooks forget deleted keys. */
 export class AccessTracker implements KeyAccess, KeyspaceHooks {
   /** By db id, with the dict they belong to (an array and an identity check are cheaper than a WeakMap). */
-  #byDb: Array<{ dict: Dict; records: Map<string, number> } | undefined> = [];
+  #byDb: Array<{ dict: Dict; records: KeyTable<number> } | undefined> = [];
   readonly #sinceMs: number;
 
   constructor(
@@ -66,7 +67,7 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
     return this.#decayed(record);
   }
 
-  /** How many keys have a record (each costs a Map entry: maxmemory counts them). */
+  /** How many keys have a record (each costs a table entry: maxmemory counts them). */
   get size(): number {
     let size = 0;
     for (const slot of this.#byDb) if (slot !== undefined) size += slot.records.size;
@@ -90,7 +91,7 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
   beforeFlush(): void {}
 
   /** The records of `db`'s current dict, if any (after SWAPDB they are found in the other slot). */
-  #existing(db: Db): Map<string, number> | undefined {
+  #existing(db: Db): KeyTable<number> | undefined {
     const slots = this.#byDb;
     const slot = slots[db.id];
     if (slot !== undefined && slot.dict === db.dict) return slot.records;
@@ -105,10 +106,10 @@ export class AccessTracker implements KeyAccess, KeyspaceHooks {
     return undefined;
   }
 
-  #records(db: Db): Map<string, number> {
+  #records(db: Db): KeyTable<number> {
     let records = this.#existing(db);
     if (records === undefined) {
-      records = new Map();
+      records = new KeyTable<number>();
       this.#byDb[db.id] = { dict: db.dict, records };
     }
     return records;

@@ -6,7 +6,7 @@
  * (a "denyoom" command) is refused with -OOM when nothing can be evicted.
  *
  * What is counted: the dataset estimate of dataset_memory.ts, the LRU/LFU
- * access records (a Map entry per key) and the buffers of normal clients (Redis also leaves out the replicas' buffers and the AOF
+ * access records (a table entry per key) and the buffers of normal clients (Redis also leaves out the replicas' buffers and the AOF
  * buffer: freeMemoryGetNotCountedMemory). V8's heap figure is not usable
  * here, see dataset_memory.ts.
  *

@@ -14,7 +14,7 @@ import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import { PackedValue, type StoredValue } from "../store/packed.ts";
 
-/** A dict (Map/Set) entry with its share of the hash table. */
+/** A dict entry (KeyTable, Map or Set) with its share of the hash table. */
 export const ENTRY_BYTES = 40;
 /** A JS Map or Set with an empty table. */
 const COLLECTION_BYTES = 96;
