@@ -18,6 +18,7 @@ import type { Db, Keyspace, KeyspaceHooks, UnpackListener } from "../store/keysp
 import type { PackedValue, StoredValue } from "../store/packed.ts";
 import type { RedisValue } from "../store/types.ts";
 import { ENTRY_BYTES, EXPIRE_ENTRY_BYTES, stringBytes, valueBytes } from "./size.ts";
+import { KeyTable } from "../store/key_table.ts";
 
 type Dict = Db["dict"];
 
@@ -25,7 +26,7 @@ type Dict = Db["dict"];
 interface DictCount {
   dict: Dict;
   total: number;
-  pending: Set<string>;
+  pending: KeyTable<true>;
 }
 
 /** Keeps the dataset total; install its hooks while maxmemory is on. */
@@ -60,7 +61,7 @@ export class DatasetMemory implements KeyspaceHooks, UnpackListener {
     for (const db of this.keyspace.dbs) {
       const count = this.#countOf(db);
       if (count === undefined || count.pending.size === 0) continue;
-      for (const key of count.pending) {
+      for (const key of count.pending.keys()) {
         const value = db.dict.get(key);
         if (value !== undefined) count.total += this.#count(db, key, value);
       }
@@ -75,7 +76,7 @@ export class DatasetMemory implements KeyspaceHooks, UnpackListener {
   beforeWrite(db: Db, key: string): void {
     const count = this.#countOf(db);
     if (count === undefined || count.pending.has(key)) return;
-    count.pending.add(key);
+    count.pending.set(key, true);
     this.#anyPending = true;
     const value = db.dict.get(key);
     if (value !== undefined) count.total -= this.#countedCost(db, key, value);
@@ -115,7 +116,7 @@ export class DatasetMemory implements KeyspaceHooks, UnpackListener {
   #recount(db: Db): number {
     let total = 0;
     for (const [key, value] of db.dict) total += this.#count(db, key, value);
-    this.#counts[db.id] = { dict: db.dict, total, pending: new Set() };
+    this.#counts[db.id] = { dict: db.dict, total, pending: new KeyTable<true>() };
     return total;
   }
   /** A key's cost now, remembering a sampled estimate for its later subtraction. */

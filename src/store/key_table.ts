@@ -36,8 +36,19 @@ const MIN_BUCKETS = 8;
 /** Per-process seed, so another process cannot pick colliding keys in advance. */
 const SEED = (Math.random() * 0x1_0000_0000) | 0;
 
+/** The key hashed last and its hash: a command looks its key up in several tables in a row. */
+let lastKey = "";
+let lastHash = 0;
+
 /** FNV-1a over the UTF-16 code units, then murmur3's finalizer (linear probing wants mixed low bits). */
 export function hashKey(key: string): number {
+  if (key === lastKey) return lastHash;
+  lastKey = key;
+  lastHash = computeHash(key);
+  return lastHash;
+}
+
+function computeHash(key: string): number {
   let h = SEED ^ 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
@@ -46,6 +57,7 @@ export function hashKey(key: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
+lastHash = computeHash(lastKey);
 
 /** A key → value table of strings (see the file comment). */
 export class KeyTable<V> implements Iterable<[string, V]> {
