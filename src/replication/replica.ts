@@ -19,6 +19,7 @@ import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
 import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
 import { type RdbStreamLoad, startRdbStreamLoad } from "../persistence/rdb_loader.ts";
+import { lowerProcessPriority } from "../util/thread_priority.ts";
 import { allPersistenceDisabled } from "../persistence/aof.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
@@ -349,7 +350,13 @@ export class MasterLink {
       log.notice(`Full resync from master: ${replid}:${offset}`);
       this.#fullResyncReplid = replid;
       this.prePsync = false;
-      await this.#fullSync(reader, replid, offset);
+      // Until the new dataset is in, a master on the same machine should win the CPU.
+      const restorePriority = lowerProcessPriority();
+      try {
+        await this.#fullSync(reader, replid, offset);
+      } finally {
+        restorePriority();
+      }
       this.#serveStream(conn, reader, 0);
       // The master streams to a diskless replica only after its first ACK (as Redis).
       this.sendAck();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BACKGROUND_WORKER_NICE } from "../../../src/util/thread_priority.ts";
+import { BACKGROUND_WORKER_NICE, lowerProcessPriority } from "../../../src/util/thread_priority.ts";
 import { startRdbStreamLoad } from "../../../src/persistence/rdb_loader.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
 import { processThreads, threadSched } from "../../fixtures/thread_sched.ts";
@@ -49,6 +49,36 @@ Deno.test({
     } finally {
       load.abort();
       await load.end().catch(() => {});
+    }
+  },
+});
+
+/** Whether this process holds CAP_SYS_NICE (it may lower nice values again). */
+function maySetNiceBack(): boolean {
+  const caps = /^CapEff:\s*([0-9a-f]+)/m.exec(Deno.readTextFileSync("/proc/self/status"));
+  return caps !== null && ((BigInt(`0x${caps[1]}`) >> 23n) & 1n) === 1n;
+}
+
+Deno.test({
+  name: "a full sync's priority drop lowers the process's threads to nice 10 and puts them back",
+  ignore: Deno.build.os !== "linux",
+  fn: () => {
+    const before = new Map(processThreads().map((t) => [t.tid, t.nice]));
+    const restore = lowerProcessPriority();
+    const during = processThreads();
+    restore();
+    const after = new Map(processThreads().map((t) => [t.tid, t.nice]));
+    const main = during.find((t) => t.tid === Deno.pid)!;
+    if (maySetNiceBack()) {
+      assert.equal(main.nice, BACKGROUND_WORKER_NICE, "the main thread is lowered");
+      for (const t of during) {
+        if (before.has(t.tid)) assert.ok(t.nice >= BACKGROUND_WORKER_NICE, `thread ${t.tid}`);
+      }
+    } else {
+      assert.equal(main.nice, before.get(Deno.pid), "unprivileged: nothing changes");
+    }
+    for (const [tid, nice] of after) {
+      if (before.has(tid)) assert.equal(nice, before.get(tid), `thread ${tid} is back`);
     }
   },
 });
