@@ -71,6 +71,9 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   #size = 0;
   /** Iterators that may still be used, moved by a rebuild. */
   #iterators = new Set<WeakRef<KeyTableIterator<V, unknown>>>();
+  #dropped = new FinalizationRegistry<WeakRef<KeyTableIterator<V, unknown>>>((ref) =>
+    this.#iterators.delete(ref)
+  );
 
   /** `expectedSize`: how many keys it will hold, to build the index once. */
   constructor(expectedSize = 0) {
@@ -82,6 +85,11 @@ export class KeyTable<V> implements Iterable<[string, V]> {
 
   get size(): number {
     return this.#size;
+  }
+
+  /** Iterators a rebuild would still move: unfinished ones not yet collected. */
+  get openIterators(): number {
+    return this.#iterators.size;
   }
 
   get(key: string): V | undefined {
@@ -265,7 +273,12 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     const it = new KeyTableIterator<V, T>(pick, () => ({ slots: this.#slots, used: this.#used }));
     const ref = new WeakRef<KeyTableIterator<V, unknown>>(it);
     this.#iterators.add(ref);
-    it.onFinish = () => this.#iterators.delete(ref);
+    // Dropped unfinished (a SCAN never completed), it leaves the set once collected.
+    this.#dropped.register(it, ref, ref);
+    it.onFinish = () => {
+      this.#iterators.delete(ref);
+      this.#dropped.unregister(ref);
+    };
     return it;
   }
 }

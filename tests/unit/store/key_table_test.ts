@@ -99,3 +99,15 @@ Deno.test("key table clear empties it and ends its iterators", () => {
   table.set("again", 1);
   assert.deepEqual([...table], [["again", 1]]);
 });
+
+Deno.test("key table lets go of iterators dropped unfinished once they are collected", async () => {
+  const fixture = new URL("../../fixtures/key_table_dropped_iterators.ts", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", fixture.pathname],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  const { open } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(open < 100, `${open} of 20000 dropped iterators still held`);
+});
