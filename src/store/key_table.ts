@@ -136,9 +136,10 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     this.#slots[2 * entry] = undefined;
     this.#slots[2 * entry + 1] = undefined;
     this.#size--;
-    // Mostly empty: shrink, as Map does, so a drained table gives its memory back.
+    // Mostly empty: shrink, as Map does, so a drained table gives its memory back
+    // (well below what bucketsFor rounds a size up to, so that it does not see-saw).
     const buckets = this.#mask + 1;
-    if (buckets > MIN_BUCKETS && this.#size * 8 < buckets) this.#rebuild(bucketsFor(this.#size));
+    if (buckets > MIN_BUCKETS && this.#size * 16 < buckets) this.#rebuild(bucketsFor(this.#size));
     return true;
   }
 
@@ -331,9 +332,13 @@ export class KeyTableIterator<V, T> implements IterableIterator<T> {
   }
 }
 
-/** Buckets for `entries`: a power of two, at least twice as many (with room to grow). */
+/**
+ * Buckets for `entries`: a power of two, at least three times as many, so
+ * that the entries fill at most two thirds of the room (half the buckets)
+ * and half as many again can be added before the next rebuild.
+ */
 function bucketsFor(entries: number): number {
   let buckets = MIN_BUCKETS;
-  while (buckets < 4 * entries) buckets *= 2;
+  while (buckets < 3 * entries) buckets *= 2;
   return buckets;
 }
