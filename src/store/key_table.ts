@@ -38,7 +38,7 @@ const SEED = (Math.random() * 0x1_0000_0000) | 0;
 
 /** The key hashed last and its hash: a command looks its key up in several tables in a row. */
 let lastKey = "";
-let lastHash = 0;
+let lastHash = computeHash(lastKey);
 
 /** FNV-1a over the UTF-16 code units, then murmur3's finalizer (linear probing wants mixed low bits). */
 export function hashKey(key: string): number {
@@ -57,7 +57,6 @@ function computeHash(key: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
-lastHash = computeHash(lastKey);
 
 /** A key → value table of strings (see the file comment). */
 export class KeyTable<V> implements Iterable<[string, V]> {
@@ -155,8 +154,8 @@ export class KeyTable<V> implements Iterable<[string, V]> {
 
   /**
    * A key picked uniformly at random, or undefined when empty: random entry
-   * numbers until one is not a hole. A table shrinks before three quarters
-   * of its entries are holes, so that takes four tries at most on average;
+   * numbers until one is not a hole. A table shrinks before seven eighths of
+   * its entries are holes, so that takes eight tries at most on average;
    * after RANDOM_TRIES the next live entry is taken.
    */
   randomKey(): string | undefined {
@@ -189,10 +188,6 @@ export class KeyTable<V> implements Iterable<[string, V]> {
 
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
-  }
-
-  forEach(fn: (value: V, key: string) => void): void {
-    for (const [key, value] of this.entries()) fn(value, key);
   }
 
   /**
@@ -235,8 +230,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     const iterators: KeyTableIterator<V, unknown>[] = [];
     for (const ref of this.#iterators) {
       const it = ref.deref();
-      if (it === undefined || it.finished) this.#iterators.delete(ref);
-      else iterators.push(it);
+      if (it !== undefined && !it.finished) iterators.push(it);
     }
     iterators.sort((a, b) => a.position - b.position);
     const hashes = new Int32Array(buckets >>> 1);
@@ -271,7 +265,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   }
 
   #iterate<T>(pick: (slots: unknown[], entry: number) => T): KeyTableIterator<V, T> {
-    const it = new KeyTableIterator<V, T>(pick, () => ({ slots: this.#slots, used: this.#used }));
+    const it = new KeyTableIterator<V, T>(pick, () => this.#slots, () => this.#used);
     const ref = new WeakRef<KeyTableIterator<V, unknown>>(it);
     this.#iterators.add(ref);
     // Dropped unfinished (a SCAN never completed), it leaves the set once collected.
@@ -295,9 +289,11 @@ export class KeyTableIterator<V, T> implements IterableIterator<T> {
   finished = false;
   onFinish: () => void = () => {};
 
+  /** `slots` and `used` read the table's current layout (a rebuild replaces it). */
   constructor(
     readonly pick: (slots: unknown[], entry: number) => T,
-    readonly layout: () => { slots: unknown[]; used: number },
+    readonly slots: () => unknown[],
+    readonly used: () => number,
   ) {}
 
   moveTo(position: number): void {
@@ -306,7 +302,8 @@ export class KeyTableIterator<V, T> implements IterableIterator<T> {
 
   next(): IteratorResult<T> {
     if (!this.finished) {
-      const { slots, used } = this.layout();
+      const slots = this.slots();
+      const used = this.used();
       while (this.position < used) {
         const entry = this.position++;
         if (slots[2 * entry] !== undefined) return { done: false, value: this.pick(slots, entry) };

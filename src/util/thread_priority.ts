@@ -75,10 +75,10 @@ const CAP_SYS_NICE = 23;
  *
  * For a replica's full sync: until it ends the replica serves stale data at
  * best, while the master it syncs from serves clients. When both share a
- * machine, the master should win the CPU. Over three 1M-key syncs each
- * under a GET load on the 2-core bench host, the colocated master kept
- * 70–72% of its rate with the replica's threads at nice 10, against 67–69%
- * without, and the syncs took no longer (9.1–9.3 s against 9.3–9.5 s).
+ * machine, the master should win the CPU. Over four 1M-key syncs under a
+ * GET load on the 2-core bench host, the colocated master kept 71–75% of its
+ * rate with this, against 67–69% without; the syncs took 9.6–10.1 s
+ * against 9.3–9.5 s, and quiet syncs no longer.
  */
 export function lowerProcessPriority(): () => void {
   if (Deno.build.os !== "linux") return () => {};
