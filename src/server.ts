@@ -661,6 +661,8 @@ export class Server {
     // Active expiry: at most 25% of one cron period (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
     this.keyspace.tick(now);
     this.keyspace.activeExpireCycle(250 / hz);
+    // Redis's activerehashing: 1 ms per cron for tables still growing.
+    if (this.config.getBool("activerehashing")) this.keyspace.activeRehash(1);
     if (this.#every(100, hz)) {
       const s = this.stats.samples;
       s.commands.track(this.stats.totalCommandsProcessed, now);

@@ -88,6 +88,9 @@ export const ACTIVE_EXPIRE_KEYS_PER_LOOP = 20;
 /** Share of expired keys in a sample above which the cycle keeps working on a db (Redis: 10%). */
 export const ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10;
 
+/** Entries a rehash step moves between clock reads (Redis moves 100 buckets per step). */
+const REHASH_STEP_ENTRIES = 1000;
+
 /** One numbered database. */
 export class Db {
   /** Values a load left packed are unpacked by the lookups below (see packed.ts). */
@@ -402,6 +405,21 @@ export class Keyspace {
     [dbA.dict, dbB.dict] = [dbB.dict, dbA.dict];
     [dbA.expires, dbB.expires] = [dbB.expires, dbA.expires];
     [dbA.avgTtl, dbB.avgTtl] = [dbB.avgTtl, dbA.avgTtl];
+  }
+
+  /**
+   * Redis's incrementallyRehash: moves the entries of growing key and expire
+   * tables into their new index, for at most `timeLimitMs`.
+   */
+  activeRehash(timeLimitMs: number): void {
+    const start = performance.now();
+    for (const db of this.dbs) {
+      for (const table of [db.dict, db.expires]) {
+        while (table.rehash(REHASH_STEP_ENTRIES)) {
+          if (performance.now() - start > timeLimitMs) return;
+        }
+      }
+    }
   }
 
   /**

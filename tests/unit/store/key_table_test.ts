@@ -111,3 +111,74 @@ Deno.test("key table lets go of iterators dropped unfinished once they are colle
   const { open } = JSON.parse(new TextDecoder().decode(out.stdout));
   assert.ok(open < 100, `${open} of 20000 dropped iterators still held`);
 });
+
+Deno.test("key table grows incrementally: every key is found while entries move to the new index", () => {
+  const rand = prng(11);
+  const table = new KeyTable<number>();
+  const model = new Map<string, number>();
+  let sawRehash = 0;
+  // Keys over many chunks and several growths; a pause in the writes (the cron's rehash) now and then.
+  for (let op = 0; op < 300_000; op++) {
+    const key = fresh(`k${Math.floor(rand() * 60_000)}`);
+    const r = rand();
+    if (r < 0.6) {
+      table.set(key, op);
+      model.set(key, op);
+    } else if (r < 0.7) {
+      assert.equal(table.delete(key), model.delete(key));
+    } else if (r < 0.9999) {
+      assert.equal(table.get(key), model.get(key));
+    } else {
+      table.rehash(Math.floor(rand() * 2000));
+    }
+    if (table.rehashing) sawRehash++;
+  }
+  assert.ok(sawRehash > 1000, `rehashing seen in ${sawRehash} ops`);
+  for (const [key, value] of model) assert.equal(table.get(fresh(key)), value);
+  assert.deepEqual([...table], [...model]);
+});
+
+Deno.test("key table rehash ends a growth without writes, and a rebuild overtakes one", () => {
+  const table = new KeyTable<number>();
+  let i = 0;
+  // A growth big enough to outlast a few writes.
+  while (i < 10_000 || !table.rehashing) table.set(`k${i}`, i++);
+  const grownAt = i;
+  // Found in the old index, then moved; a deleted entry is not moved and stays gone.
+  assert.equal(table.get("k0"), 0);
+  assert.equal(table.delete("k1"), true);
+  let steps = 0;
+  while (table.rehash(100)) steps++;
+  assert.ok(steps > 0 && !table.rehashing);
+  assert.equal(table.get("k0"), 0);
+  assert.equal(table.has("k1"), false);
+  for (let k = 2; k < grownAt; k++) assert.equal(table.get(`k${k}`), k);
+  // Grow again, then delete nearly everything mid-growth: the shrinking rebuild takes over.
+  while (!table.rehashing) table.set(`k${i}`, i++);
+  for (let k = 0; k < i - 10; k++) table.delete(`k${k}`);
+  assert.equal(table.rehashing, false);
+  assert.equal(table.size, 10);
+  for (let k = i - 10; k < i; k++) assert.equal(table.get(`k${k}`), k);
+});
+
+Deno.test("key table spans several chunks, and a drained table closes its holes across them", () => {
+  const table = new KeyTable<number>();
+  const n = 200_000; // three chunks and a bit
+  for (let i = 0; i < n; i++) table.set(`k${i}`, i);
+  const it = table.keys();
+  for (let i = 0; i < 70_000; i++) it.next();
+  // Drain to one key in 50 (the table shrinks: a rebuild moves entries across chunks).
+  for (let i = 0; i < n; i++) if (i % 50 !== 0) table.delete(`k${i}`);
+  assert.equal(table.size, n / 50);
+  for (let i = 0; i < n; i += 50) assert.equal(table.get(fresh(`k${i}`)), i);
+  const rest = [...it];
+  assert.deepEqual(
+    rest,
+    Array.from({ length: (n - 70_000) / 50 }, (_, j) => `k${70_000 + 50 * j}`),
+  );
+  for (let i = n; i < n + 100_000; i++) table.set(`k${i}`, i);
+  assert.equal(table.size, n / 50 + 100_000);
+  assert.equal(table.get("k1"), undefined);
+  assert.equal(table.get("k299999"), 299_999);
+  assert.deepEqual([...table.values()].slice(0, 3), [0, 50, 100]);
+});
