@@ -16,23 +16,25 @@
  * - `#chunks`: key, value, key, value… in insertion order, CHUNK_ENTRIES
  *   entries per array (one big array was copied whole each time it grew: 20
  *   ms at 1.5M entries, 29 ms at 2.4M). A deleted entry leaves a hole (its
- *   key slot is `undefined`) until the next rebuild.
+ *   key slot is `undefined`) until the next rehash.
  * - `#index`: two int32 per bucket, the key's hash and its entry number + 1
  *   (0: empty bucket). A deleted entry's bucket stays: the hole it points to
- *   matches no key, so it acts as a tombstone until the next rebuild. Buckets
+ *   matches no key, so it acts as a tombstone until the next rehash. Buckets
  *   number a power of two, at least twice the entries, so a probe ends quickly.
  *
- * Growing is incremental, as Redis rehashes its dicts: a fresh index twice
- * the size takes the new keys at once, while the old one keeps answering for
- * the entries not yet moved over, a few per write and the rest from the
- * server's cron (`rehash`). At 1M keys a stop-the-world growth took 60 ms,
- * at 2M 127 ms. Entry numbers do not change, so iterators are unaffected.
- * Closing holes renumbers entries and stays a one-off rebuild: it happens
- * when the table is full of holes, or mostly empty (shrinking).
+ * Rehashing is incremental, as Redis rehashes its dicts. When the table is
+ * seven eighths full, a fresh index (twice the buckets when the live entries
+ * need them, else as many) takes new keys at once, while the old one keeps
+ * answering for the entries not yet moved over: REHASH_PER_WRITE per write,
+ * the rest from the server's cron (`rehash`), so the last eighth's writes do
+ * the work. Moving over closes the holes: live entries move down in order.
+ * A one-off rebuild used to stop the world: 60 ms growing at 1M keys, 127 ms
+ * at 2M, 90 ms closing holes at 1M under churn. A table that shrinks (below
+ * 1/16 full) is still rebuilt at once.
  *
  * Iterators follow `Map`'s rules: entries appended while one runs are
- * visited, deleted ones are not, and a rebuild (which closes the holes)
- * moves every live iterator to the same entry in the new layout.
+ * visited, deleted ones are not, and a rehash or rebuild (which renumber the
+ * entries) moves every live iterator to the same entry in the new layout.
  */
 
 /** Random entry numbers `randomKey` tries before it walks to the next live entry. */
@@ -51,6 +53,16 @@ const CHUNK_MASK = CHUNK_ENTRIES - 1;
 const chunkOf = (e: number) => e >>> CHUNK_BITS;
 const offsetOf = (e: number) => 2 * (e & CHUNK_MASK);
 
+/** Moves entry `from`'s key and value to entry `to`, leaving a hole. */
+function moveEntry(chunks: unknown[][], from: number, to: number): void {
+  const source = chunks[chunkOf(from)];
+  const target = chunks[chunkOf(to)];
+  target[offsetOf(to)] = source[offsetOf(from)];
+  target[offsetOf(to) + 1] = source[offsetOf(from) + 1];
+  source[offsetOf(from)] = undefined;
+  source[offsetOf(from) + 1] = undefined;
+}
+
 /** Slots of a small table's first chunk, which doubles up to a full chunk (most tables are small). */
 const FIRST_CHUNK_SLOTS = 32;
 
@@ -58,11 +70,11 @@ const FIRST_CHUNK_SLOTS = 32;
 const MIN_BUCKETS = 8;
 
 /**
- * Entries moved into a growing index per write: at least two, since the
- * grown table fills up once it has taken as many new entries as it had when
- * it grew, and the move must be done by then. More, so that misses probe
- * two indexes for fewer writes (inserting 1M keys: 278 ms at 2, 240 at 8,
- * 235 at 64; 185 ms stopping the world to rebuild).
+ * Entries a write moves into the new index while rehashing: the move must
+ * be done before the eighth of room left fills (so more than eight), and
+ * the sooner it is done, the fewer misses probe two indexes (inserting 1M
+ * keys: 278 ms at 2, 240 at 8, 235 at 64 per write, when growth started only
+ * once full).
  */
 const REHASH_PER_WRITE = 16;
 
@@ -98,13 +110,17 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   #hashes: Int32Array;
   #index: Int32Array;
   #mask: number;
-  /** While growing: the previous index, still holding the entries from `#rehashNext` on. */
+  /**
+   * While rehashing: the previous index, which still finds the entries from
+   * `#rehashNext` on that were there when it started (below `#rehashEnd`).
+   * Entries below `#rehashNext` are renumbered: the live ones among them are
+   * below `#rehashLive`, the numbers in between are empty.
+   */
   #oldIndex: Int32Array | undefined;
   #oldMask = 0;
-  /** The next entry to move into `#index`. */
   #rehashNext = 0;
-  /** Entries below this were in the previous index; later ones went straight into `#index`. */
   #rehashEnd = 0;
+  #rehashLive = 0;
   /** The empty bucket of `#index` where the key `#find` missed last would go. */
   #free = 0;
   /** Entries appended since the last rebuild, holes included. */
@@ -133,7 +149,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     return this.#iterators.size;
   }
 
-  /** Whether an incremental growth is still moving entries into the new index. */
+  /** Whether an incremental rehash is under way. */
   get rehashing(): boolean {
     return this.#oldIndex !== undefined;
   }
@@ -157,19 +173,25 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   }
 
   set(key: string, value: V): this {
-    if (this.#oldIndex !== undefined) this.rehash(REHASH_PER_WRITE);
+    if (this.rehashing) this.rehash(REHASH_PER_WRITE);
     const hash = hashKey(key);
     const entry = this.#find(key, hash);
     if (entry >= 0) {
       this.#chunks[chunkOf(entry)][offsetOf(entry) + 1] = value;
       return this;
     }
-    if (this.#used === this.#hashes.length) {
-      // Full. Grow when the live entries need more buckets (holes stay until
-      // a later rebuild), otherwise close the holes.
-      const buckets = bucketsFor(this.#size + 1);
-      if (buckets > this.#mask + 1 && this.#oldIndex === undefined) this.#grow(buckets);
-      else this.#rebuild(buckets);
+    const capacity = this.#hashes.length;
+    if (this.#used === capacity) {
+      // Full before the work under way ended: end it now, and rebuild at once
+      // if that made no room.
+      while (this.rehash(Infinity));
+      if (this.#used === this.#hashes.length) this.#rebuild(bucketsFor(this.#size + 1));
+      this.#free = this.#emptyBucket(hash);
+    } else if (this.#used >= capacity - (capacity >>> 3) && !this.rehashing) {
+      // Nearly full, an eighth left for the writes that do the work (each
+      // does REHASH_PER_WRITE entries of it): rehash into more buckets when
+      // the live entries need them, otherwise into as many, closing holes.
+      this.#startRehash(Math.max(this.#mask + 1, bucketsFor(this.#size + 1)));
       this.#free = this.#emptyBucket(hash);
     }
     this.#append(key, value, hash, this.#free);
@@ -177,7 +199,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   }
 
   delete(key: string): boolean {
-    if (this.#oldIndex !== undefined) this.rehash(REHASH_PER_WRITE);
+    if (this.rehashing) this.rehash(REHASH_PER_WRITE);
     const entry = this.#find(key, hashKey(key));
     if (entry < 0) return false;
     const chunk = this.#chunks[chunkOf(entry)];
@@ -241,29 +263,78 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   }
 
   /**
-   * Moves up to `entries` entries into a growing index; returns whether
-   * some are still to move. The cron calls it (Redis's `activerehashing`),
-   * so a table that stops taking writes does not keep two indexes.
+   * Does up to `entries` entries of a rehash; returns whether some are left.
+   * Each live entry moves down to the next free number, in order, and gets
+   * a bucket in the new index under it; an iterator the scan passes moves
+   * with the entry it was about to visit, so "below an iterator's position"
+   * keeps meaning "visited". Entries appended meanwhile (already in the new
+   * index) are scanned too; when the scan reaches the end, the emptied tail
+   * goes and the previous index with it. The cron calls it too (Redis's
+   * `activerehashing`), so a table that stops taking writes does not keep
+   * two indexes.
    */
   rehash(entries: number): boolean {
-    const old = this.#oldIndex;
-    if (old === undefined) return false;
+    if (this.#oldIndex === undefined) return false;
     const chunks = this.#chunks;
     const hashes = this.#hashes;
     const index = this.#index;
     const mask = this.#mask;
-    const end = Math.min(this.#rehashEnd, this.#rehashNext + entries);
-    for (let e = this.#rehashNext; e < end; e++) {
-      if (chunks[chunkOf(e)][offsetOf(e)] === undefined) continue;
-      let bucket = hashes[e] & mask;
-      while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
-      index[2 * bucket] = hashes[e];
-      index[2 * bucket + 1] = e + 1;
+    const scan = this.#rehashNext;
+    const before = this.#rehashEnd;
+    const end = Math.min(this.#used, scan + entries);
+    const last = end === this.#used;
+    // The last step also takes iterators at the end: they must see what is appended next.
+    const iterators = this.#iteratorsAt(scan, last ? Infinity : end);
+    let next = 0;
+    let live = this.#rehashLive;
+    for (let e = scan; e < end; e++) {
+      while (next < iterators.length && iterators[next].position <= e) {
+        iterators[next++].moveTo(live);
+      }
+      const from = chunks[chunkOf(e)];
+      const key = from[offsetOf(e)];
+      if (key === undefined) continue;
+      const hash = hashes[e];
+      let bucket = hash & mask;
+      if (e < before) {
+        // Found by the previous index only: a bucket here, under its new number.
+        while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
+        index[2 * bucket] = hash;
+        index[2 * bucket + 1] = live + 1;
+      } else if (live !== e) {
+        // Appended meanwhile: its bucket here (its number and its hash) follows it.
+        while (index[2 * bucket + 1] !== e + 1 || index[2 * bucket] !== hash) {
+          bucket = (bucket + 1) & mask;
+        }
+        index[2 * bucket + 1] = live + 1;
+      }
+      if (live !== e) {
+        moveEntry(chunks, e, live);
+        hashes[live] = hash;
+      }
+      live++;
     }
+    while (next < iterators.length) iterators[next++].moveTo(live);
+    this.#rehashLive = live;
     this.#rehashNext = end;
-    if (end < this.#rehashEnd) return true;
+    if (!last) return true;
+    this.#used = live;
+    chunks.length = Math.ceil(live / CHUNK_ENTRIES);
     this.#oldIndex = undefined;
     return false;
+  }
+
+  /** Unfinished iterators at positions in [from, to), by position. */
+  #iteratorsAt(from: number, to: number): KeyTableIterator<V, unknown>[] {
+    const found: KeyTableIterator<V, unknown>[] = [];
+    if (this.#iterators.size === 0) return found;
+    for (const ref of this.#iterators) {
+      const it = ref.deref();
+      if (it !== undefined && !it.finished && it.position >= from && it.position < to) {
+        found.push(it);
+      }
+    }
+    return found.sort((a, b) => a.position - b.position);
   }
 
   /**
@@ -324,19 +395,22 @@ export class KeyTable<V> implements Iterable<[string, V]> {
   }
 
   /**
-   * Starts growing to `buckets`: new keys go into a fresh index at once, the
-   * entries so far move over from the current one by `rehash`.
+   * Starts a rehash into `buckets` (more than now, or as many): new keys go
+   * into a fresh index at once, the entries so far move over by `rehash`.
    */
-  #grow(buckets: number): void {
-    const hashes = new Int32Array(buckets >>> 1);
-    hashes.set(this.#hashes.subarray(0, this.#used));
+  #startRehash(buckets: number): void {
+    if (buckets > this.#mask + 1) {
+      const hashes = new Int32Array(buckets >>> 1);
+      hashes.set(this.#hashes.subarray(0, this.#used));
+      this.#hashes = hashes;
+    }
     this.#oldIndex = this.#index;
     this.#oldMask = this.#mask;
     this.#rehashNext = 0;
     this.#rehashEnd = this.#used;
+    this.#rehashLive = 0;
     this.#index = new Int32Array(2 * buckets);
     this.#mask = buckets - 1;
-    this.#hashes = hashes;
   }
 
   /**
@@ -364,13 +438,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
       const from = chunks[chunkOf(e)];
       const key = from[offsetOf(e)];
       if (key === undefined) continue;
-      if (live !== e) {
-        const to = chunks[chunkOf(live)];
-        to[offsetOf(live)] = key;
-        to[offsetOf(live) + 1] = from[offsetOf(e) + 1];
-        from[offsetOf(e)] = undefined;
-        from[offsetOf(e) + 1] = undefined;
-      }
+      if (live !== e) moveEntry(chunks, e, live);
       hashes[live++] = oldHashes[e];
     }
     while (next < iterators.length) iterators[next++].moveTo(live);

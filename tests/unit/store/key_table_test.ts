@@ -182,3 +182,60 @@ Deno.test("key table spans several chunks, and a drained table closes its holes 
   assert.equal(table.get("k299999"), 299_999);
   assert.deepEqual([...table.values()].slice(0, 3), [0, 50, 100]);
 });
+
+Deno.test("key table iterators keep a Map's order and their place through rehashes that close holes", () => {
+  const rand = prng(23);
+  const table = new KeyTable<number>();
+  const model = new Map<string, number>();
+  let rehashes = 0;
+  for (let round = 0; round < 20; round++) {
+    const it = table.keys();
+    const mapIt = model.keys();
+    // Churn on a bounded key space: the size holds, the holes pile up, and rehashes close them.
+    for (let op = 0; op < 20_000; op++) {
+      const key = fresh(`k${Math.floor(rand() * 8000)}`);
+      const r = rand();
+      if (r < 0.45) {
+        table.set(key, op);
+        model.set(key, op);
+      } else if (r < 0.9) {
+        assert.equal(table.delete(key), model.delete(key));
+      } else if (r < 0.95) {
+        assert.deepEqual(it.next(), mapIt.next());
+      } else {
+        assert.equal(table.get(key), model.get(key));
+      }
+      if (table.rehashing) rehashes++;
+    }
+    // "Below the iterator's position" is "already visited", as a snapshot reads it.
+    const rest = [...mapIt];
+    const ahead = new Set(rest);
+    for (const key of model.keys()) {
+      assert.equal(table.entryNumber(key) < it.position, !ahead.has(key), key);
+    }
+    assert.deepEqual([...it], rest);
+  }
+  assert.ok(rehashes > 1000, `rehashing seen in ${rehashes} ops`);
+  assert.deepEqual([...table], [...model]);
+});
+
+Deno.test("key table iterator at the end sees keys appended after a rehash renumbered the entries", () => {
+  const table = new KeyTable<number>();
+  const model = new Map<string, number>();
+  const both = (key: string, value: number) => (table.set(key, value), model.set(key, value));
+  let i = 0;
+  for (; i < 1000; i++) both(`k${i}`, i);
+  // Churn from the front until a rehash starts: it has holes to close.
+  for (let d = 0; !table.rehashing; d++, i++) {
+    table.delete(`k${d}`);
+    model.delete(`k${d}`);
+    both(`k${i}`, i);
+  }
+  const it = table.keys();
+  const mapIt = model.keys();
+  for (let n = 0; n < model.size; n++) assert.deepEqual(it.next(), mapIt.next());
+  while (table.rehash(100));
+  both("after", 1);
+  assert.deepEqual(it.next(), mapIt.next());
+  assert.deepEqual(it.next(), mapIt.next());
+});
