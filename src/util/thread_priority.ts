@@ -49,38 +49,58 @@ function lowerThreadPriority(): void {
 export function idleThreadPriority(): void {
   lowerThreadPriority();
   if (Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2) return;
+  setScheduler([0], SCHED_IDLE); // tid 0: this thread
+}
+
+/** Linux's SCHED_OTHER policy, the normal one. */
+const SCHED_OTHER = 0;
+
+/**
+ * Sets the scheduling policy of threads `tids` (libc's sched_setscheduler,
+ * with a sched_param of priority 0, as both policies used here require);
+ * false where FFI or glibc is not there. A thread that has ended is skipped.
+ */
+function setScheduler(tids: number[], policy: number): boolean {
   try {
     const libc = Deno.dlopen("libc.so.6", {
       sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
     });
-    // pid 0: this thread; a struct sched_param whose priority is 0, as SCHED_IDLE requires.
-    libc.symbols.sched_setscheduler(0, SCHED_IDLE, new Uint8Array(4));
+    for (const tid of tids) libc.symbols.sched_setscheduler(tid, policy, new Uint8Array(4));
     libc.close();
+    return true;
   } catch {
-    // No FFI permission or no glibc: nice 10 alone.
+    return false;
   }
 }
 
 /** Linux's CAP_SYS_NICE (capability.h): may lower nice values again. */
 const CAP_SYS_NICE = 23;
 
+/** How long lowerProcessPriority keeps threads under SCHED_IDLE before nice 10 alone. */
+export const IDLE_POLICY_LIMIT_MS = 10_000;
+
 /**
  * Lowers every thread of the process that runs at a normal priority (the
  * main thread, V8's collector helpers, the I/O runtime's threads) to
- * BACKGROUND_WORKER_NICE, and returns the function that puts them back. It
- * does so only where the process may raise them back (CAP_SYS_NICE, or an
+ * BACKGROUND_WORKER_NICE and, with two CPUs or more, to SCHED_IDLE for at
+ * most `idleLimitMs`; returns the function that puts them back. It does so
+ * only where the process may raise them back (CAP_SYS_NICE, or an
  * RLIMIT_NICE that allows it): an unprivileged thread cannot lower its nice
  * value again, and a replica left at nice 10 after its sync would stay
  * behind for good. Elsewhere, and off Linux, it changes nothing.
  *
  * For a replica's full sync: until it ends the replica serves stale data at
  * best, while the master it syncs from serves clients. When both share a
- * machine, the master should win the CPU. Over four 1M-key syncs under a
- * GET load on the 2-core bench host, the colocated master kept 71–75% of its
- * rate with this, against 67–69% without; the syncs took 9.6–10.1 s
- * against 9.3–9.5 s, and quiet syncs no longer.
+ * machine, the master should win the CPU. On the 2-core bench host, over
+ * three 1M-key syncs each under a GET load, the colocated master kept
+ * 76–81% of its rate with SCHED_IDLE, 71–73% at nice 10 alone (67–69% with
+ * neither, in an earlier series); the syncs took 8.3–8.6 s either way, and
+ * quiet syncs 1.90–1.98 s against 2.01–2.22 s at nice 10. Under SCHED_IDLE
+ * a thread runs only on a CPU nothing else wants, so on a machine other work
+ * keeps saturated a sync could stall past its master's timeouts: after
+ * `idleLimitMs` the threads go back to the normal policy, still at nice 10.
  */
-export function lowerProcessPriority(): () => void {
+export function lowerProcessPriority(idleLimitMs = IDLE_POLICY_LIMIT_MS): () => void {
   if (Deno.build.os !== "linux") return () => {};
   const lowered: { tid: number; nice: number }[] = [];
   try {
@@ -99,7 +119,18 @@ export function lowerProcessPriority(): () => void {
   } catch {
     // No /proc, or not permitted: leave the priorities alone.
   }
+  const tids = lowered.map((t) => t.tid);
+  let idle = tids.length > 0 && navigator.hardwareConcurrency >= 2 &&
+    setScheduler(tids, SCHED_IDLE);
+  const endIdle = () => {
+    if (idle) setScheduler(tids, SCHED_OTHER);
+    idle = false;
+  };
+  const timer = setTimeout(endIdle, idleLimitMs);
+  Deno.unrefTimer(timer);
   return () => {
+    clearTimeout(timer);
+    endIdle();
     for (const { tid, nice } of lowered) {
       try {
         setPriority(tid, nice);

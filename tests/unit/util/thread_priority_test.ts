@@ -60,25 +60,52 @@ function maySetNiceBack(): boolean {
 }
 
 Deno.test({
-  name: "a full sync's priority drop lowers the process's threads to nice 10 and puts them back",
+  name:
+    "a full sync's priority drop lowers the process's threads to nice 10 under SCHED_IDLE and puts them back",
   ignore: Deno.build.os !== "linux",
   fn: () => {
     const before = new Map(processThreads().map((t) => [t.tid, t.nice]));
     const restore = lowerProcessPriority();
     const during = processThreads();
     restore();
-    const after = new Map(processThreads().map((t) => [t.tid, t.nice]));
+    const after = processThreads();
     const main = during.find((t) => t.tid === Deno.pid)!;
     if (maySetNiceBack()) {
       assert.equal(main.nice, BACKGROUND_WORKER_NICE, "the main thread is lowered");
+      const idle = navigator.hardwareConcurrency >= 2 ? SCHED_IDLE : 0;
+      assert.equal(main.policy, idle, "and under SCHED_IDLE with two CPUs or more");
       for (const t of during) {
         if (before.has(t.tid)) assert.ok(t.nice >= BACKGROUND_WORKER_NICE, `thread ${t.tid}`);
       }
     } else {
       assert.equal(main.nice, before.get(Deno.pid), "unprivileged: nothing changes");
+      assert.equal(main.policy, 0);
     }
-    for (const [tid, nice] of after) {
-      if (before.has(tid)) assert.equal(nice, before.get(tid), `thread ${tid} is back`);
+    for (const t of after) {
+      if (before.has(t.tid)) assert.equal(t.nice, before.get(t.tid), `thread ${t.tid} is back`);
+      if (before.has(t.tid) && t.tid === Deno.pid) {
+        assert.equal(t.policy, 0, "the normal policy again");
+      }
     }
+  },
+});
+
+Deno.test({
+  name: "a full sync that outlasts its SCHED_IDLE limit goes back to the normal policy at nice 10",
+  ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2 || !maySetNiceBack(),
+  fn: async () => {
+    const restore = lowerProcessPriority(30);
+    try {
+      assert.equal(threadSched().policy, SCHED_IDLE);
+      let sched = threadSched();
+      for (let i = 0; i < 100 && sched.policy !== 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sched = threadSched();
+      }
+      assert.deepEqual(sched, { policy: 0, nice: BACKGROUND_WORKER_NICE });
+    } finally {
+      restore();
+    }
+    assert.equal(threadSched().nice, 0);
   },
 });
