@@ -53,6 +53,36 @@ const CHUNK_MASK = CHUNK_ENTRIES - 1;
 const chunkOf = (e: number) => e >>> CHUNK_BITS;
 const offsetOf = (e: number) => 2 * (e & CHUNK_MASK);
 
+/**
+ * The entry number `key` has in `index` (a probe from its hash's bucket),
+ * or -1 − the empty bucket the probe ended at.
+ */
+function probe(
+  index: Int32Array,
+  mask: number,
+  chunks: unknown[][],
+  key: string,
+  hash: number,
+): number {
+  let bucket = hash & mask;
+  for (;;) {
+    const entry = index[2 * bucket + 1];
+    if (entry === 0) return -1 - bucket;
+    // A deleted entry is a hole and matches nothing.
+    if (index[2 * bucket] === hash && chunks[chunkOf(entry - 1)][offsetOf(entry - 1)] === key) {
+      return entry - 1;
+    }
+    bucket = (bucket + 1) & mask;
+  }
+}
+
+/** The empty bucket of `index` a probe for `hash` ends at (its key known to be absent). */
+function emptyBucket(index: Int32Array, mask: number, hash: number): number {
+  let bucket = hash & mask;
+  while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
+  return bucket;
+}
+
 /** Moves entry `from`'s key and value to entry `to`, leaving a hole. */
 function moveEntry(chunks: unknown[][], from: number, to: number): void {
   const source = chunks[chunkOf(from)];
@@ -186,13 +216,13 @@ export class KeyTable<V> implements Iterable<[string, V]> {
       // if that made no room.
       while (this.rehash(Infinity));
       if (this.#used === this.#hashes.length) this.#rebuild(bucketsFor(this.#size + 1));
-      this.#free = this.#emptyBucket(hash);
+      this.#free = emptyBucket(this.#index, this.#mask, hash);
     } else if (this.#used >= capacity - (capacity >>> 3) && !this.rehashing) {
       // Nearly full, an eighth left for the writes that do the work (each
       // does REHASH_PER_WRITE entries of it): rehash into more buckets when
       // the live entries need them, otherwise into as many, closing holes.
       this.#startRehash(Math.max(this.#mask + 1, bucketsFor(this.#size + 1)));
-      this.#free = this.#emptyBucket(hash);
+      this.#free = emptyBucket(this.#index, this.#mask, hash);
     }
     this.#append(key, value, hash, this.#free);
     return this;
@@ -295,14 +325,14 @@ export class KeyTable<V> implements Iterable<[string, V]> {
       const key = from[offsetOf(e)];
       if (key === undefined) continue;
       const hash = hashes[e];
-      let bucket = hash & mask;
       if (e < before) {
         // Found by the previous index only: a bucket here, under its new number.
-        while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
+        const bucket = emptyBucket(index, mask, hash);
         index[2 * bucket] = hash;
         index[2 * bucket + 1] = live + 1;
       } else if (live !== e) {
         // Appended meanwhile: its bucket here (its number and its hash) follows it.
+        let bucket = hash & mask;
         while (index[2 * bucket + 1] !== e + 1 || index[2 * bucket] !== hash) {
           bucket = (bucket + 1) & mask;
         }
@@ -343,41 +373,12 @@ export class KeyTable<V> implements Iterable<[string, V]> {
    * the previous index.
    */
   #find(key: string, hash: number): number {
-    const chunks = this.#chunks;
-    let index = this.#index;
-    let mask = this.#mask;
-    let bucket = hash & mask;
-    for (;;) {
-      const entry = index[2 * bucket + 1];
-      if (entry === 0) break;
-      if (index[2 * bucket] === hash && chunks[chunkOf(entry - 1)][offsetOf(entry - 1)] === key) {
-        return entry - 1;
-      }
-      bucket = (bucket + 1) & mask;
-    }
-    this.#free = bucket;
+    const found = probe(this.#index, this.#mask, this.#chunks, key, hash);
+    if (found >= 0) return found;
+    this.#free = -1 - found;
     if (this.#oldIndex === undefined) return -1;
-    index = this.#oldIndex;
-    mask = this.#oldMask;
-    bucket = hash & mask;
-    for (;;) {
-      const entry = index[2 * bucket + 1];
-      if (entry === 0) return -1;
-      // A moved entry is found above; one deleted since is a hole and matches nothing.
-      if (index[2 * bucket] === hash && chunks[chunkOf(entry - 1)][offsetOf(entry - 1)] === key) {
-        return entry - 1;
-      }
-      bucket = (bucket + 1) & mask;
-    }
-  }
-
-  /** The empty bucket of `#index` a probe for `hash` ends at (the key known to be absent). */
-  #emptyBucket(hash: number): number {
-    const index = this.#index;
-    const mask = this.#mask;
-    let bucket = hash & mask;
-    while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
-    return bucket;
+    // Not moved over yet (one moved is found above).
+    return Math.max(-1, probe(this.#oldIndex, this.#oldMask, this.#chunks, key, hash));
   }
 
   /** Appends an entry for an absent key at the empty bucket `bucket` (room known to be there). */
@@ -422,12 +423,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     const chunks = this.#chunks;
     const oldHashes = this.#hashes;
     const used = this.#used;
-    const iterators: KeyTableIterator<V, unknown>[] = [];
-    for (const ref of this.#iterators) {
-      const it = ref.deref();
-      if (it !== undefined && !it.finished) iterators.push(it);
-    }
-    iterators.sort((a, b) => a.position - b.position);
+    const iterators = this.#iteratorsAt(0, Infinity);
     const hashes = new Int32Array(buckets >>> 1);
     let live = 0;
     let next = 0; // the next iterator to move
@@ -453,8 +449,7 @@ export class KeyTable<V> implements Iterable<[string, V]> {
     const index = new Int32Array(2 * buckets);
     const mask = buckets - 1;
     for (let e = 0; e < live; e++) {
-      let bucket = hashes[e] & mask;
-      while (index[2 * bucket + 1] !== 0) bucket = (bucket + 1) & mask;
+      const bucket = emptyBucket(index, mask, hashes[e]);
       index[2 * bucket] = hashes[e];
       index[2 * bucket + 1] = e + 1;
     }

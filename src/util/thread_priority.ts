@@ -97,10 +97,10 @@ export const IDLE_POLICY_LIMIT_MS = 10_000;
  * neither, in an earlier series); the syncs took 8.3–8.6 s either way, and
  * quiet syncs 1.90–2.29 s against 2.01–2.22 s at nice 10; but with a latency
  * probe on the master (one client, one request at a time) syncs took
- * 3.55–3.76 s against 3.21–3.33 s. Under SCHED_IDLE
- * a thread runs only on a CPU nothing else wants, so on a machine other work
- * keeps saturated a sync could stall past its master's timeouts: after
- * `idleLimitMs` the threads go back to the normal policy, still at nice 10.
+ * 3.55–3.76 s against 3.21–3.33 s. Under SCHED_IDLE a thread runs only on a
+ * CPU nothing else wants, so on a machine other work keeps saturated a sync
+ * could stall past its master's timeouts: after `idleLimitMs` the threads go
+ * back to the normal policy, still at nice 10.
  */
 export function lowerProcessPriority(idleLimitMs = IDLE_POLICY_LIMIT_MS): () => void {
   if (Deno.build.os !== "linux") return () => {};
