@@ -213,11 +213,17 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     return this.#finished;
   }
 
-  /** Installs the copy-on-write hooks and starts the walk. */
+  /**
+   * Installs the copy-on-write hooks and starts the walk. Its first slice
+   * runs after a turn of the event loop: the command that started it (a
+   * BGSAVE, a replica's PSYNC) spent a few milliseconds setting it up, more
+   * the first time (the code is compiled on first use), and the clients that
+   * wrote meanwhile are served before the walk adds its slice to that.
+   */
   start(): void {
     this.#activityAtSliceStart = this.#activityAtPreviousSlice = this.#activity?.() ?? 0;
     this.#keyspace.hooks.add(this);
-    this.#step();
+    yieldToIo().then(this.#step);
   }
 
   /** Stops the walk; sinks get `abort`. */

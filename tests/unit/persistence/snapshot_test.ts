@@ -54,6 +54,39 @@ Deno.test("a snapshot is the keyspace at its start, whatever is written during t
   assert.equal(seen.has("born"), false);
 });
 
+Deno.test("writes between start() and the first slice are copied before they change the image", async () => {
+  const keyspace = new Keyspace(1);
+  const db = keyspace.dbs[0];
+  for (let i = 0; i < 100; i++) db.set(`k:${i}`, `v:${i}`);
+  const snapshot = new Snapshot(keyspace, {
+    encoder: new BatchSnapshotEncoder(),
+    newEncoder: () => new BatchSnapshotEncoder(),
+  });
+  const chunks: Uint8Array[] = [];
+  snapshot.sinks.push({ chunk: (bytes) => void chunks.push(bytes.slice()), end() {}, abort() {} });
+  snapshot.start();
+  // The walk starts after a turn of the event loop: nothing is walked yet.
+  assert.equal(snapshot.keysProcessed, 0);
+  db.set("k:0", "changed");
+  db.delete("k:1");
+  db.set("born", "new");
+  await snapshot.done;
+
+  const enc = new RdbEncoder();
+  enc.writeHeader();
+  for (const chunk of chunks) encodeSnapshotBatch(enc, chunk);
+  const decoder = new RdbDecoder(enc.finish(), { verifyChecksum: true, databases: 16 });
+  const seen = new Map<string, unknown>();
+  for (let entry = decoder.next(); entry !== undefined; entry = decoder.next()) {
+    assert.equal(seen.has(entry.key), false, `${entry.key} written twice`);
+    seen.set(entry.key, entry.value);
+  }
+  assert.equal(seen.size, 100);
+  assert.equal(seen.get("k:0"), "v:0");
+  assert.equal(seen.get("k:1"), "v:1");
+  assert.equal(seen.has("born"), false);
+});
+
 /** What a snapshot of `keys` keys did under a busy load. */
 interface BusyRun {
   /** Rest timers it set (setTimeout of a millisecond or more). */
