@@ -12,9 +12,12 @@
  * - src/persistence/   RDB, snapshots, AOF
  * - src/replication/   master and replica sides
  */
-import { startServer } from "./src/startup.ts";
+import { reexecWithHeapFlags } from "./src/util/heap_flags.ts";
 
 if (import.meta.main) {
+  // Before the server's modules load: a re-executed process loads them once.
+  reexecWithHeapFlags();
+  const { startServer } = await import("./src/startup.ts");
   const code = await startServer(Deno.args);
   if (code !== undefined) Deno.exit(code);
 }

@@ -8,6 +8,7 @@
  * Without one the task stops at once and says so.
  */
 import { fileURLToPath } from "node:url";
+import { HEAP_FLAGS } from "../src/util/heap_flags.ts";
 
 /** Modules loaded at run time by URL (workers): `deno compile` must be told to embed them. */
 export const RUNTIME_MODULES = [
@@ -39,6 +40,7 @@ export function compileArgs(output = OUTPUT): string[] {
   return [
     "compile",
     ...PERMISSIONS,
+    `--v8-flags=${HEAP_FLAGS}`,
     ...RUNTIME_MODULES.flatMap((m) => ["--include", m]),
     "--output",
     output,

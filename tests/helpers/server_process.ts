@@ -56,6 +56,8 @@ export interface StartOptions {
   noWait?: boolean;
   /** Password to AUTH with while waiting for the first PING (a NOAUTH answer also counts as up). */
   password?: string;
+  /** Environment variables added to the process's. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -122,6 +124,7 @@ async function startOnce(
   const child = new Deno.Command(command, {
     args: all,
     cwd: dir,
+    env: opts.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

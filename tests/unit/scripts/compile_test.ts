@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { compileArgs, missingRuntimeReason, RUNTIME_MODULES } from "../../../scripts/compile.ts";
+import { HEAP_FLAGS } from "../../../src/util/heap_flags.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
 
@@ -37,6 +38,10 @@ Deno.test("every worker module loaded by URL is listed for --include", async () 
     assert.ok(args.includes(module), `${module} not passed to --include`);
     await Deno.stat(new URL(module, ROOT));
   }
+});
+
+Deno.test("the executable has the heap flags built in (it does not re-execute itself)", () => {
+  assert.ok(compileArgs().includes(`--v8-flags=${HEAP_FLAGS}`));
 });
 
 Deno.test("compile stops with a clear message when DENORT_BIN is not set", () => {
