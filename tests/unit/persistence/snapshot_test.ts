@@ -15,6 +15,20 @@ import { RdbDecoder } from "../../../src/persistence/rdb_decoder.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
 import { closeIoYield, prepareIoYield } from "../../../src/util/io_yield.ts";
 
+/** The keys and values of a snapshot's batches, encoded as RDB and decoded; each key once. */
+function decodeBatches(chunks: Uint8Array[]): Map<string, unknown> {
+  const enc = new RdbEncoder();
+  enc.writeHeader();
+  for (const chunk of chunks) encodeSnapshotBatch(enc, chunk);
+  const decoder = new RdbDecoder(enc.finish(), { verifyChecksum: true, databases: 16 });
+  const seen = new Map<string, unknown>();
+  for (let entry = decoder.next(); entry !== undefined; entry = decoder.next()) {
+    assert.equal(seen.has(entry.key), false, `${entry.key} written twice`);
+    seen.set(entry.key, entry.value);
+  }
+  return seen;
+}
+
 Deno.test("a snapshot is the keyspace at its start, whatever is written during the walk", async () => {
   const keyspace = new Keyspace(1);
   const db = keyspace.dbs[0];
@@ -40,15 +54,7 @@ Deno.test("a snapshot is the keyspace at its start, whatever is written during t
   for (let i = 1; i < n - 2; i++) db.delete(`k:${i}`); // the table shrinks: a rebuild
   await snapshot.done;
 
-  const enc = new RdbEncoder();
-  enc.writeHeader();
-  for (const chunk of chunks) encodeSnapshotBatch(enc, chunk);
-  const decoder = new RdbDecoder(enc.finish(), { verifyChecksum: true, databases: 16 });
-  const seen = new Map<string, unknown>();
-  for (let entry = decoder.next(); entry !== undefined; entry = decoder.next()) {
-    assert.equal(seen.has(entry.key), false, `${entry.key} written twice`);
-    seen.set(entry.key, entry.value);
-  }
+  const seen = decodeBatches(chunks);
   assert.equal(seen.size, n);
   for (const i of [0, 1, 999, 1000, n - 2, n - 1]) assert.equal(seen.get(`k:${i}`), `v:${i}`);
   assert.equal(seen.has("born"), false);
@@ -72,15 +78,7 @@ Deno.test("writes between start() and the first slice are copied before they cha
   db.set("born", "new");
   await snapshot.done;
 
-  const enc = new RdbEncoder();
-  enc.writeHeader();
-  for (const chunk of chunks) encodeSnapshotBatch(enc, chunk);
-  const decoder = new RdbDecoder(enc.finish(), { verifyChecksum: true, databases: 16 });
-  const seen = new Map<string, unknown>();
-  for (let entry = decoder.next(); entry !== undefined; entry = decoder.next()) {
-    assert.equal(seen.has(entry.key), false, `${entry.key} written twice`);
-    seen.set(entry.key, entry.value);
-  }
+  const seen = decodeBatches(chunks);
   assert.equal(seen.size, 100);
   assert.equal(seen.get("k:0"), "v:0");
   assert.equal(seen.get("k:1"), "v:1");
