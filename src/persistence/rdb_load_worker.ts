@@ -19,7 +19,7 @@ import {
   type RdbSinkEntry,
 } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
-import { idleThreadPriority } from "../util/thread_priority.ts";
+import { idleThreadPriority, offerCpu } from "../util/thread_priority.ts";
 import { bytesToString } from "../util/bytes.ts";
 import { ByteWriter } from "./listpack.ts";
 import {
@@ -435,6 +435,7 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
   let announced = false;
   let keysExpired = 0;
   while (true) {
+    offerCpu();
     let entry;
     const textBefore = batch.text.count;
     try {

@@ -32,6 +32,7 @@ import type { StoredValue } from "../store/packed.ts";
 import { RdbPackedValue } from "./rdb_packed.ts";
 import { log } from "../log.ts";
 import { bytesToString } from "../util/bytes.ts";
+import { offerCpu } from "../util/thread_priority.ts";
 
 export type { RdbLoadSource } from "./rdb_load_messages.ts";
 
@@ -343,6 +344,7 @@ function installBatch(
   let scoreAt = 0;
   let packedAt = 0;
   for (let i = 0; i < count; i++) {
+    offerCpu();
     const key = strings[at++];
     let n = lengths[i];
     let value: StoredValue;

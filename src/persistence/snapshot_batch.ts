@@ -29,6 +29,7 @@
 import { type CollectionKind, type RdbEncoder, SpanElements } from "./rdb_encoder.ts";
 import type { SnapshotEncoder } from "./snapshot.ts";
 import { bytesToString, writeString } from "../util/bytes.ts";
+import { offerCpu } from "../util/thread_priority.ts";
 import { decodeRdbObject } from "./rdb_decoder.ts";
 import { isCurrentRdbType, RdbPackedValue } from "./rdb_packed.ts";
 import { type StoredValue, unpacked } from "../store/packed.ts";
@@ -263,6 +264,7 @@ export function encodeSnapshotBatch(enc: RdbEncoder, batch: SnapshotBatch): void
   const valueSpan = { start: 0, end: 0 };
   const keySpanOf = (bytes: Uint8Array) => ({ bytes, start: keySpan.start, end: keySpan.end });
   while (r.at < batch.length) {
+    offerCpu();
     const tag = r.u8();
     if (tag === REC_SELECT) {
       enc.selectDb(r.u32(), r.u32(), r.u32());

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { BACKGROUND_WORKER_NICE, lowerProcessPriority } from "../../../src/util/thread_priority.ts";
+import {
+  BACKGROUND_WORKER_NICE,
+  lowerProcessPriority,
+  OFFER_CPU_EVERY_MS,
+  offerCpu,
+} from "../../../src/util/thread_priority.ts";
 import { startRdbStreamLoad } from "../../../src/persistence/rdb_loader.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
 import { processThreads, threadSched } from "../../fixtures/thread_sched.ts";
@@ -8,7 +13,8 @@ import { processThreads, threadSched } from "../../fixtures/thread_sched.ts";
 const SCHED_IDLE = 5;
 
 Deno.test({
-  name: "a background worker puts its own thread under SCHED_IDLE at nice 10, and only its own",
+  name:
+    "a background worker puts its own thread under SCHED_IDLE at nice 10, and only its own, and gives the CPU back as it works",
   ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2,
   fn: async () => {
     const worker = new Worker(
@@ -16,12 +22,16 @@ Deno.test({
       { type: "module" },
     );
     try {
-      const sched = await new Promise<{ policy: number; nice: number }>((resolve, reject) => {
+      const { offers, ...sched } = await new Promise<
+        { policy: number; nice: number; offers: number }
+      >((resolve, reject) => {
         worker.onmessage = (e) => resolve(e.data);
         worker.onerror = (e) => reject(new Error(e.message));
       });
       assert.deepEqual(sched, { policy: SCHED_IDLE, nice: BACKGROUND_WORKER_NICE });
       assert.equal(threadSched().policy, 0, "the test's own thread keeps SCHED_OTHER");
+      // A 10 ms loop: one offer per OFFER_CPU_EVERY_MS (0.1 ms), fewer when others took the CPU.
+      assert.ok(offers >= 10 && offers <= 10 / OFFER_CPU_EVERY_MS + 1, `${offers} offers`);
     } finally {
       worker.terminate();
     }
@@ -53,6 +63,14 @@ Deno.test({
   },
 });
 
+/** How often offerCpu gives the CPU back over a busy loop of `ms`. */
+function offersOver(ms: number): number {
+  let offers = 0;
+  const until = performance.now() + ms;
+  while (performance.now() < until) if (offerCpu()) offers++;
+  return offers;
+}
+
 /** Whether this process holds CAP_SYS_NICE (it may lower nice values again). */
 function maySetNiceBack(): boolean {
   const caps = /^CapEff:\s*([0-9a-f]+)/m.exec(Deno.readTextFileSync("/proc/self/status"));
@@ -65,10 +83,14 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   fn: () => {
     const before = new Map(processThreads().map((t) => [t.tid, t.nice]));
+    const offersBefore = offersOver(2);
     const restore = lowerProcessPriority();
     const during = processThreads();
+    const offersDuring = offersOver(2);
     restore();
     const after = processThreads();
+    assert.equal(offersBefore, 0, "a thread at its normal priority never yields");
+    assert.equal(offersOver(2), 0, "nor once it is back");
     const main = during.find((t) => t.tid === Deno.pid)!;
     if (maySetNiceBack()) {
       assert.equal(main.nice, BACKGROUND_WORKER_NICE, "the main thread is lowered");
@@ -77,8 +99,10 @@ Deno.test({
       for (const t of during) {
         if (before.has(t.tid)) assert.ok(t.nice >= BACKGROUND_WORKER_NICE, `thread ${t.tid}`);
       }
+      assert.ok(offersDuring >= 2, `the lowered main thread gives the CPU back (${offersDuring})`);
     } else {
       assert.equal(main.nice, before.get(Deno.pid), "unprivileged: nothing changes");
+      assert.equal(offersDuring, 0);
       assert.equal(main.policy, 0);
     }
     for (const t of after) {
