@@ -62,8 +62,6 @@ const CALLS_PER_CLOCK_CHECK = 16;
 let yieldsCpu = false;
 let callsSinceCheck = 0;
 let lastOffer = 0;
-/** libc's sched_yield, once looked up; null where FFI or glibc is not there. */
-let schedYield: (() => number) | null | undefined;
 
 /**
  * Gives the CPU to any thread waiting for it, at most every
@@ -94,20 +92,32 @@ export function offerCpu(): boolean {
   const now = performance.now();
   if (now - lastOffer < OFFER_CPU_EVERY_MS) return false;
   lastOffer = now;
-  if (schedYield === undefined) schedYield = lookUpSchedYield();
-  if (schedYield === null) return false;
-  schedYield();
+  const symbols = libc();
+  if (symbols === null) return false;
+  symbols.sched_yield();
   return true;
 }
 
-function lookUpSchedYield(): (() => number) | null {
+/** The libc functions used here (scheduling policy and yields). */
+const LIBC_SYMBOLS = {
+  sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
+  sched_yield: { parameters: [], result: "i32" },
+} as const;
+type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+/** libc, opened once per thread and kept open; null where FFI or glibc is not there. */
+let libcHandle: Libc | null | undefined;
+
+function libc(): Libc | null {
+  if (libcHandle !== undefined) return libcHandle;
+  libcHandle = null;
   if (Deno.build.os !== "linux") return null;
   try {
-    const libc = Deno.dlopen("libc.so.6", { sched_yield: { parameters: [], result: "i32" } });
-    return libc.symbols.sched_yield; // kept open for the thread's lifetime
+    libcHandle = Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
   } catch {
-    return null;
+    // No FFI permission, or not glibc.
   }
+  return libcHandle;
 }
 
 /** Linux's SCHED_OTHER policy, the normal one. */
@@ -119,16 +129,10 @@ const SCHED_OTHER = 0;
  * false where FFI or glibc is not there. A thread that has ended is skipped.
  */
 function setScheduler(tids: number[], policy: number): boolean {
-  try {
-    const libc = Deno.dlopen("libc.so.6", {
-      sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
-    });
-    for (const tid of tids) libc.symbols.sched_setscheduler(tid, policy, new Uint8Array(4));
-    libc.close();
-    return true;
-  } catch {
-    return false;
-  }
+  const symbols = libc();
+  if (symbols === null) return false;
+  for (const tid of tids) symbols.sched_setscheduler(tid, policy, new Uint8Array(4));
+  return true;
 }
 
 /** Linux's CAP_SYS_NICE (capability.h): may lower nice values again. */
