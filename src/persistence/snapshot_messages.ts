@@ -28,7 +28,9 @@ export type SnapshotRequest =
   /** Every batch was sent: append the EOF and CRC64, fsync, rename, fsync the directory. */
   | { type: "finish"; id: number }
   /** Give up: close and delete the temp file. */
-  | { type: "abort"; id: number };
+  | { type: "abort"; id: number }
+  /** Sent once when the worker starts: it answers in kind (see prewarmSnapshotWorker). */
+  | { type: "warm"; id: 0; bytes: Uint8Array };
 
 /** worker → main */
 export type SnapshotResult =
@@ -38,4 +40,6 @@ export type SnapshotResult =
   | { type: "consumed"; id: number }
   /** The snapshot is complete: the file is renamed and fsynced, or every byte was forwarded. */
   | { type: "done"; id: number; bytes: number; crcHex: string }
-  | { type: "error"; id: number; message: string };
+  | { type: "error"; id: number; message: string }
+  /** The answer to "warm". */
+  | { type: "warm"; id: 0; bytes: Uint8Array };

@@ -75,6 +75,7 @@ async function fail(err: unknown): Promise<void> {
 }
 
 async function handle(msg: SnapshotRequest): Promise<void> {
+  if (msg.type === "warm") return post(msg, [msg.bytes.buffer as ArrayBuffer]);
   if (msg.type !== "open" && (msg.id !== current || failed !== undefined)) return;
   switch (msg.type) {
     case "open":
