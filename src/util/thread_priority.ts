@@ -109,15 +109,17 @@ type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 let libcHandle: Libc | null | undefined;
 
 function libc(): Libc | null {
-  if (libcHandle !== undefined) return libcHandle;
-  libcHandle = null;
+  if (libcHandle === undefined) libcHandle = openLibc();
+  return libcHandle;
+}
+
+function openLibc(): Libc | null {
   if (Deno.build.os !== "linux") return null;
   try {
-    libcHandle = Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
+    return Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
   } catch {
-    // No FFI permission, or not glibc.
+    return null; // no FFI permission, or not glibc
   }
-  return libcHandle;
 }
 
 /** Linux's SCHED_OTHER policy, the normal one. */
@@ -182,8 +184,9 @@ function isV8PlatformThread(tid: number): boolean {
  * (six each, alternating sets), with as many probe stalls over 4 ms (49-64
  * against 45-54 per sync) and the same maxima (13.6-21.2 ms against
  * 12.4-20.4 ms, on a day the host itself stalled a CPU for up to 22 ms).
- * In one bench run the sync took 1.21x Redis's time (three runs lowered that
- * day: 1.38-1.45x), and the master kept 89% of its GET rate (80-88%).
+ * In three bench runs that day the sync took 1.20-1.31x Redis's time (with
+ * the helpers lowered: 1.38-1.45x over three runs, 1.64x in a fourth), and
+ * the master kept 84-89% of its GET rate (80-88%).
  */
 export function lowerProcessPriority(idleLimitMs = IDLE_POLICY_LIMIT_MS): () => void {
   if (Deno.build.os !== "linux") return () => {};
