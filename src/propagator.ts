@@ -6,7 +6,7 @@
  * bytes go to every sink: the AOF and the replication stream.
  */
 import { encodeCommand } from "./net/resp.ts";
-import { stringToBytes } from "./util/bytes.ts";
+import { stringToBytes, writeString } from "./util/bytes.ts";
 
 /** Where the encoded stream goes. "aof" sinks also get writes applied from a master. */
 export interface StreamSink {
@@ -20,9 +20,18 @@ export interface StreamSink {
 /** Where a propagated command goes: everywhere, or to replicas only (Redis's PROPAGATE_REPL). */
 export type PropagationTarget = "all" | "replication";
 
+/** Units up to this size are encoded in the scratch buffer; larger ones get their own array. */
+const SCRATCH_BYTES = 64 * 1024;
+
 /** Collects and emits propagated writes. */
 export class Propagator {
   readonly sinks: StreamSink[] = [];
+  /**
+   * Where each unit is encoded before the sinks copy it. Sinks copy what they
+   * keep, so one buffer serves every write: a fresh array per write cost a
+   * malloc and a free per command (their backing stores live outside V8's heap).
+   */
+  readonly #scratch = new Uint8Array(SCRATCH_BYTES);
   #pending: Array<[number, string[], PropagationTarget]> = [];
   #depth = 0;
   /** True while applying the master's stream on a replica: it is forwarded verbatim, so only the AOF gets re-encoded commands. */
@@ -80,8 +89,14 @@ export class Propagator {
         text += encodeCommand(argv);
       }
       if (wrap) text += encodeCommand(["EXEC"]);
-      sink.write(stringToBytes(text));
+      sink.write(this.#encoded(text));
     }
+  }
+
+  /** `text`'s bytes, in the scratch buffer when they fit (valid until the next call). */
+  #encoded(text: string): Uint8Array {
+    if (text.length > SCRATCH_BYTES) return stringToBytes(text);
+    return this.#scratch.subarray(0, writeString(this.#scratch, 0, text));
   }
 }
 

@@ -161,34 +161,43 @@ async function fullSync(
   }
 }
 
-/** Offsets of master and replica, sampled as close together as two INFO calls allow. */
+/**
+ * Offsets of master and replica from two INFO calls sent together, each
+ * stamped when its own reply arrived: when one server is slow to answer, the
+ * other's value belongs to the earlier moment (one stamp for both counted a
+ * stalled master as replica lag).
+ */
 interface OffsetSample {
-  t: number;
+  tMaster: number;
   master: number;
+  tReplica: number;
   replica: number;
 }
 
 async function sampleOffsets(mc: RespClient, rc: RespClient): Promise<OffsetSample> {
-  const [m, r] = await Promise.all([info(mc, "replication"), info(rc, "replication")]);
-  return {
-    t: performance.now(),
-    master: Number(m.get("master_repl_offset")),
-    replica: Number(r.get("slave_repl_offset")),
+  const stamped = async (client: RespClient, field: string) => {
+    const value = Number((await info(client, "replication")).get(field));
+    return { t: performance.now(), value };
   };
+  const [m, r] = await Promise.all([
+    stamped(mc, "master_repl_offset"),
+    stamped(rc, "slave_repl_offset"),
+  ]);
+  return { tMaster: m.t, master: m.value, tReplica: r.t, replica: r.value };
 }
 
 /** When (ms) the master's offset reached `offset`, interpolated between samples. */
 function masterReachedAt(samples: readonly OffsetSample[], offset: number): number {
   for (let i = 0; i < samples.length; i++) {
     if (samples[i].master >= offset) {
-      if (i === 0) return samples[0].t;
+      if (i === 0) return samples[0].tMaster;
       const a = samples[i - 1];
       const b = samples[i];
       const f = (offset - a.master) / Math.max(1, b.master - a.master);
-      return a.t + f * (b.t - a.t);
+      return a.tMaster + f * (b.tMaster - a.tMaster);
     }
   }
-  return samples[samples.length - 1].t;
+  return samples[samples.length - 1].tMaster;
 }
 
 /** redis-benchmark SET -P 16 on the master while offsets are sampled; then the catch-up. */
@@ -236,12 +245,12 @@ async function lagUnderWrites(
     );
     const catchUpMs = performance.now() - loadEnd;
     const lagBytes = samples.map((s) => Math.max(0, s.master - s.replica));
-    const lagMs = samples.map((s) => Math.max(0, s.t - masterReachedAt(samples, s.replica)));
+    const lagMs = samples.map((s) => Math.max(0, s.tReplica - masterReachedAt(samples, s.replica)));
     const first = samples[0];
     const last = samples[samples.length - 1];
     return {
       writeRps,
-      streamBytesPerSec: (last.master - first.master) / ((last.t - first.t) / 1000),
+      streamBytesPerSec: (last.master - first.master) / ((last.tMaster - first.tMaster) / 1000),
       lagBytes: { p50: percentile(lagBytes, 0.5), max: maxOf(lagBytes) },
       lagMs: { p50: percentile(lagMs, 0.5), max: maxOf(lagMs) },
       catchUpMs,

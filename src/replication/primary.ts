@@ -19,6 +19,7 @@ import { log } from "../log.ts";
 import { NOT_AN_INTEGER } from "../errors.ts";
 import { parseLongLong } from "../util/numbers.ts";
 import { stringToBytes } from "../util/bytes.ts";
+import { ChunkedBytes } from "../util/chunked_bytes.ts";
 import { randomHex } from "../util/system.ts";
 import { EOF_MARK_LENGTH, SYNC_REQ_EXCLUDE_DATA } from "./constants.ts";
 
@@ -63,7 +64,7 @@ export class ReplicaConn {
   /** The snapshot this replica waits for, and the stream offset it starts at. */
   job: SaveJob | undefined;
   /** Stream bytes that arrived before the replica went online (their size: client.heldOutputBytes). */
-  #buffered: Uint8Array[] = [];
+  #buffered = new ChunkedBytes();
 
   constructor(readonly client: Client) {}
 
@@ -93,7 +94,7 @@ export class ReplicaConn {
       this.client.afterPush("replica");
       return;
     }
-    this.#buffered.push(bytes.slice());
+    this.#buffered.append(bytes);
     this.client.heldOutputBytes += bytes.length;
     // The output-buffer limits count the held stream, as Redis's output buffer holds it.
     this.client.afterPush("replica");
@@ -101,7 +102,7 @@ export class ReplicaConn {
 
   /** Forgets buffered stream bytes: a snapshot starting now already contains them. */
   clearBuffer(): void {
-    this.#buffered = [];
+    this.#buffered.clear();
     this.client.heldOutputBytes = 0;
   }
 
@@ -109,8 +110,8 @@ export class ReplicaConn {
   goOnline(): void {
     this.state = "online";
     this.ackTime = Date.now();
-    for (const chunk of this.#buffered) this.client.reply.bytes(chunk);
-    this.#buffered = [];
+    for (const part of this.#buffered.parts()) this.client.reply.bytes(part);
+    this.#buffered.clear();
     this.client.heldOutputBytes = 0;
     this.client.afterPush("replica");
   }
