@@ -10,6 +10,7 @@ import type { Db } from "../store/keyspace.ts";
 import type { CommandContext } from "../commands/types.ts";
 import { log } from "../log.ts";
 import { reprArg } from "../util/repr.ts";
+import { PREFETCH_MAX_REQUESTS, prefetchRequestKeys } from "./key_prefetch.ts";
 
 /**
  * What a client's output waits for before it reaches the socket, per server.
@@ -272,7 +273,12 @@ export class Client {
       protoMaxBulkLen: this.server.protoMaxBulkLen,
       authenticated: this.authenticated,
     };
+    let untilPrefetch = 0;
     while (!this.#closed && !this.flags.closeAfterReply) {
+      if (untilPrefetch-- === 0) {
+        prefetchRequestKeys(this.db, this.#inbuf, this.#start, this.#end);
+        untilPrefetch = PREFETCH_MAX_REQUESTS;
+      }
       let decoded;
       try {
         decoded = decodeRequest(this.#inbuf, this.#start, this.#end, limits);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { KeyTable } from "../../../src/store/key_table.ts";
+import { hashKey, hashKeyBytes, KeyTable } from "../../../src/store/key_table.ts";
+import { stringToBytes } from "../../../src/util/bytes.ts";
 import { prng } from "../../helpers/prng.ts";
 
 /** A fresh string with `text`'s contents (not the literal itself, as keys from a socket are). */
@@ -238,4 +239,34 @@ Deno.test("key table iterator at the end sees keys appended after a rehash renum
   both("after", 1);
   assert.deepEqual(it.next(), mapIt.next());
   assert.deepEqual(it.next(), mapIt.next());
+});
+
+Deno.test("hashKeyBytes of a byte string's bytes equals hashKey of the string", () => {
+  const samples = ["", "a", "key:000000000042", "\u0000\u00ff\u0080bin", "x".repeat(300)];
+  for (const s of samples) {
+    assert.equal(hashKeyBytes(stringToBytes(s), 0, s.length), hashKey(s), JSON.stringify(s));
+  }
+  // A key inside a larger buffer, as a request holds it.
+  const buf = stringToBytes("*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n");
+  assert.equal(hashKeyBytes(buf, 17, 22), hashKey("hello"));
+});
+
+Deno.test("key table prefetch reads present, absent and deleted keys' slots, rehashing or not", () => {
+  const table = new KeyTable<number>();
+  const hashes = new Int32Array(64);
+  assert.equal(table.prefetch(hashes, 0), 0);
+  for (let i = 0; i < 5000; i++) {
+    table.set(`k${i}`, i);
+    if (i % 3 === 0) table.delete(`k${i - 1}`);
+    if (i % 97 === 0) {
+      for (let j = 0; j < 64; j++) hashes[j] = hashKey(`k${(i * 7 + j) % (i + 10)}`);
+      assert.ok(table.prefetch(hashes, 64) >= 0);
+    }
+  }
+  // What it reads is the stored keys' lengths (the current index only: end any rehash first).
+  while (table.rehash(Infinity));
+  for (let j = 0; j < 4; j++) hashes[j] = hashKey(`k${1000 + j * 3}`);
+  assert.equal(table.prefetch(hashes, 4), 4 * 5);
+  // Lookups are unchanged by it.
+  assert.equal(table.get("k1000"), 1000);
 });
