@@ -600,7 +600,7 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
     } such syncs per implementation and the median one in the table; ` +
     "the same with a redis-server replica (after the lag test, so on a dataset SET has rewritten) separates the master's own cost from the CPU its colocated replica takes from it. " +
     `Lag: master_repl_offset − slave_repl_offset sampled every ${LAG_SAMPLE_MS} ms; ` +
-    "in ms, how long before the sample the master's offset had the replica's value. " +
+    "in ms, how long before the replica's answer the master's offset had the replica's value (each INFO reply stamped when it arrives). " +
     "Master main thread: /proc schedstat of the master's main thread over the diskless sync; " +
     "master and replica share the host's CPUs, so time spent waiting for one is latency the scheduler adds.",
     "",
