@@ -197,29 +197,45 @@ export function call(client: Client, cmd: CommandSpec, argv: string[]): Promise<
     replyWithError(client, err);
   }
   if (result instanceof Promise) {
-    // The command waits (blocking pop, WAIT, SAVE …): close its propagation
-    // scope now so other clients' writes are not held back meanwhile. Writes
-    // made while it waited belong to whoever made them, so the dirty baseline
-    // is taken again when it settles: a waiting handler propagates its own
-    // late writes (blocking.ts does). A blocking command's time spent waiting
-    // is not its run time (no slow log entry for a long BLPOP).
-    server.propagator.end();
-    const ranMs = performance.now() - start;
-    const settle = (failed: boolean) => {
-      server.propagator.begin();
-      const began = cmd.flags.includes("blocking") ? performance.now() - ranMs : start;
-      finish(client, cmd, argv, began, server.dirty, dbBefore, failed);
-    };
-    return result.then(
-      () => settle(false),
-      (err) => {
-        replyWithError(client, err);
-        settle(true);
-      },
-    );
+    return settleWhenDone(client, cmd, argv, result, start, dbBefore);
   }
   finish(client, cmd, argv, start, dirtyBefore, dbBefore, failed);
   return undefined;
+}
+
+/**
+ * A command that waits (blocking pop, WAIT, SAVE …): closes its propagation
+ * scope now so other clients' writes are not held back meanwhile. Writes
+ * made while it waited belong to whoever made them, so the dirty baseline is
+ * taken again when it settles: a waiting handler propagates its own late
+ * writes (blocking.ts does). A blocking command's time spent waiting is not
+ * its run time (no slow log entry for a long BLPOP). Apart from `call`, so
+ * that `call` itself creates no closures (their context would be an
+ * allocation on every command).
+ */
+function settleWhenDone(
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  result: Promise<void>,
+  start: number,
+  dbBefore: number,
+): Promise<void> {
+  const server = client.server;
+  server.propagator.end();
+  const ranMs = performance.now() - start;
+  const settle = (failed: boolean) => {
+    server.propagator.begin();
+    const began = cmd.flags.includes("blocking") ? performance.now() - ranMs : start;
+    finish(client, cmd, argv, began, server.dirty, dbBefore, failed);
+  };
+  return result.then(
+    () => settle(false),
+    (err) => {
+      replyWithError(client, err);
+      settle(true);
+    },
+  );
 }
 
 function replyWithError(client: Client, err: unknown): void {
@@ -254,8 +270,9 @@ function finish(
     recordTiming(server, client, cmd, argv, Math.round((end - start) * 1000));
   }
   if (server.dirty > dirtyBefore && !client.propagateSuppressed) {
-    const writes = client.propagateOverride ?? [argv];
-    for (const write of writes) server.propagator.add(dbBefore, write);
+    const writes = client.propagateOverride;
+    if (writes === undefined) server.propagator.add(dbBefore, argv);
+    else for (const write of writes) server.propagator.add(dbBefore, write);
   }
   server.propagator.end();
   client.propagateOverride = undefined;

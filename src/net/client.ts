@@ -275,7 +275,8 @@ export class Client {
     };
     let untilPrefetch = 0;
     while (!this.#closed && !this.flags.closeAfterReply) {
-      if (untilPrefetch-- === 0) {
+      // Looking ahead is for clients allowed to run commands.
+      if (untilPrefetch-- === 0 && this.authenticated) {
         prefetchRequestKeys(this.db, this.#inbuf, this.#start, this.#end);
         untilPrefetch = PREFETCH_MAX_REQUESTS;
       }

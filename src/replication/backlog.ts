@@ -31,6 +31,14 @@ export class ReplicationBacklog {
 
   append(bytes: Uint8Array): void {
     const buf = this.#buf;
+    if (bytes.length <= buf.length - this.#idx) {
+      // The common case, without views (each is an object for the young generation).
+      buf.set(bytes, this.#idx);
+      this.#idx = (this.#idx + bytes.length) % buf.length;
+      this.histlen = Math.min(buf.length, this.histlen + bytes.length);
+      this.masterOffset += bytes.length;
+      return;
+    }
     let data = bytes;
     if (data.length >= buf.length) data = data.subarray(data.length - buf.length);
     const tail = Math.min(data.length, buf.length - this.#idx);
