@@ -44,14 +44,19 @@ function readLength(buf: Uint8Array, pos: number, end: number): number {
 }
 
 /**
- * Hashes the second argument (the first key of most commands) of each
- * complete multibulk request in `buf[start, end)`, up to
- * PREFETCH_MAX_REQUESTS; returns how many it hashed.
+ * Hashes into `out` the second argument (the first key of most commands) of
+ * each complete multibulk request in `buf[start, end)`, as many as `out`
+ * holds; returns how many it hashed.
  */
-export function scanFirstKeys(buf: Uint8Array, start: number, end: number): number {
+export function scanFirstKeys(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  out: Int32Array,
+): number {
   let n = 0;
   let pos = start;
-  while (n < PREFETCH_MAX_REQUESTS && pos < end && buf[pos] === STAR) {
+  while (n < out.length && pos < end && buf[pos] === STAR) {
     const count = readLength(buf, pos + 1, end);
     if (count < 0) break;
     pos = next;
@@ -66,7 +71,7 @@ export function scanFirstKeys(buf: Uint8Array, start: number, end: number): numb
       if (i === 1) key = hashKeyBytes(buf, data, data + len);
     }
     // Requests without a key (PING) cost nothing to skip.
-    if (count >= 2) hashes[n++] = key;
+    if (count >= 2) out[n++] = key;
   }
   return n;
 }
@@ -77,14 +82,9 @@ export function scanFirstKeys(buf: Uint8Array, start: number, end: number): numb
  * overlap with).
  */
 export function prefetchRequestKeys(db: Db, buf: Uint8Array, start: number, end: number): void {
-  const n = scanFirstKeys(buf, start, end);
+  const n = scanFirstKeys(buf, start, end, hashes);
   if (n < 2) return;
   kept += db.dict.prefetch(hashes, n);
   if (db.expires.size !== 0) kept += db.expires.prefetch(hashes, n);
   kept &= 0xffff;
-}
-
-/** The hashes the last scan produced (for tests). */
-export function scannedHashes(n: number): number[] {
-  return Array.from(hashes.subarray(0, n));
 }

@@ -31,19 +31,15 @@ export class ReplicationBacklog {
 
   append(bytes: Uint8Array): void {
     const buf = this.#buf;
-    if (bytes.length <= buf.length - this.#idx) {
-      // The common case, without views (each is an object for the young generation).
-      buf.set(bytes, this.#idx);
-      this.#idx = (this.#idx + bytes.length) % buf.length;
-      this.histlen = Math.min(buf.length, this.histlen + bytes.length);
-      this.masterOffset += bytes.length;
-      return;
+    const data = bytes.length >= buf.length ? bytes.subarray(bytes.length - buf.length) : bytes;
+    const room = buf.length - this.#idx;
+    // Views only when the piece wraps around (each is an object for the young generation).
+    if (data.length <= room) {
+      buf.set(data, this.#idx);
+    } else {
+      buf.set(data.subarray(0, room), this.#idx);
+      buf.set(data.subarray(room), 0);
     }
-    let data = bytes;
-    if (data.length >= buf.length) data = data.subarray(data.length - buf.length);
-    const tail = Math.min(data.length, buf.length - this.#idx);
-    buf.set(data.subarray(0, tail), this.#idx);
-    if (tail < data.length) buf.set(data.subarray(tail), 0);
     this.#idx = (this.#idx + data.length) % buf.length;
     this.histlen = Math.min(buf.length, this.histlen + data.length);
     this.masterOffset += bytes.length;
