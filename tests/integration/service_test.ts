@@ -76,6 +76,16 @@ Deno.test("daemonize yes detaches, writes the pid file, and SIGTERM removes it w
       }
     });
     assert.ok(gone, "pid file removed on exit");
+    // The last line follows the pid file's removal, so wait for the process to end.
+    const exited = await waitFor(() => {
+      try {
+        Deno.kill(pid, "SIGCONT");
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    assert.ok(exited, "the daemon exits");
     const log = await Deno.readTextFile(logfile);
     assert.match(log, /Received SIGTERM scheduling shutdown\.\.\./);
     assert.match(log, /Removing the pid file\./);
