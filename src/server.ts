@@ -7,6 +7,7 @@ import { Config } from "./config.ts";
 import { Keyspace } from "./store/keyspace.ts";
 import { Propagator } from "./propagator.ts";
 import { Client, type OutputClass } from "./net/client.ts";
+import { ServedClients } from "./net/served_clients.ts";
 import { commandMeta, type CommandSpec } from "./commands/types.ts";
 import { UntimedCalls } from "./commands/batch_timing.ts";
 import { log } from "./log.ts";
@@ -108,6 +109,8 @@ export class Server {
   keyspace: Keyspace;
   readonly propagator = new Propagator();
   readonly stats = new ServerStats();
+  /** Clients served, for a snapshot's pacing. */
+  readonly servedClients = new ServedClients();
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   readonly startedAt = Date.now();

@@ -81,6 +81,8 @@ export class Client {
   name = "";
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
+  /** For the snapshot's pacing: see src/net/served_clients.ts. */
+  servedPeriod = 0;
   dbIndex = 0;
   authenticated: boolean;
   readonly reply = new ReplyWriter();
@@ -217,6 +219,7 @@ export class Client {
           break;
         }
         this.lastInteraction = Date.now();
+        this.server.servedClients.served(this);
         await this.#processInput();
         if (this.reply.pos > 0) {
           const flushed = this.flush();

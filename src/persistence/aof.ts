@@ -1056,7 +1056,7 @@ export class Aof {
     const snapshot = new Snapshot(server.keyspace, {
       encoder: new AofSnapshotEncoder(timestamp),
       newEncoder: () => new AofSnapshotEncoder(undefined),
-      activity: () => server.stats.totalCommandsProcessed,
+      activity: server.servedClients,
     });
     const file = await Deno.open(tempPath, { write: true, create: true, truncate: true });
     return { snapshot, done: writeWithFile(snapshot, file, tempPath, finalPath) };

@@ -130,7 +130,7 @@ export class RdbSaver {
     const snapshot = new Snapshot(server.keyspace, {
       encoder: new BatchSnapshotEncoder(),
       newEncoder: () => new BatchSnapshotEncoder(),
-      activity: () => server.stats.totalCommandsProcessed,
+      activity: server.servedClients,
       hurry: () => this.hurry(),
       keyDelayMs: server.config.getNumber("rdb-key-save-delay") / 1000,
       excludeData,

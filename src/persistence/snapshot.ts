@@ -45,20 +45,20 @@ export const BUSY_SLICE_MS = 0.5;
  */
 export const BUSY_REST_MS = 5;
 /**
- * Rest per client command served around the last slice: clients that run
- * one request at a time need about this much of the thread between slices
- * to make their next round trips (fifty of them get the whole BUSY_REST_MS).
- * A lone client needs no rest at all: the yield between slices already
- * serves its request.
+ * Rest per client served around the last slice (each counted once per
+ * slice, src/net/served_clients.ts): clients that run one request at a time
+ * need about this much of the thread between slices to make their next
+ * round trips (fifty of them get the whole BUSY_REST_MS).
  */
-export const REST_MS_PER_COMMAND = 0.06;
+export const REST_MS_PER_CLIENT = 0.06;
 /**
- * Commands served around a slice that earn no rest: a few clients are
+ * Clients served around a slice that earn no rest: a few clients are
  * served by the yields between slices alone (a lone client doing one
- * request at a time is served about once per slice), and resting for them
- * only slows the walk.
+ * request at a time is served at least once per slice), and resting for
+ * them only slows the walk. The count spans two slices, so this is about
+ * four clients.
  */
-export const REST_FREE_COMMANDS = 8;
+export const REST_FREE_CLIENTS = 8;
 /**
  * Rests from this long on sleep on a timer; shorter ones keep yielding to
  * the sockets until they are over (a timer cannot sleep less than about a
@@ -115,14 +115,20 @@ export interface SnapshotSink<C = Uint8Array> {
   abort(reason: string): void;
 }
 
+/** Counts clients served, each once between two marks. */
+export interface ClientActivity {
+  readonly count: number;
+  mark(): void;
+}
+
 /** How a snapshot encodes, and what tells it that clients are waiting. */
 export interface SnapshotOptions<C> {
   /** The encoder of the stream; an RDB header, if any, is already written to it. */
   encoder: SnapshotEncoder<C>;
   /** A fresh encoder of the same kind, for copy-on-write entries of dbs not reached yet. */
   newEncoder: () => SnapshotEncoder<C>;
-  /** A counter that grows as clients are served (commands processed), for pacing. */
-  activity?: () => number;
+  /** Clients served, for pacing (src/net/served_clients.ts); the walk marks a period per slice. */
+  activity?: ClientActivity;
   /**
    * True while finishing matters more than the clients' share of the thread
    * (a replica's buffered stream nears its output-buffer limit, and it would
@@ -221,7 +227,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
    * wrote meanwhile are served before the walk adds its slice to that.
    */
   start(): void {
-    this.#activityAtSliceStart = this.#activityAtPreviousSlice = this.#activity?.() ?? 0;
+    this.#activity?.mark();
+    this.#activityAtSliceStart = this.#activityAtPreviousSlice = this.#activity?.count ?? 0;
     this.#keyspace.hooks.add(this);
     yieldToIo().then(this.#step);
   }
@@ -274,8 +281,9 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     if (this.#aborted) return;
     const deadline = performance.now() + (this.#busy && !this.#hurrying ? BUSY_SLICE_MS : SLICE_MS);
     if (this.#activity !== undefined) {
+      this.#activity.mark();
       this.#activityAtPreviousSlice = this.#activityAtSliceStart;
-      this.#activityAtSliceStart = this.#activity();
+      this.#activityAtSliceStart = this.#activity.count;
     }
     const encoder = this.#encoder;
     while (this.#current < this.#dbs.length) {
@@ -378,10 +386,10 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     if (this.#activity !== undefined && !this.#hurrying) {
       // Counted from the start of the slice before the last one: an immediate
       // may run before the I/O that arrived during a slice is read.
-      const served = this.#activity() - this.#activityAtPreviousSlice;
+      const served = this.#activity.count - this.#activityAtPreviousSlice;
       this.#busy = served > 0;
-      if (served > REST_FREE_COMMANDS) {
-        rest = Math.min(BUSY_REST_MS, (served - REST_FREE_COMMANDS) * REST_MS_PER_COMMAND);
+      if (served > REST_FREE_CLIENTS) {
+        rest = Math.min(BUSY_REST_MS, (served - REST_FREE_CLIENTS) * REST_MS_PER_CLIENT);
       }
     }
     rest = Math.max(rest, this.#delayOwed);
@@ -410,8 +418,8 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
   };
 
   /** A counter of client work (commands processed); undefined: never rest. */
-  #activity: (() => number) | undefined;
-  /** The activity counter when the last slice and the one before it started. */
+  #activity: ClientActivity | undefined;
+  /** The activity count when the last slice and the one before it started. */
   #activityAtSliceStart = 0;
   #activityAtPreviousSlice = 0;
   #busy = false;

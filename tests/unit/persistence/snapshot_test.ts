@@ -96,12 +96,17 @@ interface BusyRun {
 async function underLoad(keys: number, hurry: boolean): Promise<BusyRun> {
   const keyspace = new Keyspace(1);
   for (let i = 0; i < keys; i++) keyspace.dbs[0].dict.set(`key:${i}`, "v".repeat(64));
-  // Every look at the counter finds a thousand more commands served: clients always waiting.
-  let commands = 0;
+  // Every look at the counter finds a thousand more clients served: clients always waiting.
+  let clients = 0;
   const snapshot = new Snapshot(keyspace, {
     encoder: new BatchSnapshotEncoder(),
     newEncoder: () => new BatchSnapshotEncoder(),
-    activity: () => commands += 1000,
+    activity: {
+      get count() {
+        return clients += 1000;
+      },
+      mark() {},
+    },
     hurry: () => hurry,
   });
   let ended = false;
