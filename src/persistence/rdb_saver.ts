@@ -38,6 +38,8 @@ export interface SaveJob {
   readonly replId: string;
   /** The final file. */
   readonly path: string;
+  /** The temp file it is written to first, relative to `dir` (the working directory). */
+  readonly tempName: string;
   /** Resolves true when the file is on disk (renamed and fsynced). */
   readonly done: Promise<boolean>;
 }
@@ -167,12 +169,14 @@ export class RdbSaver {
     if (reason !== "foreground" && reason !== "shutdown") {
       log.notice(`Background saving started by pid ${Deno.pid}`);
     }
+    const tempName = `temp-${Deno.pid}.rdb`;
     const { snapshot, outcome } = this.newRdbSnapshot({
       aux: this.auxFields(position),
-      file: { tempPath: `temp-${Deno.pid}.rdb`, finalPath: path },
+      file: { tempPath: tempName, finalPath: path },
     });
     const job: SaveJob = {
       snapshot,
+      tempName,
       startedAt,
       replOffset: position.offset,
       replId: position.id,
@@ -211,14 +215,18 @@ export class RdbSaver {
       return true;
     }
     this.lastBgsaveOk = false;
+    // rdbSave's lines, attributed to the child (role C) for a background save.
+    const why = result.opening
+      ? `Failed opening the temp RDB file ${job.tempName} (in server root dir ${serverRootDir()}) for saving: ${result.message}`
+      : `Write error saving DB on disk: ${result.message}`;
     if (background) {
       const prevRole = log.role;
       log.role = "C";
-      log.warning(`Write error saving DB on disk: ${result.message}`);
+      log.warning(why);
       log.role = prevRole;
       log.warning("Background saving error");
     } else {
-      log.warning(`Write error saving DB on disk: ${result.message}`);
+      log.warning(why);
     }
     return false;
   }
@@ -265,5 +273,14 @@ export class RdbSaver {
   close(): void {
     this.#job?.snapshot.abort("server shutting down");
     stopSnapshotWorkers();
+  }
+}
+
+/** The working directory (`dir`) for the log, as Redis's getcwd, "unknown" when it fails. */
+function serverRootDir(): string {
+  try {
+    return Deno.cwd();
+  } catch {
+    return "unknown";
   }
 }

@@ -40,6 +40,7 @@ export type SnapshotResult =
   | { type: "consumed"; id: number }
   /** The snapshot is complete: the file is renamed and fsynced, or every byte was forwarded. */
   | { type: "done"; id: number; bytes: number; crcHex: string }
-  | { type: "error"; id: number; message: string }
+  /** The snapshot failed: its temp file could not be opened, or a write to it failed (OS error text). */
+  | { type: "error"; id: number; message: string; during: "open" | "write" }
   /** The answer to "warm". */
   | { type: "warm"; id: 0; bytes: Uint8Array };

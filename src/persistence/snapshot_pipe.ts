@@ -57,7 +57,8 @@ export function stopSnapshotWorkers(): void {
 /** How a snapshot through the worker ended. */
 export type SnapshotOutcome =
   | { ok: true; bytes: number; crcHex: string }
-  | { ok: false; message: string };
+  /** `opening`: the temp file could not be opened (else a write failed); `message` is the OS's text. */
+  | { ok: false; message: string; opening?: boolean };
 
 /** What to do with the RDB a pipe's worker encodes. */
 export interface SnapshotPipeOptions {
@@ -160,7 +161,7 @@ export class SnapshotPipe {
         );
         return;
       case "error":
-        this.#finish({ ok: false, message: msg.message }, "keep");
+        this.#finish({ ok: false, message: msg.message, opening: msg.during === "open" }, "keep");
         return;
     }
   }

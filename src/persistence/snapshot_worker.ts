@@ -8,6 +8,7 @@
  * disk.
  */
 /// <reference lib="deno.worker" />
+import { osErrorText } from "../util/system.ts";
 import { idleThreadPriority } from "../util/thread_priority.ts";
 import { crc64Hex, crc64Init, crc64Update, crc64WriteLE } from "./crc64.ts";
 import { RdbEncoder } from "./rdb_encoder.ts";
@@ -33,16 +34,13 @@ function post(result: SnapshotResult, transfer: Transferable[] = []): void {
 }
 
 /**
- * File writes still running, in order. The next batch is encoded while the
- * previous one is written (the disk and the encoder overlap); the sender's
- * credit for a batch comes back once its bytes are written, so a slow disk
- * still holds the snapshot back.
- */
-let writes: Promise<void> = Promise.resolve();
-
-/**
  * Sends encoded bytes where they go: the CRC (unless it is the trailer), the
- * main thread, the file (queued). `then` runs once they are written.
+ * main thread, the file. `then` runs once they are written; the sender's
+ * credit for a batch comes back then, so a slow disk holds the snapshot back.
+ *
+ * The file is written synchronously: this thread has nothing else to do
+ * meanwhile, while an asynchronous write goes through Deno's blocking pool,
+ * two more thread hand-offs per batch (a wake-up of another thread each).
  */
 function output(bytes: Uint8Array, checksummed: boolean, then?: () => void): void {
   if (checksum && checksummed) crc64Update(crc, bytes);
@@ -55,23 +53,25 @@ function output(bytes: Uint8Array, checksummed: boolean, then?: () => void): voi
     then?.();
     return;
   }
-  writes = writes.then(async () => {
+  if (failed !== undefined) return;
+  try {
     let offset = 0;
-    while (offset < bytes.length) offset += await sink.write(bytes.subarray(offset));
-    then?.();
-  });
-  // A failed write fails the snapshot at once (the sender waits for credits
-  // that will not come); the writes queued after it are skipped.
-  writes.catch((err) => fail(err));
+    while (offset < bytes.length) offset += sink.writeSync(bytes.subarray(offset));
+  } catch (err) {
+    // The snapshot fails at once (the sender waits for credits that will not come).
+    fail(err);
+    return;
+  }
+  then?.();
 }
 
 /** Gives up the current snapshot: deletes its temp file and says why, once. */
-async function fail(err: unknown): Promise<void> {
+async function fail(err: unknown, during: "open" | "write" = "write"): Promise<void> {
   if (failed !== undefined) return;
-  failed = (err as Error).message;
+  failed = osErrorText(err);
   encoder = undefined;
   await discard();
-  post({ type: "error", id: current, message: failed });
+  post({ type: "error", id: current, message: failed, during });
 }
 
 async function handle(msg: SnapshotRequest): Promise<void> {
@@ -79,8 +79,6 @@ async function handle(msg: SnapshotRequest): Promise<void> {
   if (msg.type !== "open" && (msg.id !== current || failed !== undefined)) return;
   switch (msg.type) {
     case "open":
-      await writes.catch(() => {});
-      writes = Promise.resolve();
       if (file !== undefined) await discard(); // a snapshot abandoned without its abort
       current = msg.id;
       failed = undefined;
@@ -91,7 +89,15 @@ async function handle(msg: SnapshotRequest): Promise<void> {
       encoder = new RdbEncoder({ ...msg.options, externalChecksum: true });
       encoder.writeHeader(msg.aux);
       if (target.file !== undefined) {
-        file = await Deno.open(target.file.tempPath, { write: true, create: true, truncate: true });
+        try {
+          file = await Deno.open(target.file.tempPath, {
+            write: true,
+            create: true,
+            truncate: true,
+          });
+        } catch (err) {
+          await fail(err, "open");
+        }
       }
       return;
     case "batch": {
@@ -109,7 +115,6 @@ async function handle(msg: SnapshotRequest): Promise<void> {
         crc64WriteLE(crc, out, tail.length);
       }
       output(out, false);
-      await writes.catch(() => {});
       if (failed !== undefined) return;
       encoder = undefined;
       if (file !== undefined && target.file !== undefined) {
@@ -126,7 +131,6 @@ async function handle(msg: SnapshotRequest): Promise<void> {
     case "abort":
       encoder = undefined;
       current = 0;
-      await writes.catch(() => {});
       await discard();
       return;
   }

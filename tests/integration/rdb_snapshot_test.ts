@@ -103,11 +103,41 @@ Deno.test("a failed save keeps the previous dump, reports err and refuses writes
     assert.deepEqual(await Deno.readFile(`${server.dir}/dump.rdb`), before);
     const reply = await command(server.port, "SET", "c", "3");
     assert.match(String((reply as { message?: string }).message ?? reply), /^MISCONF /);
+    assert.match(
+      server.log(),
+      new RegExp(
+        `:C .* # Failed opening the temp RDB file temp-${server.pid}\\.rdb \\(in server root dir ` +
+          `${server.dir.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\) for saving: Is a directory\n`,
+      ),
+    );
     assert.match(server.log(), /Background saving error/);
     await Deno.remove(`${server.dir}/temp-${server.pid}.rdb`, { recursive: true });
     assert.equal(await command(server.port, "BGSAVE"), "Background saving started");
     assert.equal((await waitSaved(server.port)).get("rdb_last_bgsave_status"), "ok");
     assert.equal(await command(server.port, "SET", "c", "3"), "OK");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a BGSAVE whose writes fail (disk full) keeps the previous dump and says why", async () => {
+  const server = await startRedeno(["--save", ""]);
+  try {
+    for (let i = 0; i < 2000; i++) await command(server.port, "SET", `key:${i}`, "v".repeat(200));
+    assert.equal(await command(server.port, "SAVE"), "OK");
+    const before = await Deno.readFile(`${server.dir}/dump.rdb`);
+    await command(server.port, "SET", "more", "1");
+    // The temp file opens fine, and every write to it fails with ENOSPC.
+    const temp = `${server.dir}/temp-${server.pid}.rdb`;
+    await Deno.symlink("/dev/full", temp);
+    assert.equal(await command(server.port, "BGSAVE"), "Background saving started");
+    const info = await waitSaved(server.port);
+    assert.equal(info.get("rdb_last_bgsave_status"), "err");
+    assert.deepEqual(await Deno.readFile(`${server.dir}/dump.rdb`), before);
+    assert.match(server.log(), /:C .* # Write error saving DB on disk: No space left on device\n/);
+    assert.equal(await Deno.lstat(temp).then(() => true, () => false), false, "temp link removed");
+    assert.equal(await command(server.port, "BGSAVE"), "Background saving started");
+    assert.equal((await waitSaved(server.port)).get("rdb_last_bgsave_status"), "ok");
   } finally {
     await server.stop();
   }
