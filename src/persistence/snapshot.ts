@@ -417,7 +417,7 @@ export class Snapshot<C = Uint8Array> implements KeyspaceHooks {
     this.#step();
   };
 
-  /** A counter of client work (commands processed); undefined: never rest. */
+  /** Clients served (see ClientActivity); undefined: never rest. */
   #activity: ClientActivity | undefined;
   /** The activity count when the last slice and the one before it started. */
   #activityAtSliceStart = 0;
