@@ -83,24 +83,18 @@ export class Propagator {
       let first = true;
       for (const [db, argv] of items) {
         if (sink.selectedDb !== db) {
-          encode(out, ["SELECT", String(db)]);
+          out.bulkArray(["SELECT", String(db)]);
           sink.selectedDb = db;
         }
-        if (wrap && first) encode(out, ["MULTI"]);
+        if (wrap && first) out.bulkArray(["MULTI"]);
         first = false;
-        encode(out, argv);
+        out.bulkArray(argv);
       }
-      if (wrap) encode(out, ["EXEC"]);
+      if (wrap) out.bulkArray(["EXEC"]);
       sink.write(out.buf.subarray(0, out.pos));
     }
     if (this.#encoder.buf.length > ENCODER_KEEP_BYTES) this.#encoder.take();
   }
-}
-
-/** One command as a RESP multibulk request (Redis's propagation format). */
-function encode(out: ReplyWriter, argv: readonly string[]): void {
-  out.array(argv.length);
-  for (const arg of argv) out.bulk(arg);
 }
 
 function isMultiOrExec(name: string): boolean {
