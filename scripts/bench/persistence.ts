@@ -37,6 +37,7 @@ import {
 } from "./util.ts";
 import { idleLatency, startLatencyProbe } from "./latency.ts";
 import { describeHostStalls, HOST_STALLS_MS, hostStalls } from "./host_stalls.ts";
+import { fmtKdamond, type KdamondUse, startKdamondMeter } from "./kdamond.ts";
 
 /** The longest a BGSAVE may take before the section gives up. */
 const BGSAVE_TIMEOUT_MS = 300_000;
@@ -63,6 +64,8 @@ interface SaveFigures {
   idleRate: number;
   underLoad: SaveRun;
   cowBytes: number;
+  /** The kernel's DAMON threads while the probe ran (idle, then the quiet BGSAVE). */
+  kdamond: KdamondUse;
 }
 
 /** Runs BGSAVE and waits until INFO persistence says it finished with success. */
@@ -127,8 +130,10 @@ async function saveFigures(
     const loadedRss = await settledRss(server.pid, 1000);
 
     progress(`persistence: ${impl}: idle latency, then BGSAVE with a latency probe`);
+    const kdamondMeter = startKdamondMeter();
     const idle = await idleLatency(server.port, `key:${pad12(1)}`, windowMs);
     const quiet = await timedBgsave(server, true);
+    const kdamond = kdamondMeter.stop();
     const fileBytes = (await Deno.stat(`${server.dir}/dump.rdb`)).size;
     await Deno.copyFile(`${server.dir}/dump.rdb`, dumpCopy);
     const client = await RespClient.connect(server.port);
@@ -158,6 +163,7 @@ async function saveFigures(
       idleRate,
       underLoad,
       cowBytes,
+      kdamond,
     };
   } finally {
     await server.stop();
@@ -277,6 +283,7 @@ export async function runPersistence(opts: BenchOptions): Promise<string> {
     ],
     ["latency idle p50 / p99 / max", lat(r.idleLatency), lat(d.idleLatency), ""],
     ["latency during BGSAVE p50 / p99 / max", lat(dur(r)), lat(dur(d)), ""],
+    ["kernel's DAMON (kdamond) CPU while probed", fmtKdamond(r.kdamond), fmtKdamond(d.kdamond), ""],
     [
       "probe requests (idle / during)",
       `${fmtInt(r.idleLatency.count)} / ${fmtInt(dur(r).count)}`,

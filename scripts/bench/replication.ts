@@ -37,6 +37,7 @@ import {
 } from "./util.ts";
 import { describeHostStalls, HOST_STALLS_MS, hostStalls } from "./host_stalls.ts";
 import { idleLatency, startLatencyProbe } from "./latency.ts";
+import { fmtKdamond, type KdamondUse, startKdamondMeter } from "./kdamond.ts";
 
 /** Settings every master and replica of the section gets (no 5 s diskless delay). */
 const REPL_ARGS = ["--repl-diskless-sync-delay", "0"];
@@ -67,6 +68,8 @@ interface SyncRun {
   replicaKeys: number;
   /** The master's main thread meanwhile: ms on a CPU, and ms runnable but waiting for one. */
   masterSched: { runMs: number; waitMs: number };
+  /** The kernel's DAMON threads meanwhile. */
+  kdamond: KdamondUse;
 }
 
 /** The replica's lag under a write load. */
@@ -120,6 +123,7 @@ async function fullSync(
   try {
     const c0 = await commandsProcessed(mc);
     const sched0 = mainThreadSched(master.pid);
+    const kdamondMeter = startKdamondMeter();
     const started = performance.now();
     const reply = await rc.command("REPLICAOF", "127.0.0.1", String(master.port));
     if (reply !== "OK") throw new Error(`REPLICAOF: ${JSON.stringify(reply)}`);
@@ -134,6 +138,7 @@ async function fullSync(
     );
     const seconds = (performance.now() - started) / 1000;
     const sched1 = mainThreadSched(master.pid);
+    const kdamond = kdamondMeter.stop();
     const rate = (await commandsProcessed(mc) - c0) / seconds;
     const latency = await probe?.stop();
     let replicaKeys = 0;
@@ -149,6 +154,7 @@ async function fullSync(
         rate: measure === "rate" ? rate : undefined,
         replicaKeys,
         masterSched: { runMs: sched1.runMs - sched0.runMs, waitMs: sched1.waitMs - sched0.waitMs },
+        kdamond,
       },
     };
   } catch (err) {
@@ -498,6 +504,12 @@ export async function runReplication(opts: BenchOptions): Promise<string> {
       "master main thread during it: on a CPU / waiting for one",
       sched(r.diskless),
       sched(d.diskless),
+      "",
+    ],
+    [
+      "kernel's DAMON (kdamond) CPU during the median diskless sync",
+      fmtKdamond(r.diskless.kdamond),
+      fmtKdamond(d.diskless.kdamond),
       "",
     ],
     ["master latency during disk-based sync", lat(r.disk.latency), lat(d.disk.latency), ""],
