@@ -13,12 +13,10 @@
  * reply every ~0.5 s from Redeno. A maximum latency measured meanwhile
  * includes it.
  */
-import { fmtMs } from "./util.ts";
+import { cpuSeconds, fmtMs } from "./util.ts";
 
 /** Where DAMON's sysfs interface lists its monitors. */
 const DAMON_ADMIN = "/sys/kernel/mm/damon/admin/kdamonds";
-/** Linux's USER_HZ: /proc stat times are in these ticks. */
-const TICKS_PER_SECOND = 100;
 
 /** What the kdamond threads did over one window. */
 export interface KdamondUse {
@@ -54,10 +52,7 @@ function kdamondPids(): number[] {
 /** utime + stime of a thread, in ms (0 once it is gone). */
 function cpuMsOf(pid: number): number {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_SECOND;
+    return cpuSeconds(pid) * 1000;
   } catch {
     return 0;
   }
