@@ -1,8 +1,9 @@
 /**
  * `daemonize yes`: Deno cannot fork, so the process starts a detached copy of
  * itself (same arguments, output to `logfile` or nowhere) and exits 0 once the
- * copy is listening, or 1 if the copy died first. The copy knows it is the
- * daemon from an environment variable.
+ * copy serves commands (its dataset loaded, its pid file written), or 1 if
+ * the copy died first. The copy knows it is the daemon from an environment
+ * variable.
  */
 import { fileURLToPath } from "node:url";
 
@@ -26,14 +27,21 @@ function selfCommand(args: string[]): { cmd: string; args: string[] } {
   return { cmd: exec, args };
 }
 
-async function answersPing(port: number): Promise<boolean> {
+/**
+ * Whether the daemon is ready: it answers PING with anything but -LOADING
+ * (PONG, or -NOAUTH when requirepass is set). A daemon still loading its
+ * dataset answers -LOADING, and a parent that returned then let its caller's
+ * first command fail.
+ */
+export async function answersPing(port: number): Promise<boolean> {
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     try {
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buf = new Uint8Array(64);
       const n = await conn.read(buf);
-      return n !== null && n > 0;
+      if (n === null || n === 0) return false;
+      return !new TextDecoder().decode(buf.subarray(0, n)).startsWith("-LOADING");
     } finally {
       conn.close();
     }

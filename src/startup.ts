@@ -147,6 +147,19 @@ export async function startServer(args: string[]): Promise<number | undefined> {
     return 0;
   }
   const aux = loaded.aux;
+  // Both before the first command is served: whoever sees the server answer
+  // finds its pid file and can stop it with SIGTERM.
+  installSignalHandlers(server);
+  const pidfile = config.getString("pidfile");
+  if (pidfile || config.getBool("daemonize")) {
+    const path = pidfile || "/var/run/redis.pid";
+    try {
+      writePidFile(path);
+      server.pidFile = path;
+    } catch (err) {
+      log.warning(`Failed to write PID file: ${(err as Error).message}`);
+    }
+  }
   server.loading = false;
   for (const init of startupHooks) await init(server);
   if (server.listensOnTcp) log.notice("Ready to accept connections");
@@ -167,17 +180,6 @@ export async function startServer(args: string[]): Promise<number | undefined> {
       );
     }
     replication.becomeReplicaOf(master.host, master.port, { startup: true, cached });
-  }
-  installSignalHandlers(server);
-  const pidfile = config.getString("pidfile");
-  if (pidfile || config.getBool("daemonize")) {
-    const path = pidfile || "/var/run/redis.pid";
-    try {
-      writePidFile(path);
-      server.pidFile = path;
-    } catch (err) {
-      log.warning(`Failed to write PID file: ${(err as Error).message}`);
-    }
   }
   await server.stopped;
   log.close();
