@@ -45,6 +45,7 @@ Deno.test("daemonize yes detaches, writes the pid file, and SIGTERM removes it w
   const port = freePort();
   const pidfile = `${dir}/redeno.pid`;
   const logfile = `${dir}/redeno.log`;
+  let pid = 0;
   try {
     const out = await run([
       "--port",
@@ -64,7 +65,7 @@ Deno.test("daemonize yes detaches, writes the pid file, and SIGTERM removes it w
     ]);
     assert.equal(out.code, 0);
     assert.equal(await command(port, "PING"), "PONG");
-    const pid = Number((await Deno.readTextFile(pidfile)).trim());
+    pid = Number((await Deno.readTextFile(pidfile)).trim());
     assert.ok(pid > 0);
     Deno.kill(pid, "SIGTERM");
     const gone = await waitFor(async () => {
@@ -86,11 +87,23 @@ Deno.test("daemonize yes detaches, writes the pid file, and SIGTERM removes it w
       }
     });
     assert.ok(exited, "the daemon exits");
+    pid = 0; // gone: nothing for the cleanup to stop
     const log = await Deno.readTextFile(logfile);
     assert.match(log, /Received SIGTERM scheduling shutdown\.\.\./);
     assert.match(log, /Removing the pid file\./);
     assert.match(log, /Redis is now ready to exit, bye bye\.\.\./);
   } finally {
+    // A failed assertion must not leave the daemon running.
+    if (pid === 0) {
+      pid = Number((await Deno.readTextFile(pidfile).catch(() => "")).trim());
+    }
+    if (pid > 0) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    } else await command(port, "SHUTDOWN", "NOSAVE").catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
