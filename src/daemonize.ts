@@ -28,12 +28,12 @@ function selfCommand(args: string[]): { cmd: string; args: string[] } {
 }
 
 /**
- * Whether the daemon is ready: it answers PING with anything but -LOADING
+ * Whether the daemon serves commands: it answers PING with anything but -LOADING
  * (PONG, or -NOAUTH when requirepass is set). A daemon still loading its
  * dataset answers -LOADING, and a parent that returned then let its caller's
  * first command fail.
  */
-export async function answersPing(port: number): Promise<boolean> {
+export async function servesCommands(port: number): Promise<boolean> {
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     try {
@@ -66,7 +66,7 @@ export async function daemonize(args: string[], port: number): Promise<number> {
   child.unref();
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   while (Date.now() < deadline && !exited) {
-    if (port === 0 || await answersPing(port)) return 0;
+    if (port === 0 || await servesCommands(port)) return 0;
     await new Promise((r) => setTimeout(r, 50));
   }
   return exited ? 1 : 0;

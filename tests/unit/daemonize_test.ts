@@ -1,6 +1,6 @@
 /** When the parent of `daemonize yes` counts its daemon as ready. */
 import assert from "node:assert/strict";
-import { answersPing } from "../../src/daemonize.ts";
+import { servesCommands } from "../../src/daemonize.ts";
 
 /** A listener on a free port that answers every connection's first read with `reply`. */
 async function replyingWith(reply: string, check: (port: number) => Promise<void>) {
@@ -22,13 +22,13 @@ async function replyingWith(reply: string, check: (port: number) => Promise<void
 
 Deno.test("a daemon answering -LOADING is not ready yet; PONG and -NOAUTH are ready", async () => {
   await replyingWith("-LOADING Redis is loading the dataset in memory\r\n", async (port) => {
-    assert.equal(await answersPing(port), false);
+    assert.equal(await servesCommands(port), false);
   });
   await replyingWith("+PONG\r\n", async (port) => {
-    assert.equal(await answersPing(port), true);
+    assert.equal(await servesCommands(port), true);
   });
   await replyingWith("-NOAUTH Authentication required.\r\n", async (port) => {
-    assert.equal(await answersPing(port), true);
+    assert.equal(await servesCommands(port), true);
   });
 });
 
@@ -36,5 +36,5 @@ Deno.test("nothing listening is not ready", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  assert.equal(await answersPing(port), false);
+  assert.equal(await servesCommands(port), false);
 });
