@@ -1,6 +1,7 @@
 /**
  * The sorted-set value: Redis's skiplist (`zsl` in t_zset.c) plus a map from
- * member to score.
+ * member to score, or, for a small set, two sorted arrays (the flat form,
+ * like Redis's listpack; see `ZSet.#flat`).
  *
  * Order is by score, then by member bytes. Members are byte strings held one
  * byte per UTF-16 code unit (DESIGN decision 1), so JS string comparison is
@@ -299,23 +300,81 @@ const LAST_RANK = new Int32Array(SKIPLIST_MAXLEVEL);
 /** Scratch for the levels of a bulk build (grown on demand). */
 let bulkLevels = new Int32Array(256);
 
-/** True while {@link ZSet.fromEntries} constructs a set that stays pending (see `#pending`). */
-let constructingPending = false;
+/** Members up to which a set stays flat and is changed in place (see `#flat`). */
+export const FLAT_MAX_ENTRIES = 128;
+/** The tables of a flat set: never written, #materialize replaces them. */
 const NO_UNITS = new Float64Array(0);
 const NO_UNITS_I32 = new Int32Array(NO_UNITS.buffer);
-/** The tables of a pending set: never written, #materialize replaces them. */
 const NO_ITEMS: never[] = [];
 const NO_ENTRIES: Map<string, number> = new Map();
 
-/** Entries waiting to become a set's nodes: ascending by (score, member), distinct. */
-interface PendingEntries {
+/** A set's entries as two parallel arrays: ascending by (score, member), distinct. */
+interface FlatEntries {
   members: string[];
   scores: ArrayLike<number>;
+}
+
+/** Flat entries that can change in place. */
+interface SmallEntries {
+  members: string[];
+  scores: number[];
 }
 
 /** Whether (sa, ma) sorts before (sb, mb): by score, then member bytes. */
 function sortsBefore(sa: number, ma: string, sb: number, mb: string): boolean {
   return sa < sb || (sa === sb && ma < mb);
+}
+
+/** Insert a member not in the set at its place in the order. */
+function flatInsert(small: SmallEntries, member: string, score: number): void {
+  const { members, scores } = small;
+  let lo = 0;
+  let hi = members.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sortsBefore(scores[mid], members[mid], score, member)) lo = mid + 1;
+    else hi = mid;
+  }
+  members.splice(lo, 0, member);
+  scores.splice(lo, 0, score);
+}
+
+/** The indexes lo..hi-1 of a flat set's entries whose scores are in `range`. */
+function flatScoreSpan(flat: FlatEntries, range: ScoreRange): [lo: number, hi: number] {
+  const n = flat.members.length;
+  let lo = 0;
+  while (lo < n && !scoreGteMin(flat.scores[lo], range)) lo++;
+  let hi = lo;
+  while (hi < n && scoreLteMax(flat.scores[hi], range)) hi++;
+  return [lo, hi];
+}
+
+/** The indexes lo..hi-1 of a flat set's entries in the lex `range` (zzlFirstInLexRange's scan). */
+function flatLexSpan(flat: FlatEntries, range: LexRange): [lo: number, hi: number] {
+  const n = flat.members.length;
+  let lo = 0;
+  while (lo < n && !lexGteMin(flat.members[lo], range)) lo++;
+  let hi = lo;
+  while (hi < n && lexLteMax(flat.members[hi], range)) hi++;
+  return [lo, hi];
+}
+
+/**
+ * The entries at indexes lo..hi-1 of a flat set, ascending or descending
+ * with `opts.reverse`, after skipping `opts.offset` and up to `opts.limit`.
+ */
+function flatWindow(flat: FlatEntries, lo: number, hi: number, opts: RangeOptions): ScoredMember[] {
+  const offset = opts.offset ?? 0;
+  const limit = opts.limit ?? -1;
+  const available = hi - lo - offset;
+  if (offset < 0 || limit === 0 || available <= 0) return [];
+  const n = limit < 0 ? available : Math.min(limit, available);
+  const out = new Array<ScoredMember>(n);
+  for (let k = 0; k < n; k++) {
+    const at = opts.reverse === true ? hi - 1 - offset - k : lo + offset + k;
+    out[k] = [flat.members[at], flat.scores[at]];
+  }
+  return out;
 }
 
 /** A Redis sorted set: members with scores, ordered by (score, member). */
@@ -342,13 +401,17 @@ export class ZSet {
   /** Rank (1-based) of the node the last #first/#last*InRange call found. */
   #foundRank = 0;
   /**
-   * A set from {@link ZSet.fromEntries} keeps its entries here, with no map,
-   * buffer or nodes, until something other than iteration or a size needs
-   * them (`#materialize`). A loaded dataset's sorted sets cost little until
-   * used: linking nodes is cheap, but a map of fresh member strings costs V8
-   * a string-table insertion per member.
+   * A flat set keeps its entries here, with no map, buffer or nodes. Every
+   * set starts flat, and one of up to FLAT_MAX_ENTRIES members stays flat
+   * and is changed in place, by linear scans, the way Redis keeps a small
+   * zset in a listpack: the nodes, map and buffer cost ~1 KB more per
+   * 10-member set. A bigger set from {@link ZSet.fromEntries} (a load) stays
+   * flat until something other than iteration or a size needs its nodes: a
+   * map of fresh member strings costs V8 a string-table insertion per member.
+   * A set that outgrows the flat form gets its nodes (`#materialize`) and
+   * keeps them.
    */
-  #pending: PendingEntries | undefined;
+  #flat: FlatEntries | undefined;
 
   /**
    * OBJECT ENCODING bookkeeping, owned by the command layer: Redis converts a
@@ -359,21 +422,12 @@ export class ZSet {
 
   /** An empty sorted set. */
   constructor() {
-    if (constructingPending) {
-      // Pending (see #pending): nothing reads these before #materialize replaces them.
-      this.#dict = NO_ENTRIES;
-      this.#f64 = NO_UNITS;
-      this.#i32 = NO_UNITS_I32;
-      this.#free = this.#members = this.#freeSlots = NO_ITEMS;
-      return;
-    }
-    this.#free = [];
-    this.#members = [];
-    this.#freeSlots = [];
-    this.#dict = new Map();
-    this.#f64 = new Float64Array(INITIAL_UNITS);
-    this.#i32 = new Int32Array(this.#f64.buffer);
-    this.#header = this.#newHeader(INITIAL_HEADER_LEVELS);
+    // Flat (see #flat): nothing reads these before #materialize replaces them.
+    this.#dict = NO_ENTRIES;
+    this.#f64 = NO_UNITS;
+    this.#i32 = NO_UNITS_I32;
+    this.#free = this.#members = this.#freeSlots = NO_ITEMS;
+    this.#flat = { members: [], scores: [] };
   }
 
   /** A sorted set from (member, score) pairs; a repeated member keeps its last score. */
@@ -417,14 +471,8 @@ export class ZSet {
         for (let k = 0; k < n; k++) members[k] = byOrder[k];
       }
     }
-    constructingPending = true;
-    let z: ZSet;
-    try {
-      z = new ZSet();
-    } finally {
-      constructingPending = false;
-    }
-    z.#pending = { members, scores: sortedScores };
+    const z = new ZSet();
+    z.#flat = { members, scores: sortedScores };
     let memberBytes = 0;
     let maxMemberLength = 0;
     for (let k = 0; k < n; k++) {
@@ -438,12 +486,12 @@ export class ZSet {
   }
 
   /**
-   * Turns the pending entries into the map and nodes every other operation
+   * Turns the flat entries into the map and nodes every other operation
    * works on, in one O(n) pass over a buffer sized for exactly those nodes.
    */
   #materialize(): void {
-    const { members, scores } = this.#pending!;
-    this.#pending = undefined;
+    const { members, scores } = this.#flat!;
+    this.#flat = undefined;
     const n = members.length;
     if (bulkLevels.length < n) bulkLevels = new Int32Array(Math.max(n, bulkLevels.length * 2));
     const levels = bulkLevels;
@@ -501,12 +549,12 @@ export class ZSet {
 
   /** Number of members. */
   get size(): number {
-    return this.#pending !== undefined ? this.#pending.members.length : this.#dict.size;
+    return this.#flat !== undefined ? this.#flat.members.length : this.#dict.size;
   }
 
   /** Member → score (read-only view; mutate through add/remove). */
   get dict(): ReadonlyMap<string, number> {
-    if (this.#pending !== undefined) this.#materialize();
+    if (this.#flat !== undefined) this.#materialize();
     return this.#dict;
   }
 
@@ -523,28 +571,45 @@ export class ZSet {
     return this.#maxMemberLength;
   }
 
-  /** Approximate memory held, in bytes (buffer, member table, map, member bytes). */
+  /**
+   * Approximate memory held, in bytes: the two arrays of a flat set, or the
+   * buffer, member table and map of one with nodes; plus member strings.
+   */
   byteSize(): number {
-    // A pending set is counted as the buffer it will get (levels average 4/3).
-    const bufferBytes = this.#pending !== undefined
-      ? Math.max(
-        INITIAL_UNITS,
-        Math.ceil(this.size * (3 + 8 / 3) + 3 + 2 * INITIAL_HEADER_LEVELS),
-      ) * 8
-      : this.#f64.byteLength;
-    const slots = this.#pending !== undefined ? this.size : this.#members.length;
-    return 128 + bufferBytes + slots * 8 + this.size * 40 + this.#memberBytes;
+    if (this.#flat !== undefined) return 96 + this.size * 40 + this.#memberBytes;
+    return 128 + this.#f64.byteLength + this.#members.length * 8 + this.size * 40 +
+      this.#memberBytes;
+  }
+
+  /**
+   * The arrays of a small flat set, ready to change in place; undefined when
+   * the set has nodes, which a big flat set gets here first.
+   */
+  #small(): SmallEntries | undefined {
+    const flat = this.#flat;
+    if (flat === undefined) return undefined;
+    if (flat.members.length > FLAT_MAX_ENTRIES) {
+      this.#materialize();
+      return undefined;
+    }
+    if (!Array.isArray(flat.scores)) flat.scores = Array.from(flat.scores);
+    return flat as SmallEntries;
   }
 
   /** The score of `member`, or undefined when absent. */
   score(member: string): number | undefined {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const k = small.members.indexOf(member);
+      return k < 0 ? undefined : small.scores[k];
+    }
     return this.#dict.get(member);
   }
 
   /** Whether `member` is in the set. */
   has(member: string): boolean {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) return small.members.includes(member);
     return this.#dict.has(member);
   }
 
@@ -554,7 +619,25 @@ export class ZSet {
    * untouched, as in Redis.
    */
   add(member: string, score: number): boolean {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const k = small.members.indexOf(member);
+      if (k >= 0) {
+        if (small.scores[k] !== score) {
+          small.members.splice(k, 1);
+          small.scores.splice(k, 1);
+          flatInsert(small, member, score);
+        }
+        return false;
+      }
+      if (small.members.length < FLAT_MAX_ENTRIES) {
+        flatInsert(small, member, score);
+        this.#memberBytes += member.length;
+        if (member.length > this.#maxMemberLength) this.#maxMemberLength = member.length;
+        return true;
+      }
+      this.#materialize();
+    }
     const current = this.#dict.get(member);
     if (current === undefined) {
       const level = randomLevel();
@@ -574,7 +657,13 @@ export class ZSet {
 
   /** Remove `member`; false when it was absent. */
   remove(member: string): boolean {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const k = small.members.indexOf(member);
+      if (k < 0) return false;
+      this.#flatDelete(small, k, k + 1);
+      return true;
+    }
     const score = this.#dict.get(member);
     if (score === undefined) return false;
     this.#deleteNode(this.#findPath(score, member));
@@ -584,7 +673,12 @@ export class ZSet {
 
   /** 0-based rank of `member` counting from the lowest (or the highest with `reverse`). */
   rank(member: string, reverse = false): number | undefined {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const k = small.members.indexOf(member);
+      if (k < 0) return undefined;
+      return reverse ? small.members.length - 1 - k : k;
+    }
     const score = this.#dict.get(member);
     if (score === undefined) return undefined;
     // zslGetRank: walk while (score, member) ≤ the target, summing spans.
@@ -617,8 +711,9 @@ export class ZSet {
 
   /** The member at 0-based `rank` from the lowest, with its score. */
   at(rank: number): ScoredMember | undefined {
-    if (this.#pending !== undefined) this.#materialize();
     if (rank < 0 || rank >= this.size) return undefined;
+    const small = this.#small();
+    if (small !== undefined) return [small.members[rank], small.scores[rank]];
     const x = this.#nodeAt(rank + 1);
     return [this.#memberOf(x), this.#f64[x]];
   }
@@ -631,11 +726,16 @@ export class ZSet {
    * ZREVRANGE).
    */
   rangeByRank(start: number, stop: number, reverse = false): ScoredMember[] {
-    if (this.#pending !== undefined) this.#materialize();
     const size = this.size;
     if (start < 0) start = 0;
     if (stop >= size) stop = size - 1;
     if (start > stop) return [];
+    const small = this.#small();
+    if (small !== undefined) {
+      return reverse
+        ? flatWindow(small, size - 1 - stop, size - start, { reverse })
+        : flatWindow(small, start, stop + 1, {});
+    }
     const out = new Array<ScoredMember>(stop - start + 1);
     const f64 = this.#f64;
     const i32 = this.#i32;
@@ -654,7 +754,11 @@ export class ZSet {
    * `opts.offset` matches (O(log n)) and up to `opts.limit` of them.
    */
   rangeByScore(range: ScoreRange, opts: RangeOptions = {}): ScoredMember[] {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatScoreSpan(small, range);
+      return flatWindow(small, lo, hi, opts);
+    }
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -687,7 +791,11 @@ export class ZSet {
    * scores are equal, as in Redis.
    */
   rangeByLex(range: LexRange, opts: RangeOptions = {}): ScoredMember[] {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatLexSpan(small, range);
+      return flatWindow(small, lo, hi, opts);
+    }
     const out: ScoredMember[] = [];
     const offset = opts.offset ?? 0;
     const limit = opts.limit ?? -1;
@@ -715,7 +823,11 @@ export class ZSet {
 
   /** How many members have scores in `range` (ZCOUNT), in O(log n). */
   countInScoreRange(range: ScoreRange): number {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatScoreSpan(small, range);
+      return hi - lo;
+    }
     if (this.#firstInScoreRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInScoreRange(range);
@@ -724,7 +836,11 @@ export class ZSet {
 
   /** How many members are in the lex `range` (ZLEXCOUNT), in O(log n). */
   countInLexRange(range: LexRange): number {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatLexSpan(small, range);
+      return hi - lo;
+    }
     if (this.#firstInLexRange(range) === NIL) return 0;
     const first = this.#foundRank;
     this.#lastInLexRange(range);
@@ -733,7 +849,11 @@ export class ZSet {
 
   /** Remove the members with scores in `range` (ZREMRANGEBYSCORE); returns how many. */
   removeRangeByScore(range: ScoreRange): number {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatScoreSpan(small, range);
+      return this.#flatDelete(small, lo, hi);
+    }
     // zslDeleteRangeByScore: find the last node below the range, then unlink forward.
     const f64 = this.#f64;
     const i32 = this.#i32;
@@ -760,7 +880,11 @@ export class ZSet {
 
   /** Remove the members in the lex `range` (ZREMRANGEBYLEX); returns how many. */
   removeRangeByLex(range: LexRange): number {
-    if (this.#pending !== undefined) this.#materialize();
+    const small = this.#small();
+    if (small !== undefined) {
+      const [lo, hi] = flatLexSpan(small, range);
+      return this.#flatDelete(small, lo, hi);
+    }
     const i32 = this.#i32;
     const members = this.#members;
     let x = this.#header;
@@ -789,10 +913,11 @@ export class ZSet {
    * lowest; clamped to the set) (ZREMRANGEBYRANK); returns how many.
    */
   removeRangeByRank(start: number, stop: number): number {
-    if (this.#pending !== undefined) this.#materialize();
     if (start < 0) start = 0;
     if (stop >= this.size) stop = this.size - 1;
     if (start > stop) return 0;
+    const small = this.#small();
+    if (small !== undefined) return this.#flatDelete(small, start, stop + 1);
     // zslDeleteRangeByRank with 1-based ranks start + 1 .. stop + 1.
     const i32 = this.#i32;
     let x = this.#header;
@@ -821,7 +946,6 @@ export class ZSet {
 
   /** Remove and return up to `count` lowest members, lowest first (ZPOPMIN). */
   popMin(count = 1): ScoredMember[] {
-    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, false);
@@ -831,7 +955,6 @@ export class ZSet {
 
   /** Remove and return up to `count` highest members, highest first (ZPOPMAX). */
   popMax(count = 1): ScoredMember[] {
-    if (this.#pending !== undefined) this.#materialize();
     const k = Math.min(count, this.size);
     if (k <= 0) return [];
     const out = this.rangeByRank(0, k - 1, true);
@@ -843,10 +966,10 @@ export class ZSet {
 
   /** (member, score) pairs from the lowest to the highest. Do not mutate the set meanwhile. */
   *entries(): IterableIterator<ScoredMember> {
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      for (let k = 0; k < pending.members.length; k++) {
-        yield [pending.members[k], pending.scores[k]];
+    const flat = this.#flat;
+    if (flat !== undefined) {
+      for (let k = 0; k < flat.members.length; k++) {
+        yield [flat.members[k], flat.scores[k]];
       }
       return;
     }
@@ -857,10 +980,10 @@ export class ZSet {
 
   /** (member, score) pairs from the highest to the lowest (the order RDB ZSET_2 stores). */
   *reverseEntries(): IterableIterator<ScoredMember> {
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      for (let k = pending.members.length - 1; k >= 0; k--) {
-        yield [pending.members[k], pending.scores[k]];
+    const flat = this.#flat;
+    if (flat !== undefined) {
+      for (let k = flat.members.length - 1; k >= 0; k--) {
+        yield [flat.members[k], flat.scores[k]];
       }
       return;
     }
@@ -876,9 +999,9 @@ export class ZSet {
 
   /** Visit every member in ascending order without allocating pairs; `visit` must not mutate. */
   forEach(visit: (member: string, score: number) => void): void {
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      for (let k = 0; k < pending.members.length; k++) visit(pending.members[k], pending.scores[k]);
+    const flat = this.#flat;
+    if (flat !== undefined) {
+      for (let k = 0; k < flat.members.length; k++) visit(flat.members[k], flat.scores[k]);
       return;
     }
     const f64 = this.#f64;
@@ -891,8 +1014,16 @@ export class ZSet {
 
   /** An independent copy (a buffer copy: O(n) without any search). */
   clone(): ZSet {
-    if (this.#pending !== undefined) this.#materialize();
     const copy = new ZSet();
+    const flat = this.#flat;
+    if (flat !== undefined) {
+      copy.#flat = { members: flat.members.slice(), scores: Array.from(flat.scores) };
+      copy.#memberBytes = this.#memberBytes;
+      copy.#maxMemberLength = this.#maxMemberLength;
+      copy.encoding = this.encoding;
+      return copy;
+    }
+    copy.#flat = undefined;
     copy.#f64 = this.#f64.slice();
     copy.#i32 = new Int32Array(copy.#f64.buffer);
     copy.#top = this.#top;
@@ -916,14 +1047,28 @@ export class ZSet {
    * throws on the first violation. O(n log n); for tests.
    */
   verify(): void {
-    if (this.#pending !== undefined) this.#materialize();
+    const fail = (what: string): never => {
+      throw new Error("zset invariant broken: " + what);
+    };
+    const flat = this.#flat;
+    if (flat !== undefined) {
+      const { members, scores } = flat;
+      if (members.length !== scores.length) fail("flat lengths");
+      let bytes = 0;
+      for (let k = 0; k < members.length; k++) {
+        bytes += members[k].length;
+        if (Number.isNaN(scores[k])) fail("NaN score");
+        if (k > 0 && !sortsBefore(scores[k - 1], members[k - 1], scores[k], members[k])) {
+          fail("flat order at rank " + k);
+        }
+      }
+      if (bytes !== this.#memberBytes) fail("member bytes");
+      return;
+    }
     const f64 = this.#f64;
     const i32 = this.#i32;
     const members = this.#members;
     const header = this.#header;
-    const fail = (what: string): never => {
-      throw new Error("zset invariant broken: " + what);
-    };
     // Level 0: order, backward links, map agreement.
     const rankOf = new Map<number, number>();
     let prev = NIL;
@@ -969,6 +1114,15 @@ export class ZSet {
   }
 
   // ----------------------------------------------------------- internals
+
+  /** Delete the entries at indexes lo..hi-1 of a small flat set; returns how many. */
+  #flatDelete(small: SmallEntries, lo: number, hi: number): number {
+    if (hi <= lo) return 0;
+    for (let k = lo; k < hi; k++) this.#memberBytes -= small.members[k].length;
+    small.members.splice(lo, hi - lo);
+    small.scores.splice(lo, hi - lo);
+    return hi - lo;
+  }
 
   #memberOf(x: number): string {
     return this.#members[this.#i32[2 * x + 2]];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  FLAT_MAX_ENTRIES,
   formatScore,
   type LexRange,
   parseLexRange,
@@ -61,13 +62,15 @@ function window(
 // ------------------------------------------------------------- property tests
 
 Deno.test("zset matches a naive sorted array under random score operations", () => {
-  for (const seed of [11, 12, 13]) {
+  // Pools of 400 names outgrow the flat form; 100 (+ 8 odd names) never leave it.
+  for (const [seed, pool] of [[11, 400], [12, 400], [13, 400], [14, 100], [15, 100]]) {
+    assert.ok(pool + 8 <= FLAT_MAX_ENTRIES || pool > FLAT_MAX_ENTRIES);
     const rnd = prng(seed);
     const int = (n: number) => Math.floor(rnd() * n);
     const z = new ZSet();
     const model = new Model();
     const memberNames = ["", "a", "b", "ab", "\xff", "\x80x", "zz", "a\x00b"];
-    const member = () => int(5) === 0 ? memberNames[int(memberNames.length)] : "m" + int(400);
+    const member = () => int(5) === 0 ? memberNames[int(memberNames.length)] : "m" + int(pool);
     const score = () => {
       const k = int(20);
       if (k === 0) return [Infinity, -Infinity, -0, 0.5, 1e300][int(5)];
@@ -164,12 +167,19 @@ Deno.test("zset matches a naive sorted array under random score operations", () 
 });
 
 Deno.test("zset matches a naive sorted array under random lex operations", () => {
-  const rnd = prng(21);
+  // Words of up to 3 letters (259) outgrow the flat form; of up to 2 (43) never leave it.
+  for (const [seed, maxLength] of [[21, 3], [22, 2]]) {
+    lexOperations(seed, maxLength);
+  }
+});
+
+function lexOperations(seed: number, maxLength: number): void {
+  const rnd = prng(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const alphabet = ["a", "b", "c", "\x80", "\xff", "\x00"];
   const word = () => {
     let w = "";
-    const len = int(4);
+    const len = int(maxLength + 1);
     for (let i = 0; i < len; i++) w += alphabet[int(alphabet.length)];
     return w;
   };
@@ -209,7 +219,7 @@ Deno.test("zset matches a naive sorted array under random lex operations", () =>
     if (step % 200 === 0) z.verify();
   }
   z.verify();
-});
+}
 
 Deno.test("zset updates a score in place or moves the member", () => {
   const z = ZSet.from([["a", 1], ["b", 2], ["c", 3]]);
@@ -490,4 +500,26 @@ Deno.test("a set from fromEntries answers iteration and sizes before its nodes e
     assert.deepEqual(Array.from(a.entries()), Array.from(b.entries()), name);
     assert.equal(a.size, b.size, name);
   }
+});
+
+Deno.test("a flat set past FLAT_MAX_ENTRIES gets its nodes and agrees with one built by adds", () => {
+  const z = new ZSet();
+  for (let i = 0; i < FLAT_MAX_ENTRIES; i++) z.add("m" + i, i % 7);
+  const flatBytes = z.byteSize();
+  z.verify();
+  const copy = z.clone();
+  assert.ok(z.add("extra", 3));
+  z.verify();
+  // The nodes, buffer and map cost more than the two arrays did.
+  assert.ok(z.byteSize() > flatBytes, `${z.byteSize()} vs ${flatBytes}`);
+  assert.equal(z.size, FLAT_MAX_ENTRIES + 1);
+  assert.equal(
+    z.rank("extra"),
+    copy.countInScoreRange(parseScoreRange("-inf", "(3")!) +
+      copy.rangeByScore(parseScoreRange("3", "3")!).filter(([m]) => m < "extra").length,
+  );
+  // The clone taken while flat was not changed by the add.
+  assert.equal(copy.size, FLAT_MAX_ENTRIES);
+  assert.equal(copy.score("extra"), undefined);
+  copy.verify();
 });
