@@ -80,7 +80,7 @@ function xorObjectDigest(digest: Uint8Array, value: RedisValue, hasExpire: boole
     // A listpack cannot hold -0: Redis stores it as the integer 0.
     const listpack = value.encoding === "listpack";
     const element = new Uint8Array(20);
-    for (const [member, score] of value.dict) {
+    for (const [member, score] of value) {
       element.fill(0);
       mixDigest(element, bytesOf(member));
       mixDigest(element, bytesOf(formatDouble(listpack && score === 0 ? 0 : score)));
