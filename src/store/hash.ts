@@ -4,8 +4,8 @@
  *
  * A small hash keeps them in one flat array (field, value, field, value, …)
  * and finds a field by a linear scan, the way Redis keeps a small hash in a
- * listpack. A V8 Map of 10 fields costs ~460 bytes besides its strings, the
- * array ~200; 100k such hashes in a 1M-key dataset differ by ~25 MB. Past
+ * listpack. Measured with 10 fields, strings included: 849 bytes a Map,
+ * 817 an array of exactly 20 slots, 1024 one grown by push. Past
  * {@link HASH_FLAT_MAX_FIELDS} the hash moves to a Map and stays there.
  *
  * @module
@@ -60,7 +60,9 @@ export class Hash implements Iterable<[string, string]> {
     if (k >= 0) {
       flat[k + 1] = value;
     } else if (flat.length < 2 * HASH_FLAT_MAX_FIELDS) {
-      flat.push(field, value);
+      // concat allocates exactly the new length; push would grow the
+      // capacity by half, making a 10-field hash bigger than a Map.
+      this.#flat = flat.concat(field, value);
     } else {
       const map = new Map<string, string>();
       for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);

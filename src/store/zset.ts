@@ -335,8 +335,22 @@ function flatInsert(small: SmallEntries, member: string, score: number): void {
     if (sortsBefore(scores[mid], members[mid], score, member)) lo = mid + 1;
     else hi = mid;
   }
-  members.splice(lo, 0, member);
-  scores.splice(lo, 0, score);
+  small.members = withItemAt(members, lo, member);
+  small.scores = withItemAt(scores, lo, score);
+}
+
+/**
+ * A copy of `items` with `item` inserted at `at`, exactly as long as it
+ * must be: splice grows the capacity by half (measured, 10 members with
+ * their strings: 932 bytes a set with splice, 899–926 with this, 1669 with
+ * nodes and a map).
+ */
+function withItemAt<T>(items: readonly T[], at: number, item: T): T[] {
+  const out = new Array<T>(items.length + 1);
+  for (let k = 0; k < at; k++) out[k] = items[k];
+  out[at] = item;
+  for (let k = at; k < items.length; k++) out[k + 1] = items[k];
+  return out;
 }
 
 /** The indexes lo..hi-1 of a flat set's entries whose scores are in `range`. */
