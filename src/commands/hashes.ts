@@ -26,7 +26,6 @@ import {
   parseLongDouble,
 } from "../util/numbers.ts";
 import type { RedisHash } from "../store/types.ts";
-import { Hash } from "../store/hash.ts";
 import { hashtableEncoded, objectEncoding } from "./keys.ts";
 import {
   checkRandomCountWithValues,
@@ -50,7 +49,7 @@ const INT64_MIN = -0x8000000000000000n;
 function hashForWrite(ctx: CommandContext, key: string): RedisHash {
   let hash = ctx.db.getHash(key, true);
   if (hash === undefined) {
-    hash = new Hash();
+    hash = new Map();
     ctx.db.add(key, hash);
   }
   return hash;

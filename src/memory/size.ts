@@ -2,7 +2,7 @@
  * What a key and its value cost in memory, estimated from V8's object
  * layout (8-byte words: a one-byte string is a 16-byte header plus its
  * bytes rounded up to a word; a Map or Set entry with its share of the hash
- * table is about 40 bytes, a flat hash's two array slots 16). Measured against the heap after a full GC: a
+ * table is about 40 bytes). Measured against the heap after a full GC: a
  * 10-byte key with a 3-byte value costs 93 bytes, the formula says 96.
  *
  * MEMORY USAGE reports these figures and the maxmemory accounting adds them
@@ -10,7 +10,6 @@
  * the first `samples` elements give the mean element size (0 = all of them).
  * Lists and sorted sets know their own size (`byteSize`).
  */
-import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import { PackedValue, type StoredValue } from "../store/packed.ts";
@@ -39,10 +38,7 @@ export function valueBytes(value: StoredValue, samples = DEFAULT_SAMPLES): numbe
   const limit = samples === 0 ? size : Math.min(samples, size);
   let sampled = 0;
   let bytes = 0;
-  let entryBytes = ENTRY_BYTES;
-  if (value instanceof Hash) {
-    // A flat hash holds two array slots per field instead of a table entry.
-    if (value.isFlat) entryBytes = 16;
+  if (value instanceof Map) {
     for (const [field, v] of value) {
       bytes += stringBytes(field.length) + stringBytes(v.length);
       if (++sampled === limit) break;
@@ -53,7 +49,7 @@ export function valueBytes(value: StoredValue, samples = DEFAULT_SAMPLES): numbe
       if (++sampled === limit) break;
     }
   }
-  return COLLECTION_BYTES + Math.round((bytes / sampled + entryBytes) * size);
+  return COLLECTION_BYTES + Math.round((bytes / sampled + ENTRY_BYTES) * size);
 }
 
 /** A value still in its serialized form: the object and the bytes it points into. */

@@ -11,7 +11,6 @@
  */
 import { WrongTypeError } from "../errors.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
-import { Hash } from "./hash.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
 import { PackedValue, type StoredValue } from "./packed.ts";
@@ -78,7 +77,7 @@ export interface KeyspaceStats {
 export function typeOf(value: StoredValue): TypeName {
   if (typeof value === "string") return "string";
   if (value instanceof PackedValue) return value.type;
-  if (value instanceof Hash) return "hash";
+  if (value instanceof Map) return "hash";
   if (value instanceof Set) return "set";
   if (value instanceof List) return "list";
   return "zset";
@@ -211,7 +210,7 @@ export class Db {
 
   getHash(key: string, write = false): RedisHash | undefined {
     const value = write ? this.lookupWrite(key) : this.lookupRead(key);
-    if (value === undefined || value instanceof Hash) return value;
+    if (value === undefined || value instanceof Map) return value;
     throw new WrongTypeError();
   }
 
