@@ -418,7 +418,7 @@ export class ZSet {
    * A flat set keeps its entries here, with no map, buffer or nodes. Every
    * set starts flat, and one of up to FLAT_MAX_ENTRIES members stays flat
    * and is changed in place, by linear scans, the way Redis keeps a small
-   * zset in a listpack: the nodes, map and buffer cost ~1 KB more per
+   * zset in a listpack: the nodes, map and buffer cost ~750 bytes more per
    * 10-member set. A bigger set from {@link ZSet.fromEntries} (a load) stays
    * flat until something other than iteration or a size needs its nodes: a
    * map of fresh member strings costs V8 a string-table insertion per member.
