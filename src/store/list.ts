@@ -1,262 +1,195 @@
 /**
- * The list value: a deque of fixed-size chunks, in the spirit of Redis's
- * quicklist and of CPython's `deque`.
+ * The list value, in one of two forms.
  *
- * Layout. Elements live in chunks (plain JS arrays of `chunkSize` slots) whose
- * references sit in `#chunks`, a ring buffer of power-of-two capacity. Read in
- * ring order, the used chunks form one run of slots; the list occupies the
- * slots `[#start, #start + #length)` of that run. So element `i` lives at run
- * slot `g = #start + i`, in chunk `g >> #shift`, at offset `g & #slotMask`:
- * index access is O(1), pushing and popping at either end is O(1) (a chunk is
- * allocated or released every `chunkSize` operations, never one per element),
- * and growing the ring copies only chunk references.
+ * Flat: a small list is one string holding its elements in order, each after
+ * a one-char header giving its length, the way Redis keeps a small list in a
+ * single listpack. Every element as a string of its own costs V8 a header
+ * and a slot besides its bytes: a list of 10 elements of 15 bytes took 673
+ * bytes of heap as a deque (src/store/list_deque.ts) and 224 flat. Reads scan
+ * the headers (O(n) for n ≤ FLAT_MAX_ELEMENTS); every change builds a new
+ * string (at most FLAT_MAX_CHARS chars), as a listpack insert moves its tail.
  *
- * Small lists. A chunk of the full `MAX_CHUNK_SIZE` slots would cost about
- * 1 KB for a one-element list, and a keyspace can hold millions of small lists.
- * So a list starts with one chunk of `MIN_CHUNK_SIZE` slots and, while it is a
- * single chunk, doubles it (re-centering the elements) until it reaches
- * `MAX_CHUNK_SIZE`; only then do more chunks appear. The chunk size never
- * shrinks.
+ * Deque: the first element or change that does not fit the flat limits
+ * turns the list into a `ListDeque`, and it stays one (as Redis 7.0 never
+ * turns a quicklist back into a listpack).
  *
- * Invariants:
- * - `#usedChunks === 0` when the list is empty; otherwise the used chunks
- *   cover exactly the slots up to the last element:
- *   `#usedChunks === ceil((#start + #length) / chunkSize)` and
- *   `#start < chunkSize`.
- * - Slots outside the list hold `undefined`, so popped strings can be
- *   collected.
- * - `#bytes` is the sum of the lengths of the elements.
+ * Owned strings. `slice` of 13 chars or more makes a view that keeps its
+ * parent alive, so a flat string is always built by `join` of parts that
+ * include a one-char header (a real copy), and an element that leaves the
+ * list (the pops) is copied with `ownedSlice`. Reads for replies (`at`,
+ * `range`, iteration) return views: they live as long as the reply.
  *
  * Indexes in this API are 0-based; where documented, negative ones count from
  * the tail like Redis (-1 is the last element).
  */
+import { ownedSlice } from "../util/bytes.ts";
+import { ListDeque, listRange } from "./list_deque.ts";
 
-/** Slots in the first chunk of a new list. */
-export const MIN_CHUNK_SIZE = 4;
+export { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./list_deque.ts";
 
-/** Slots in a chunk once a list has outgrown its single small chunk. */
-export const MAX_CHUNK_SIZE = 128;
+/** Elements a flat list holds at most (Redis's listpack sizes are in bytes; this keeps scans short). */
+export const FLAT_MAX_ELEMENTS = 128;
+/** The longest element a flat list holds: its length fits the one-char header. */
+export const FLAT_MAX_ELEMENT_LENGTH = 255;
+/** Chars of a flat list's string at most: bounds the copy each change makes. */
+export const FLAT_MAX_CHARS = 4096;
 
-const MIN_CHUNK_SHIFT = Math.log2(MIN_CHUNK_SIZE);
-const MAX_CHUNK_SHIFT = Math.log2(MAX_CHUNK_SIZE);
+/** The header of an element of each length. */
+const HEADERS = Array.from(
+  { length: FLAT_MAX_ELEMENT_LENGTH + 1 },
+  (_, n) => String.fromCharCode(n),
+);
 
-/** Approximate bytes for one element slot and string header (see byteSize). */
-const ELEMENT_OVERHEAD_BYTES = 24;
+/** Approximate bytes of a flat list's object and its string's header (see byteSize). */
+const FLAT_OVERHEAD_BYTES = 64;
 
-type Chunk = (string | undefined)[];
-
-function newChunk(size: number): Chunk {
-  return new Array<string | undefined>(size).fill(undefined);
-}
-
-/** A Redis list: a deque of strings with O(1) access at both ends and by index. */
+/** A Redis list: O(1) at both ends and by index once large, O(n) scans while flat. */
 export class List {
-  /** Ring of chunk references; its length is a power of two. */
-  #chunks: (Chunk | undefined)[] = [undefined];
-  /** `#chunks.length - 1`. */
-  #ringMask = 0;
-  /** Ring index of the first used chunk. */
-  #firstChunk = 0;
-  /** Number of chunks in use, starting at `#firstChunk`. */
-  #usedChunks = 0;
-  /** log2 of the chunk size. */
-  #shift = MIN_CHUNK_SHIFT;
-  /** Chunk size minus one. */
-  #slotMask = MIN_CHUNK_SIZE - 1;
-  /** Slot of element 0 within the first used chunk. */
-  #start = 0;
+  /** The flat form's string ("" when empty); unused once `#deque` is set. */
+  #flat = "";
+  /** The flat form's element count. */
   #length = 0;
-  #bytes = 0;
-  /** One released full-size chunk kept for reuse (queues cross chunk borders often). */
-  #spare: Chunk | undefined = undefined;
+  /** The large form, once the list left the flat one. */
+  #deque: ListDeque | undefined = undefined;
 
   /** An empty list. */
   constructor() {}
 
   /** A list holding `values` in order (head first). */
   static from(values: Iterable<string>): List {
-    if (Array.isArray(values)) return List.fromArray(values);
-    const list = new List();
-    for (const v of values) list.pushTail(v);
-    return list;
+    return List.fromArray(Array.isArray(values) ? values : [...values]);
   }
 
-  /**
-   * A list holding `values` in order (head first), laid out in one step: a
-   * small list gets a single chunk with the elements centred, as pushes would
-   * leave it, a large one full-size chunks from slot 0. O(n), no relayouts.
-   */
+  /** A list holding `values` in order (head first), laid out in one step. */
   static fromArray(values: readonly string[]): List {
     const list = new List();
     const n = values.length;
-    if (n === 0) return list;
-    let bytes = 0;
-    if (n < MAX_CHUNK_SIZE) {
-      // The smallest chunk that leaves a free slot (pushes double a chunk once half full).
-      let shift = MIN_CHUNK_SHIFT;
-      while (1 << shift <= n) shift++;
-      const size = 1 << shift;
-      const chunk = newChunk(size);
-      const start = (size - n) >> 1;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        chunk[start + i] = v;
-        bytes += v.length;
-      }
-      list.#shift = shift;
-      list.#slotMask = size - 1;
-      list.#chunks[0] = chunk;
-      list.#usedChunks = 1;
-      list.#start = start;
-    } else {
-      const chunkCount = Math.ceil(n / MAX_CHUNK_SIZE);
-      let ring = 1;
-      while (ring < chunkCount) ring <<= 1;
-      const chunks = new Array<Chunk | undefined>(ring).fill(undefined);
-      for (let c = 0, i = 0; c < chunkCount; c++) {
-        const chunk = newChunk(MAX_CHUNK_SIZE);
-        const end = Math.min(n, i + MAX_CHUNK_SIZE);
-        for (let s = 0; i < end; i++, s++) {
-          const v = values[i];
-          chunk[s] = v;
-          bytes += v.length;
-        }
-        chunks[c] = chunk;
-      }
-      list.#shift = MAX_CHUNK_SHIFT;
-      list.#slotMask = MAX_CHUNK_SIZE - 1;
-      list.#chunks = chunks;
-      list.#ringMask = ring - 1;
-      list.#usedChunks = chunkCount;
-      list.#start = 0;
+    let chars = 0;
+    let fits = n <= FLAT_MAX_ELEMENTS;
+    for (let i = 0; fits && i < n; i++) {
+      const len = values[i].length;
+      chars += 1 + len;
+      fits = len <= FLAT_MAX_ELEMENT_LENGTH && chars <= FLAT_MAX_CHARS;
     }
+    if (!fits) {
+      list.#deque = ListDeque.fromArray(values);
+      return list;
+    }
+    const parts = new Array<string>(2 * n);
+    for (let i = 0; i < n; i++) {
+      parts[2 * i] = HEADERS[values[i].length];
+      parts[2 * i + 1] = values[i];
+    }
+    list.#flat = parts.join("");
     list.#length = n;
-    list.#bytes = bytes;
     return list;
   }
 
   /** Number of elements. */
   get length(): number {
-    return this.#length;
+    return this.#deque !== undefined ? this.#deque.length : this.#length;
   }
 
   /** Total length of the elements in bytes. */
   get elementBytes(): number {
-    return this.#bytes;
+    return this.#deque !== undefined ? this.#deque.elementBytes : this.#flat.length - this.#length;
   }
 
-  /** Approximate memory held, in bytes: the elements plus slot and chunk overhead. */
+  /** Whether the list is in the flat form (for tests and MEMORY accounting). */
+  get isFlat(): boolean {
+    return this.#deque === undefined;
+  }
+
+  /** Approximate memory held, in bytes. */
   byteSize(): number {
-    const slots = this.#usedChunks << this.#shift;
-    return 64 + this.#bytes + this.#length * ELEMENT_OVERHEAD_BYTES + slots * 8 +
-      this.#chunks.length * 8;
+    return this.#deque !== undefined
+      ? this.#deque.byteSize()
+      : FLAT_OVERHEAD_BYTES + this.#flat.length;
   }
 
   // ---------------------------------------------------------------- ends
 
   /** Add `v` before the first element (LPUSH). */
   pushHead(v: string): void {
-    if (this.#start === 0 || this.#usedChunks === 0) this.#makeRoomAtHead();
-    this.#start--;
-    this.#chunks[this.#firstChunk]![this.#start] = v;
+    if (this.#deque === undefined && !this.#fits(v.length, 0)) this.#toDeque();
+    if (this.#deque !== undefined) return this.#deque.pushHead(v);
+    this.#splice(0, 0, v);
     this.#length++;
-    this.#bytes += v.length;
   }
 
   /** Add `v` after the last element (RPUSH). */
   pushTail(v: string): void {
-    let g = this.#start + this.#length;
-    if (g === this.#usedChunks << this.#shift) {
-      this.#makeRoomAtTail();
-      g = this.#start + this.#length;
-    }
-    this.#chunkAt(g >> this.#shift)[g & this.#slotMask] = v;
+    if (this.#deque === undefined && !this.#fits(v.length, 0)) this.#toDeque();
+    if (this.#deque !== undefined) return this.#deque.pushTail(v);
+    const end = this.#flat.length;
+    this.#splice(end, end, v);
     this.#length++;
-    this.#bytes += v.length;
   }
 
   /** Remove and return the first element (LPOP), or undefined when empty. */
   popHead(): string | undefined {
+    if (this.#deque !== undefined) return this.#deque.popHead();
     if (this.#length === 0) return undefined;
-    const v = this.#popHeadUncounted();
-    this.#bytes -= v.length;
-    return v;
+    return this.#take(0);
   }
 
   /** Remove and return the last element (RPOP), or undefined when empty. */
   popTail(): string | undefined {
+    if (this.#deque !== undefined) return this.#deque.popTail();
     if (this.#length === 0) return undefined;
-    const v = this.#popTailUncounted();
-    this.#bytes -= v.length;
-    return v;
+    return this.#take(this.#offset(this.#length - 1));
   }
 
   // ---------------------------------------------------------------- by index
 
   /** The element at `index` (negative counts from the tail), or undefined out of range. */
   at(index: number): string | undefined {
+    if (this.#deque !== undefined) return this.#deque.at(index);
     if (index < 0) index += this.#length;
     if (index < 0 || index >= this.#length) return undefined;
-    return this.#get(index);
+    return this.#elementAt(this.#offset(index));
   }
 
   /** Replace the element at `index` (negative counts from the tail); false when out of range. */
   set(index: number, v: string): boolean {
+    if (this.#deque !== undefined) return this.#deque.set(index, v);
     if (index < 0) index += this.#length;
     if (index < 0 || index >= this.#length) return false;
-    this.#bytes += v.length - this.#get(index).length;
-    this.#put(index, v);
+    const at = this.#offset(index);
+    const oldLength = this.#flat.charCodeAt(at);
+    if (!this.#fits(v.length, 1 + oldLength)) {
+      this.#toDeque();
+      return this.#deque!.set(index, v);
+    }
+    this.#splice(at, at + 1 + oldLength, v);
     return true;
   }
 
   /**
    * Insert `v` so that it becomes the element at `index` (0 ≤ index ≤ length);
-   * the elements from `index` on move one place toward the tail. Shifts the
-   * shorter side, so costs O(min(index, length - index)). Returns false when
-   * `index` is out of range.
+   * the elements from `index` on move one place toward the tail. Returns
+   * false when `index` is out of range.
    */
   insertAt(index: number, v: string): boolean {
-    const n = this.#length;
-    if (index < 0 || index > n) return false;
-    if (index === 0) {
-      this.pushHead(v);
-    } else if (index === n) {
-      this.pushTail(v);
-    } else if (index < n >> 1) {
-      // Duplicate the head, shift the elements before index one place down,
-      // and overwrite the hole; the duplicate's bytes were counted by the push.
-      const first = this.#get(0);
-      this.pushHead(first);
-      for (let i = 1; i < index; i++) this.#put(i, this.#get(i + 1));
-      this.#bytes += v.length - first.length;
-      this.#put(index, v);
-    } else {
-      const last = this.#get(n - 1);
-      this.pushTail(last);
-      for (let i = n - 1; i > index; i--) this.#put(i, this.#get(i - 1));
-      this.#bytes += v.length - last.length;
-      this.#put(index, v);
+    if (this.#deque === undefined) {
+      if (index < 0 || index > this.#length) return false;
+      if (!this.#fits(v.length, 0)) this.#toDeque();
     }
+    if (this.#deque !== undefined) return this.#deque.insertAt(index, v);
+    const at = this.#offset(index);
+    this.#splice(at, at, v);
+    this.#length++;
     return true;
   }
 
   /**
    * Remove and return the element at `index` (0-based, non-negative), or
-   * undefined when out of range. Costs O(min(index, length - index)).
+   * undefined when out of range.
    */
   removeAt(index: number): string | undefined {
-    const n = this.#length;
-    if (index < 0 || index >= n) return undefined;
-    const v = this.#get(index);
-    if (index < n >> 1) {
-      for (let i = index; i > 0; i--) this.#put(i, this.#get(i - 1));
-      this.#popHeadUncounted();
-    } else {
-      for (let i = index; i < n - 1; i++) this.#put(i, this.#get(i + 1));
-      this.#popTailUncounted();
-    }
-    this.#bytes -= v.length;
-    return v;
+    if (this.#deque !== undefined) return this.#deque.removeAt(index);
+    if (index < 0 || index >= this.#length) return undefined;
+    return this.#take(this.#offset(index));
   }
 
   // ---------------------------------------------------------------- ranges
@@ -266,21 +199,18 @@ export class List {
    * negative indexes count from the tail, start is clamped to 0 and stop to
    * the last index, and an empty range gives an empty array.
    */
-  range(start: number, stop: number): string[] {
-    const n = this.#length;
-    if (start < 0) start += n;
-    if (stop < 0) stop += n;
-    if (start < 0) start = 0;
-    if (start > stop || start >= n) return [];
-    if (stop >= n) stop = n - 1;
+  range(from: number, to: number): string[] {
+    if (this.#deque !== undefined) return this.#deque.range(from, to);
+    const bounds = listRange(from, to, this.#length);
+    if (bounds === undefined) return [];
+    const [start, stop] = bounds;
     const out = new Array<string>(stop - start + 1);
-    let k = 0;
-    let g = this.#start + start;
-    const end = this.#start + stop;
-    while (g <= end) {
-      const chunk = this.#chunkAt(g >> this.#shift);
-      const chunkEnd = Math.min(end, g | this.#slotMask);
-      for (let s = g & this.#slotMask; g <= chunkEnd; g++, s++) out[k++] = chunk[s]!;
+    const flat = this.#flat;
+    let at = this.#offset(start);
+    for (let k = 0; k < out.length; k++) {
+      const len = flat.charCodeAt(at);
+      out[k] = flat.slice(at + 1, at + 1 + len);
+      at += 1 + len;
     }
     return out;
   }
@@ -289,23 +219,19 @@ export class List {
    * Keep only the elements from `start` to `stop` inclusive (LTRIM semantics:
    * negative indexes count from the tail; an empty range empties the list).
    */
-  trim(start: number, stop: number): void {
-    const n = this.#length;
-    if (start < 0) start += n;
-    if (stop < 0) stop += n;
-    if (start < 0) start = 0;
-    let dropHead: number;
-    let dropTail: number;
-    if (start > stop || start >= n) {
-      dropHead = n;
-      dropTail = 0;
-    } else {
-      if (stop >= n) stop = n - 1;
-      dropHead = start;
-      dropTail = n - stop - 1;
+  trim(first: number, last: number): void {
+    if (this.#deque !== undefined) return this.#deque.trim(first, last);
+    const bounds = listRange(first, last, this.#length);
+    if (bounds === undefined) {
+      this.#flat = "";
+      this.#length = 0;
+      return;
     }
-    this.#dropTail(dropTail);
-    this.#dropHead(dropHead);
+    const [start, stop] = bounds;
+    const from = this.#offset(start);
+    const to = this.#offset(stop + 1);
+    this.#flat = ownedRun(this.#flat, from, to);
+    this.#length = stop - start + 1;
   }
 
   /**
@@ -314,37 +240,31 @@ export class List {
    * all of them when count is 0. Returns the number removed.
    */
   remove(value: string, count: number): number {
-    const n = this.#length;
+    if (this.#deque !== undefined) return this.#deque.remove(value, count);
     const limit = count === 0 ? Infinity : Math.abs(count);
-    let removed = 0;
-    if (count >= 0) {
-      // Compact toward the head, then cut the tail.
-      let w = 0;
-      for (let r = 0; r < n; r++) {
-        const v = this.#get(r);
-        if (removed < limit && v === value) {
-          removed++;
-          continue;
-        }
-        if (w !== r) this.#put(w, v);
-        w++;
-      }
-      if (removed > 0) this.#dropTailUncounted(removed);
-    } else {
-      let w = n - 1;
-      for (let r = n - 1; r >= 0; r--) {
-        const v = this.#get(r);
-        if (removed < limit && v === value) {
-          removed++;
-          continue;
-        }
-        if (w !== r) this.#put(w, v);
-        w--;
-      }
-      if (removed > 0) this.#dropHeadUncounted(removed);
+    const matches = this.#matchOffsets(value, count < 0, limit);
+    if (matches.length === 0) return 0;
+    if (count < 0) matches.reverse();
+    // Keep the runs between the matches.
+    const flat = this.#flat;
+    const skip = 1 + value.length;
+    const runs: number[] = [];
+    let from = 0;
+    for (const at of matches) {
+      if (at > from) runs.push(from, at);
+      from = at + skip;
     }
-    this.#bytes -= removed * value.length;
-    return removed;
+    if (from < flat.length) runs.push(from, flat.length);
+    if (runs.length <= 2) {
+      this.#flat = runs.length === 0 ? "" : ownedRun(flat, runs[0], runs[1]);
+    } else {
+      // Two or more non-empty parts: the join copies.
+      const parts: string[] = [];
+      for (let r = 0; r < runs.length; r += 2) parts.push(flat.slice(runs[r], runs[r + 1]));
+      this.#flat = parts.join("");
+    }
+    this.#length -= matches.length;
+    return matches.length;
   }
 
   /**
@@ -355,49 +275,42 @@ export class List {
    * scan order. For LPOS without COUNT, call with count 1.
    */
   positions(value: string, rank: number, count: number, maxlen: number): number[] {
-    const out: number[] = [];
+    if (this.#deque !== undefined) return this.#deque.positions(value, rank, count, maxlen);
     const n = this.#length;
-    const wanted = Math.abs(rank);
     const scan = maxlen > 0 && maxlen < n ? maxlen : n;
-    let matches = 0;
-    if (rank >= 0) {
-      for (let i = 0; i < scan; i++) {
-        if (this.#get(i) !== value) continue;
-        if (++matches >= wanted) {
-          out.push(i);
-          if (count > 0 && out.length >= count) break;
-        }
-      }
-    } else {
-      for (let k = 0; k < scan; k++) {
-        const i = n - 1 - k;
-        if (this.#get(i) !== value) continue;
-        if (++matches >= wanted) {
-          out.push(i);
-          if (count > 0 && out.length >= count) break;
-        }
-      }
+    // Head-based indexes of the matches among the scanned elements, head first.
+    const found: number[] = [];
+    const flat = this.#flat;
+    const first = rank >= 0 ? 0 : n - scan;
+    const last = rank >= 0 ? scan : n;
+    for (let i = 0, at = 0; i < last; i++) {
+      const len = flat.charCodeAt(at);
+      if (i >= first && len === value.length && flat.startsWith(value, at + 1)) found.push(i);
+      at += 1 + len;
     }
-    return out;
+    if (rank < 0) found.reverse();
+    const matches = found.slice(Math.abs(rank) - 1);
+    return count > 0 ? matches.slice(0, count) : matches;
   }
 
   // ---------------------------------------------------------------- iteration
 
   /** The elements from head to tail. */
   *values(): IterableIterator<string> {
-    const n = this.#length;
-    for (let i = 0; i < n; i++) {
-      const g = this.#start + i;
-      yield this.#chunkAt(g >> this.#shift)[g & this.#slotMask]!;
+    if (this.#deque !== undefined) return yield* this.#deque.values();
+    const flat = this.#flat;
+    for (let at = 0; at < flat.length;) {
+      const len = flat.charCodeAt(at);
+      yield flat.slice(at + 1, at + 1 + len);
+      at += 1 + len;
     }
   }
 
   /** The elements from tail to head. */
   *reverseValues(): IterableIterator<string> {
-    for (let i = this.#length - 1; i >= 0; i--) {
-      const g = this.#start + i;
-      yield this.#chunkAt(g >> this.#shift)[g & this.#slotMask]!;
-    }
+    if (this.#deque !== undefined) return yield* this.#deque.reverseValues();
+    const all = this.range(0, -1);
+    for (let i = all.length - 1; i >= 0; i--) yield all[i];
   }
 
   /** Same as values(). */
@@ -410,240 +323,104 @@ export class List {
     return this.range(0, -1);
   }
 
-  /** Check the layout invariants (see the module comment); throws on a violation. For tests. */
+  /** Check the layout invariants; throws on a violation. For tests. */
   verify(): void {
+    if (this.#deque !== undefined) return this.#deque.verify();
     const fail = (what: string): never => {
       throw new Error("list invariant broken: " + what);
     };
-    const size = 1 << this.#shift;
-    if (this.#length === 0) {
-      if (this.#usedChunks !== 0) fail("chunks held by an empty list");
-      return;
+    const flat = this.#flat;
+    if (flat.length > FLAT_MAX_CHARS) fail("flat string too long");
+    let count = 0;
+    let at = 0;
+    while (at < flat.length) {
+      at += 1 + flat.charCodeAt(at);
+      count++;
     }
-    if (this.#start >= size) fail("start past the first chunk");
-    if (this.#usedChunks !== Math.ceil((this.#start + this.#length) / size)) fail("chunk count");
-    if (this.#shift < MAX_CHUNK_SHIFT && this.#usedChunks > 1) fail("several small chunks");
-    let bytes = 0;
-    for (let c = 0; c < this.#usedChunks; c++) {
-      const chunk = this.#chunkAt(c);
-      if (chunk === undefined || chunk.length !== size) fail("chunk size");
-      for (let s = 0; s < size; s++) {
-        const g = (c << this.#shift) + s;
-        const inside = g >= this.#start && g < this.#start + this.#length;
-        if (inside !== (chunk[s] !== undefined)) fail("slot " + g);
-        if (inside) bytes += chunk[s]!.length;
-      }
-    }
-    if (bytes !== this.#bytes) fail("byte count");
+    if (at !== flat.length) fail("headers overrun the flat string");
+    if (count !== this.#length) fail("element count");
+    if (count > FLAT_MAX_ELEMENTS) fail("too many flat elements");
   }
 
   // ---------------------------------------------------------------- internals
 
-  #chunkAt(chunkIndex: number): Chunk {
-    return this.#chunks[(this.#firstChunk + chunkIndex) & this.#ringMask]!;
+  /**
+   * Whether the flat form can take an element of `length`: a new one
+   * (`replaced` 0) or in place of one of `replaced` chars, header included.
+   */
+  #fits(length: number, replaced: number): boolean {
+    return length <= FLAT_MAX_ELEMENT_LENGTH &&
+      this.#length + (replaced === 0 ? 1 : 0) <= FLAT_MAX_ELEMENTS &&
+      this.#flat.length - replaced + 1 + length <= FLAT_MAX_CHARS;
   }
 
-  /** Element `i`, for 0 ≤ i < length. */
-  #get(i: number): string {
-    const g = this.#start + i;
-    return this.#chunkAt(g >> this.#shift)[g & this.#slotMask]!;
+  /** The offset of element `index`'s header (the string's length for index === length). */
+  #offset(index: number): number {
+    const flat = this.#flat;
+    let at = 0;
+    for (let i = 0; i < index; i++) at += 1 + flat.charCodeAt(at);
+    return at;
   }
 
-  /** Store `v` at element `i` without touching #bytes (undefined only to clear a slot). */
-  #put(i: number, v: string | undefined): void {
-    const g = this.#start + i;
-    this.#chunkAt(g >> this.#shift)[g & this.#slotMask] = v;
+  /** The element whose header is at `at`, as a view. */
+  #elementAt(at: number): string {
+    return this.#flat.slice(at + 1, at + 1 + this.#flat.charCodeAt(at));
   }
 
-  /** Remove and return the first element of a non-empty list without touching #bytes. */
-  #popHeadUncounted(): string {
-    const chunk = this.#chunks[this.#firstChunk]!;
-    const v = chunk[this.#start]!;
-    chunk[this.#start] = undefined;
-    this.#start++;
+  /** Removes the element whose header is at `at` and returns it as an owned string. */
+  #take(at: number): string {
+    const flat = this.#flat;
+    const end = at + 1 + flat.charCodeAt(at);
+    const v = ownedSlice(flat, at + 1, end);
+    this.#flat = at === 0
+      ? ownedRun(flat, end, flat.length)
+      : end === flat.length
+      ? ownedRun(flat, 0, at)
+      : [flat.slice(0, at), flat.slice(end)].join(""); // two non-empty parts: a copy
     this.#length--;
-    if (this.#length === 0) {
-      this.#clear();
-    } else if (this.#start > this.#slotMask) {
-      this.#releaseFirstChunk();
-      this.#start = 0;
-    }
     return v;
   }
 
-  /** Remove and return the last element of a non-empty list without touching #bytes. */
-  #popTailUncounted(): string {
-    const g = this.#start + this.#length - 1;
-    const chunk = this.#chunkAt(g >> this.#shift);
-    const slot = g & this.#slotMask;
-    const v = chunk[slot]!;
-    chunk[slot] = undefined;
-    this.#length--;
-    if (this.#length === 0) {
-      this.#clear();
-    } else if (slot === 0) {
-      this.#releaseLastChunk();
-    }
-    return v;
+  /** Replaces the chars [from, to) (whole elements) with the element `v`. */
+  #splice(from: number, to: number, v: string): void {
+    const flat = this.#flat;
+    // The header is a part of its own, so the join copies even when the rest is empty.
+    this.#flat = [flat.slice(0, from), HEADERS[v.length], v, flat.slice(to)].join("");
   }
 
-  #newChunk(): Chunk {
-    if (this.#shift === MAX_CHUNK_SHIFT && this.#spare !== undefined) {
-      const c = this.#spare;
-      this.#spare = undefined;
-      return c;
+  /** Offsets of the elements equal to `value`, up to `limit`, scanning from the tail when `fromTail`. */
+  #matchOffsets(value: string, fromTail: boolean, limit: number): number[] {
+    const flat = this.#flat;
+    const all: number[] = [];
+    for (let at = 0; at < flat.length;) {
+      const len = flat.charCodeAt(at);
+      if (len === value.length && flat.startsWith(value, at + 1)) all.push(at);
+      at += 1 + len;
     }
-    return newChunk(1 << this.#shift);
+    if (fromTail) all.reverse();
+    return all.length > limit ? all.slice(0, limit) : all;
   }
 
-  #recycle(chunk: Chunk): void {
-    // Slots are already cleared by the callers.
-    if (this.#shift === MAX_CHUNK_SHIFT) this.#spare = chunk;
-  }
-
-  /** Make the list empty, keeping the chunk size; #bytes is the caller's business. */
-  #clear(): void {
-    for (let c = 0; c < this.#usedChunks; c++) {
-      const idx = (this.#firstChunk + c) & this.#ringMask;
-      const chunk = this.#chunks[idx]!;
-      this.#chunks[idx] = undefined;
-      if (c === 0) this.#recycle(chunk.fill(undefined));
+  /** Moves the elements into a deque, as owned strings: the list stays large from now on. */
+  #toDeque(): void {
+    const flat = this.#flat;
+    const values = new Array<string>(this.#length);
+    for (let i = 0, at = 0; i < values.length; i++) {
+      const len = flat.charCodeAt(at);
+      values[i] = ownedSlice(flat, at + 1, at + 1 + len);
+      at += 1 + len;
     }
-    this.#usedChunks = 0;
-    this.#firstChunk = 0;
-    this.#start = 0;
+    this.#deque = ListDeque.fromArray(values);
+    this.#flat = "";
     this.#length = 0;
   }
+}
 
-  #releaseFirstChunk(): void {
-    const chunk = this.#chunks[this.#firstChunk]!;
-    this.#chunks[this.#firstChunk] = undefined;
-    this.#firstChunk = (this.#firstChunk + 1) & this.#ringMask;
-    this.#usedChunks--;
-    this.#recycle(chunk);
-  }
-
-  #releaseLastChunk(): void {
-    const idx = (this.#firstChunk + this.#usedChunks - 1) & this.#ringMask;
-    const chunk = this.#chunks[idx]!;
-    this.#chunks[idx] = undefined;
-    this.#usedChunks--;
-    this.#recycle(chunk);
-  }
-
-  /** Double the ring of chunk references when every entry is in use. */
-  #growRingIfFull(): void {
-    const ring = this.#chunks;
-    if (this.#usedChunks < ring.length) return;
-    const grown = new Array<Chunk | undefined>(ring.length * 2).fill(undefined);
-    for (let c = 0; c < this.#usedChunks; c++) {
-      grown[c] = ring[(this.#firstChunk + c) & this.#ringMask];
-    }
-    this.#chunks = grown;
-    this.#ringMask = grown.length - 1;
-    this.#firstChunk = 0;
-  }
-
-  /**
-   * Rebuild a single-chunk list into one chunk, of double size when at least
-   * half full, with its elements centred.
-   */
-  #relayoutSmall(): void {
-    const size = 1 << this.#shift;
-    const grow = this.#length >= size >> 1;
-    const newShift = grow ? this.#shift + 1 : this.#shift;
-    const newSize = 1 << newShift;
-    const fresh = newChunk(newSize);
-    const newStart = (newSize - this.#length) >> 1;
-    const old = this.#usedChunks > 0 ? this.#chunks[this.#firstChunk]! : undefined;
-    for (let i = 0; i < this.#length; i++) fresh[newStart + i] = old![this.#start + i];
-    this.#shift = newShift;
-    this.#slotMask = newSize - 1;
-    this.#chunks[this.#firstChunk] = fresh;
-    this.#usedChunks = 1;
-    this.#start = newStart;
-  }
-
-  /** Ensure `#start > 0` with at least one used chunk. */
-  #makeRoomAtHead(): void {
-    if (this.#usedChunks === 0) {
-      this.#chunks[this.#firstChunk] = this.#newChunk();
-      this.#usedChunks = 1;
-      // An empty list about to grow at the head: start in the middle when
-      // small (both ends may follow), past the last slot when full size.
-      const size = 1 << this.#shift;
-      this.#start = this.#shift < MAX_CHUNK_SHIFT ? size >> 1 : size;
-      return;
-    }
-    if (this.#shift < MAX_CHUNK_SHIFT) {
-      this.#relayoutSmall();
-      if (this.#start > 0) return;
-    }
-    this.#growRingIfFull();
-    this.#firstChunk = (this.#firstChunk - 1) & this.#ringMask;
-    this.#chunks[this.#firstChunk] = this.#newChunk();
-    this.#usedChunks++;
-    this.#start += 1 << this.#shift;
-  }
-
-  /** Ensure the slot after the last element exists. */
-  #makeRoomAtTail(): void {
-    if (this.#usedChunks === 0) {
-      this.#chunks[this.#firstChunk] = this.#newChunk();
-      this.#usedChunks = 1;
-      // An empty list about to grow at the tail: start in the middle when
-      // small (both ends may follow), at slot 0 when chunks are full size.
-      this.#start = this.#shift < MAX_CHUNK_SHIFT ? (1 << this.#shift) >> 1 : 0;
-      return;
-    }
-    if (this.#shift < MAX_CHUNK_SHIFT) {
-      this.#relayoutSmall();
-      if (this.#start + this.#length < 1 << this.#shift) return;
-    }
-    this.#growRingIfFull();
-    const idx = (this.#firstChunk + this.#usedChunks) & this.#ringMask;
-    this.#chunks[idx] = this.#newChunk();
-    this.#usedChunks++;
-  }
-
-  /** Remove `k` elements from the head, updating #bytes. */
-  #dropHead(k: number): void {
-    if (k <= 0) return;
-    for (let i = 0; i < k; i++) this.#bytes -= this.#get(i).length;
-    this.#dropHeadUncounted(k);
-  }
-
-  /** Remove `k` elements from the tail, updating #bytes. */
-  #dropTail(k: number): void {
-    if (k <= 0) return;
-    for (let i = this.#length - k; i < this.#length; i++) this.#bytes -= this.#get(i).length;
-    this.#dropTailUncounted(k);
-  }
-
-  /** Remove `k` elements from the head without touching #bytes. */
-  #dropHeadUncounted(k: number): void {
-    if (k >= this.#length) {
-      this.#clear();
-      return;
-    }
-    for (let i = 0; i < k; i++) this.#put(i, undefined);
-    const g = this.#start + k;
-    const dropChunks = g >> this.#shift;
-    for (let c = 0; c < dropChunks; c++) this.#releaseFirstChunk();
-    this.#start = g & this.#slotMask;
-    this.#length -= k;
-  }
-
-  /** Remove `k` elements from the tail without touching #bytes. */
-  #dropTailUncounted(k: number): void {
-    if (k >= this.#length) {
-      this.#clear();
-      return;
-    }
-    const n = this.#length;
-    for (let i = n - k; i < n; i++) this.#put(i, undefined);
-    this.#length -= k;
-    const needed = ((this.#start + this.#length - 1) >> this.#shift) + 1;
-    while (this.#usedChunks > needed) this.#releaseLastChunk();
-  }
+/**
+ * `flat[from, to)`, a run of whole elements, as a string of its own: a join
+ * of its first header and the rest copies, where a slice would be a view.
+ */
+function ownedRun(flat: string, from: number, to: number): string {
+  if (from === to) return "";
+  return [HEADERS[flat.charCodeAt(from)], flat.slice(from + 1, to)].join("");
 }

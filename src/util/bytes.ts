@@ -116,3 +116,29 @@ export function latin1ToUtf8(bytes: string): string {
   if (!NON_ASCII.test(bytes)) return bytes;
   return utf8Decoder.decode(stringToBytes(bytes));
 }
+
+/**
+ * From this length on, V8's `slice` makes a view into its parent string (a
+ * SlicedString) instead of a copy, and the view keeps the whole parent alive.
+ */
+const SLICED_STRING_MIN_LENGTH = 13;
+/** The buffer `ownedSlice` copies through (grown on demand, kept while small). */
+let sliceScratch = new Uint8Array(256);
+const SLICE_SCRATCH_MAX = 1 << 16;
+
+/**
+ * `s.slice(start, end)` (0 ≤ start ≤ end ≤ s.length) as a string of its own:
+ * for a part that outlives `s`, e.g. an element taken out of a larger string
+ * holding many, which a view would keep alive whole.
+ */
+export function ownedSlice(s: string, start: number, end: number): string {
+  const len = end - start;
+  if (len < SLICED_STRING_MIN_LENGTH) return s.slice(start, end);
+  let buf = sliceScratch;
+  if (buf.length < len) {
+    buf = new Uint8Array(Math.max(len, 2 * buf.length));
+    if (buf.length <= SLICE_SCRATCH_MAX) sliceScratch = buf;
+  }
+  for (let i = 0; i < len; i++) buf[i] = s.charCodeAt(start + i);
+  return bytesToString(buf, 0, len);
+}

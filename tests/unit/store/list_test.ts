@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { List, MAX_CHUNK_SIZE } from "../../../src/store/list.ts";
+import {
+  FLAT_MAX_CHARS,
+  FLAT_MAX_ELEMENT_LENGTH,
+  FLAT_MAX_ELEMENTS,
+  List,
+  MAX_CHUNK_SIZE,
+} from "../../../src/store/list.ts";
 import { prng } from "../../helpers/prng.ts";
 
 /** LRANGE on a plain array, written from Redis's listTypeRange normalization. */
@@ -51,18 +57,24 @@ function checkSame(list: List, model: string[], step: number): void {
   assert.equal(list.elementBytes, bytesOf(model), `bytes at step ${step}`);
 }
 
-Deno.test("list matches a plain array under random operations", () => {
-  for (const seed of [1, 2, 3]) {
-    const rnd = prng(seed);
-    const int = (n: number) => Math.floor(rnd() * n);
-    const list = new List();
-    let model: string[] = [];
-    // Biased phases make the list grow past many chunks and shrink back to empty.
-    for (let step = 0; step < 6000; step++) {
-      const growing = Math.floor(step / 1500) % 2 === 0;
-      const value = "v" + int(12) + (int(4) === 0 ? "-long-value" : "");
-      const op = int(100);
-      const n = model.length;
+/**
+ * Random operations on a list and on a plain array, compared. Biased phases
+ * make the list grow and shrink back to empty; with `maxLength` pushes and
+ * inserts stop there, so a list of short values never leaves the flat form.
+ */
+function randomOperations(seed: number, maxLength = Infinity): List {
+  const rnd = prng(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const list = new List();
+  let model: string[] = [];
+  for (let step = 0; step < 6000; step++) {
+    const growing = Math.floor(step / 1500) % 2 === 0 && model.length < maxLength;
+    // Values of 2–14 chars: below and above the length where V8 slices into a parent string.
+    const value = "v" + int(12) + (int(4) === 0 ? "-long-value" : "");
+    let op = int(100);
+    const n = model.length;
+    if (n >= maxLength && (op < 55 || (op >= 70 && op < 75))) op = 40;
+    {
       if (op < (growing ? 30 : 15)) {
         list.pushTail(value);
         model.push(value);
@@ -112,10 +124,71 @@ Deno.test("list matches a plain array under random operations", () => {
           modelPositions(model, value, rank, count, maxlen),
         );
       }
-      if (step % 50 === 0 || model.length < 3) checkSame(list, model, step);
     }
+    if (step % 50 === 0 || model.length < 3) checkSame(list, model, step);
+  }
+  checkSame(list, model, -1);
+  return list;
+}
+
+Deno.test("list matches a plain array under random operations", () => {
+  for (const seed of [1, 2, 3]) assert.equal(randomOperations(seed).isFlat, false);
+});
+
+Deno.test("a flat list matches a plain array under random operations", () => {
+  for (const seed of [4, 5, 6]) assert.equal(randomOperations(seed, 100).isFlat, true);
+});
+
+Deno.test("a list leaves the flat form at each of its limits, keeping its elements", () => {
+  const short = Array.from({ length: FLAT_MAX_ELEMENTS }, (_, i) => `e${i}`);
+  const cases: [string, (list: List, model: string[]) => void][] = [
+    ["one element too many", (l, m) => (l.pushTail("x"), m.push("x"))],
+    ["an element too long", (l, m) => {
+      const v = "y".repeat(FLAT_MAX_ELEMENT_LENGTH + 1);
+      l.pushHead(v);
+      m.unshift(v);
+    }],
+    ["LSET to a value too long", (l, m) => {
+      const v = "z".repeat(FLAT_MAX_ELEMENT_LENGTH + 1);
+      assert.ok(l.set(3, v));
+      m[3] = v;
+    }],
+  ];
+  for (const [what, grow] of cases) {
+    const model = what === "one element too many" ? short.slice() : short.slice(0, 10);
+    const list = List.fromArray(model);
+    assert.equal(list.isFlat, true, what);
+    grow(list, model);
+    assert.equal(list.isFlat, false, what);
     checkSame(list, model, -1);
   }
+  // The total: elements that fit one by one but not together.
+  const long = "w".repeat(FLAT_MAX_ELEMENT_LENGTH);
+  const list = new List();
+  const model: string[] = [];
+  while (list.isFlat) {
+    list.insertAt(model.length >> 1, long);
+    model.splice(model.length >> 1, 0, long);
+  }
+  assert.equal(model.length, Math.floor(FLAT_MAX_CHARS / (1 + long.length)) + 1);
+  checkSame(list, model, -1);
+  // A list built from too many or too long values starts large.
+  assert.equal(List.fromArray([...short, "x"]).isFlat, false);
+  assert.equal(List.fromArray([long + "w"]).isFlat, false);
+  assert.equal(List.fromArray(short).isFlat, true);
+});
+
+Deno.test("a flat list holds any byte and empty elements", () => {
+  const values = ["", "\x00", "\xff\x00\x01", "", "a".repeat(FLAT_MAX_ELEMENT_LENGTH), ""];
+  const list = List.fromArray(values);
+  assert.equal(list.isFlat, true);
+  checkSame(list, values, -1);
+  assert.equal(list.popTail(), "");
+  assert.equal(list.popHead(), "");
+  assert.deepEqual(list.range(0, -1), values.slice(1, -1));
+  assert.equal(list.remove("", 0), 1);
+  assert.deepEqual(list.toArray(), ["\x00", "\xff\x00\x01", "a".repeat(FLAT_MAX_ELEMENT_LENGTH)]);
+  list.verify();
 });
 
 Deno.test("list keeps order across many chunks at both ends", () => {
