@@ -26,6 +26,7 @@ import {
   parseLongDouble,
 } from "../util/numbers.ts";
 import type { RedisHash } from "../store/types.ts";
+import { Hash } from "../store/hash.ts";
 import { hashtableEncoded, objectEncoding } from "./keys.ts";
 import {
   checkRandomCountWithValues,
@@ -49,7 +50,7 @@ const INT64_MIN = -0x8000000000000000n;
 function hashForWrite(ctx: CommandContext, key: string): RedisHash {
   let hash = ctx.db.getHash(key, true);
   if (hash === undefined) {
-    hash = new Map();
+    hash = new Hash();
     ctx.db.add(key, hash);
   }
   return hash;

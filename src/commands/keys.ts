@@ -14,6 +14,7 @@
 import { fail, NO_SUCH_KEY, NOT_AN_INTEGER, ReplyError, SYNTAX_ERROR } from "../errors.ts";
 import { typeOf } from "../store/keyspace.ts";
 import type { Db } from "../store/keyspace.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
@@ -244,7 +245,7 @@ export function objectEncoding(db: Db, key: string, value: RedisValue, config: C
     return value.encoding;
   }
   if (hashtableEncoded.has(value)) return "hashtable";
-  if (value instanceof Map) {
+  if (value instanceof Hash) {
     let compact = value.size <= config.getNumber("hash-max-listpack-entries");
     if (compact) {
       const max = config.getNumber("hash-max-listpack-value");
@@ -277,7 +278,7 @@ function duplicate(value: RedisValue): RedisValue {
   if (typeof value === "string") return value;
   if (value instanceof List) return List.from(value);
   if (value instanceof ZSet) return value.clone();
-  const copy = value instanceof Map ? new Map(value) : new Set(value);
+  const copy = value instanceof Hash ? Hash.from(value) : new Set(value);
   if (hashtableEncoded.has(value)) hashtableEncoded.add(copy);
   return copy;
 }

@@ -21,7 +21,7 @@ import { NOTIFY, notifyKeyspaceEvent } from "../store/notify.ts";
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
 import { parseInt64, parseLongLong } from "../util/numbers.ts";
 import { compileGlob } from "../util/glob.ts";
-import type { RedisSet } from "../store/types.ts";
+import type { RedisHash, RedisSet } from "../store/types.ts";
 import { hashtableEncoded, objectEncoding } from "./keys.ts";
 
 // ===================================================== shared argument parsing
@@ -105,9 +105,9 @@ export function checkRandomReplyBytes(strings: Iterable<string>): void {
  * (the collection was changed by code that does not keep it). So repeated
  * SRANDMEMBER/SPOP/HRANDFIELD cost O(1) per member instead of O(n) per call.
  */
-const samples = new WeakMap<RedisSet | Map<string, string>, string[]>();
+const samples = new WeakMap<RedisSet | RedisHash, string[]>();
 
-function snapshot(coll: RedisSet | Map<string, string>): string[] {
+function snapshot(coll: RedisSet | RedisHash): string[] {
   let arr = samples.get(coll);
   if (arr === undefined || arr.length !== coll.size) {
     arr = [...coll.keys()];
@@ -118,7 +118,7 @@ function snapshot(coll: RedisSet | Map<string, string>): string[] {
 
 /** Runs `choose` over the snapshot, again over a fresh one if it picked a stale member. */
 function chooseFrom(
-  coll: RedisSet | Map<string, string>,
+  coll: RedisSet | RedisHash,
   choose: (members: string[]) => string[],
 ): string[] {
   const picked = choose(snapshot(coll));
@@ -132,23 +132,23 @@ function randomIndex(n: number): number {
 }
 
 /** Records that `member` was added to `coll` (keeps a live snapshot in step). */
-export function sampleAdded(coll: RedisSet | Map<string, string>, member: string): void {
+export function sampleAdded(coll: RedisSet | RedisHash, member: string): void {
   samples.get(coll)?.push(member);
 }
 
 /** Drops `coll`'s snapshot after members were removed other than by {@link popRandom}. */
-export function sampleInvalidate(coll: RedisSet | Map<string, string>): void {
+export function sampleInvalidate(coll: RedisSet | RedisHash): void {
   samples.delete(coll);
 }
 
 /** A uniformly random member (key) of a non-empty collection. */
-export function randomMember(coll: RedisSet | Map<string, string>): string {
+export function randomMember(coll: RedisSet | RedisHash): string {
   return chooseFrom(coll, (arr) => [arr[randomIndex(arr.length)]])[0];
 }
 
 /** `count` random members with repetitions (negative SRANDMEMBER counts). */
 export function randomMembersWithRepeats(
-  coll: RedisSet | Map<string, string>,
+  coll: RedisSet | RedisHash,
   count: number,
 ): string[] {
   const out = chooseFrom(coll, (arr) => {
@@ -162,7 +162,7 @@ export function randomMembersWithRepeats(
 
 /** `count` distinct random members, `count` < size (positive SRANDMEMBER counts). */
 export function randomDistinctMembers(
-  coll: RedisSet | Map<string, string>,
+  coll: RedisSet | RedisHash,
   count: number,
 ): string[] {
   return chooseFrom(coll, (arr) => {

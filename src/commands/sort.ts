@@ -23,6 +23,7 @@
  */
 import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts";
 import { parseDouble, parseLongLong } from "../util/numbers.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { Db } from "../store/keyspace.ts";
@@ -62,7 +63,7 @@ function lookupByPattern(db: Db, pattern: string, subst: string): string | undef
   const value = db.lookupRead(key);
   if (value === undefined) return undefined;
   if (field !== undefined) {
-    return value instanceof Map ? value.get(field) : undefined;
+    return value instanceof Hash ? value.get(field) : undefined;
   }
   return typeof value === "string" ? value : undefined;
 }

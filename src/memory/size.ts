@@ -8,8 +8,9 @@
  * MEMORY USAGE reports these figures and the maxmemory accounting adds them
  * up. Hashes and sets are sampled as Redis's objectComputeSize samples them:
  * the first `samples` elements give the mean element size (0 = all of them).
- * Lists and sorted sets know their own size (`byteSize`).
+ * Lists, sorted sets and flat hashes know their own size.
  */
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import { PackedValue, type StoredValue } from "../store/packed.ts";
@@ -33,12 +34,13 @@ export function valueBytes(value: StoredValue, samples = DEFAULT_SAMPLES): numbe
   if (typeof value === "string") return stringBytes(value.length);
   if (value instanceof List || value instanceof ZSet) return value.byteSize();
   if (value instanceof PackedValue) return packedBytes(value);
+  if (value instanceof Hash && value.flatBytes !== undefined) return value.flatBytes;
   const size = value.size;
   if (size === 0) return COLLECTION_BYTES;
   const limit = samples === 0 ? size : Math.min(samples, size);
   let sampled = 0;
   let bytes = 0;
-  if (value instanceof Map) {
+  if (value instanceof Hash) {
     for (const [field, v] of value) {
       bytes += stringBytes(field.length) + stringBytes(v.length);
       if (++sampled === limit) break;

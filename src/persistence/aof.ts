@@ -32,6 +32,7 @@ import type { StreamSink } from "../propagator.ts";
 import type { MasterLink } from "../replication/replica.ts";
 import { setOutputBarrier } from "../net/client.ts";
 import { encodeCommand } from "../net/resp.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import { type StoredValue, unpacked } from "../store/packed.ts";
@@ -1349,7 +1350,7 @@ export class AofSnapshotEncoder implements SnapshotEncoder {
     } else if (value instanceof ZSet) {
       if (value.size === 0) return;
       this.#batched("ZADD", key, value.size, 2, zaddItems(value));
-    } else if (value instanceof Map) {
+    } else if (value instanceof Hash) {
       if (value.size === 0) return;
       this.#batched("HMSET", key, value.size, 2, hashItems(value));
     } else if (value instanceof Set) {
@@ -1411,7 +1412,7 @@ function* zaddItems(zset: ZSet): Generator<string> {
   }
 }
 
-function* hashItems(hash: Map<string, string>): Generator<string> {
+function* hashItems(hash: Hash): Generator<string> {
   for (const [field, value] of hash) {
     yield field;
     yield value;

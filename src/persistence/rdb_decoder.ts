@@ -59,6 +59,7 @@ import {
 } from "./rdb_constants.ts";
 import { ziplistEntries, zipmapEntries } from "./ziplist.ts";
 import { bytesToString } from "../util/bytes.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisValue } from "../store/types.ts";
@@ -198,7 +199,7 @@ export function hashFromPairs(
   range: { start: number; end: number } = { start: 0, end: pairs.length },
 ): RedisHash {
   const { start, end } = range;
-  const hash = new Map<string, string>();
+  const hash = new Hash();
   for (let i = start; i < end; i += 2) hash.set(pairs[i], pairs[i + 1]);
   return hash;
 }

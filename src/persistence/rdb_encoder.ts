@@ -51,6 +51,7 @@ import {
 } from "./rdb_constants.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { bytesToString, writeString } from "../util/bytes.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import type { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
@@ -138,7 +139,7 @@ export class SpanElements implements Elements {
 /** The collection kind of a non-string value. */
 function kindOf(value: Exclude<RedisValue, string>): CollectionKind {
   if (value instanceof List) return "list";
-  if (value instanceof Map) return "hash";
+  if (value instanceof Hash) return "hash";
   if (value instanceof Set) return "set";
   return "zset";
 }

@@ -26,6 +26,7 @@ import {
 } from "./rdb_load_messages.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import { KeyTable } from "../store/key_table.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import { ZSet } from "../store/zset.ts";
 import type { StoredValue } from "../store/packed.ts";
@@ -369,7 +370,7 @@ function installBatch(
       }
       case BATCH_HASH_SAME_FIELDS: {
         const fields = state.previousFields;
-        const hash = new Map<string, string>();
+        const hash = new Hash();
         for (let k = 0; k < n; k++) hash.set(fields[k], strings[at + k]);
         value = hash;
         break;

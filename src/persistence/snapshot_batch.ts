@@ -33,6 +33,7 @@ import { offerCpu } from "../util/thread_priority.ts";
 import { decodeRdbObject } from "./rdb_decoder.ts";
 import { isCurrentRdbType, RdbPackedValue } from "./rdb_packed.ts";
 import { type StoredValue, unpacked } from "../store/packed.ts";
+import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
 import type { ZSet } from "../store/zset.ts";
 
@@ -89,7 +90,7 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
     const value = unpacked(stored);
     const tag = typeof value === "string"
       ? REC_STRING
-      : value instanceof Map
+      : value instanceof Hash
       ? REC_HASH
       : value instanceof Set
       ? REC_SET
@@ -107,8 +108,8 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
         return;
       case REC_HASH:
         this.#reserve(4);
-        this.#u32((value as Map<string, string>).size);
-        (value as Map<string, string>).forEach(this.#writeField);
+        this.#u32((value as Hash).size);
+        (value as Hash).forEach(this.#writeField);
         return;
       case REC_SET:
         this.#reserve(4);

@@ -11,6 +11,7 @@
  */
 import { WrongTypeError } from "../errors.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
+import { Hash } from "./hash.ts";
 import { List } from "./list.ts";
 import { ZSet } from "./zset.ts";
 import { PackedValue, type StoredValue } from "./packed.ts";
@@ -77,7 +78,7 @@ export interface KeyspaceStats {
 export function typeOf(value: StoredValue): TypeName {
   if (typeof value === "string") return "string";
   if (value instanceof PackedValue) return value.type;
-  if (value instanceof Map) return "hash";
+  if (value instanceof Hash) return "hash";
   if (value instanceof Set) return "set";
   if (value instanceof List) return "list";
   return "zset";
@@ -210,7 +211,7 @@ export class Db {
 
   getHash(key: string, write = false): RedisHash | undefined {
     const value = write ? this.lookupWrite(key) : this.lookupRead(key);
-    if (value === undefined || value instanceof Map) return value;
+    if (value === undefined || value instanceof Hash) return value;
     throw new WrongTypeError();
   }
 

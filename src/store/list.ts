@@ -5,7 +5,7 @@
  * a one-char header giving its length, the way Redis keeps a small list in a
  * single listpack. Every element as a string of its own costs V8 a header
  * and a slot besides its bytes: a list of 10 elements of 15 bytes took 673
- * bytes of heap as a deque (src/store/list_deque.ts) and 224 flat. Reads scan
+ * bytes of heap as a deque (src/store/list_deque.ts) and 231 flat. Reads scan
  * the headers (O(n) for n ≤ FLAT_MAX_ELEMENTS); every change builds a new
  * string (at most FLAT_MAX_CHARS chars), as a listpack insert moves its tail.
  *
@@ -13,32 +13,32 @@
  * turns the list into a `ListDeque`, and it stays one (as Redis 7.0 never
  * turns a quicklist back into a listpack).
  *
- * Owned strings. `slice` of 13 chars or more makes a view that keeps its
- * parent alive, so a flat string is always built by `join` of parts that
- * include a one-char header (a real copy), and an element that leaves the
- * list (the pops) is copied with `ownedSlice`. Reads for replies (`at`,
- * `range`, iteration) return views: they live as long as the reply.
+ * Reads for replies (`at`, `range`, iteration) return views into the flat
+ * string (see flat_string.ts); an element that leaves the list (the pops)
+ * is copied with `ownedSlice`, since it may be stored elsewhere.
  *
  * Indexes in this API are 0-based; where documented, negative ones count from
  * the tail like Redis (-1 is the last element).
  */
 import { ownedSlice } from "../util/bytes.ts";
 import { ListDeque, listRange } from "./list_deque.ts";
+import {
+  FLAT_MAX_ITEM_LENGTH,
+  flatOf,
+  itemAt,
+  ownedRun,
+  withItems,
+  withoutRun,
+} from "./flat_string.ts";
 
 export { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./list_deque.ts";
 
 /** Elements a flat list holds at most (Redis's listpack sizes are in bytes; this keeps scans short). */
 export const FLAT_MAX_ELEMENTS = 128;
-/** The longest element a flat list holds: its length fits the one-char header. */
-export const FLAT_MAX_ELEMENT_LENGTH = 255;
+/** The longest element a flat list holds. */
+export const FLAT_MAX_ELEMENT_LENGTH = FLAT_MAX_ITEM_LENGTH;
 /** Chars of a flat list's string at most: bounds the copy each change makes. */
 export const FLAT_MAX_CHARS = 4096;
-
-/** The header of an element of each length. */
-const HEADERS = Array.from(
-  { length: FLAT_MAX_ELEMENT_LENGTH + 1 },
-  (_, n) => String.fromCharCode(n),
-);
 
 /** Approximate bytes of a flat list's object and its string's header (see byteSize). */
 const FLAT_OVERHEAD_BYTES = 64;
@@ -75,12 +75,7 @@ export class List {
       list.#deque = ListDeque.fromArray(values);
       return list;
     }
-    const parts = new Array<string>(2 * n);
-    for (let i = 0; i < n; i++) {
-      parts[2 * i] = HEADERS[values[i].length];
-      parts[2 * i + 1] = values[i];
-    }
-    list.#flat = parts.join("");
+    list.#flat = flatOf(values);
     list.#length = n;
     return list;
   }
@@ -147,7 +142,7 @@ export class List {
     if (this.#deque !== undefined) return this.#deque.at(index);
     if (index < 0) index += this.#length;
     if (index < 0 || index >= this.#length) return undefined;
-    return this.#elementAt(this.#offset(index));
+    return itemAt(this.#flat, this.#offset(index));
   }
 
   /** Replace the element at `index` (negative counts from the tail); false when out of range. */
@@ -362,30 +357,19 @@ export class List {
     return at;
   }
 
-  /** The element whose header is at `at`, as a view. */
-  #elementAt(at: number): string {
-    return this.#flat.slice(at + 1, at + 1 + this.#flat.charCodeAt(at));
-  }
-
   /** Removes the element whose header is at `at` and returns it as an owned string. */
   #take(at: number): string {
     const flat = this.#flat;
     const end = at + 1 + flat.charCodeAt(at);
     const v = ownedSlice(flat, at + 1, end);
-    this.#flat = at === 0
-      ? ownedRun(flat, end, flat.length)
-      : end === flat.length
-      ? ownedRun(flat, 0, at)
-      : [flat.slice(0, at), flat.slice(end)].join(""); // two non-empty parts: a copy
+    this.#flat = withoutRun(flat, at, end);
     this.#length--;
     return v;
   }
 
   /** Replaces the chars [from, to) (whole elements) with the element `v`. */
   #splice(from: number, to: number, v: string): void {
-    const flat = this.#flat;
-    // The header is a part of its own, so the join copies even when the rest is empty.
-    this.#flat = [flat.slice(0, from), HEADERS[v.length], v, flat.slice(to)].join("");
+    this.#flat = withItems(this.#flat, from, to, v);
   }
 
   /** Offsets of the elements equal to `value`, up to `limit`, scanning from the tail when `fromTail`. */
@@ -414,13 +398,4 @@ export class List {
     this.#flat = "";
     this.#length = 0;
   }
-}
-
-/**
- * `flat[from, to)`, a run of whole elements, as a string of its own: a join
- * of its first header and the rest copies, where a slice would be a view.
- */
-function ownedRun(flat: string, from: number, to: number): string {
-  if (from === to) return "";
-  return [HEADERS[flat.charCodeAt(from)], flat.slice(from + 1, to)].join("");
 }

@@ -7,14 +7,15 @@
  *
  * - string: `string`
  * - list:   `List`  (src/store/list.ts, a deque of chunks)
- * - hash:   `Map<string, string>`
+ * - hash:   `Hash`  (src/store/hash.ts, a flat array, a Map once big)
  * - set:    `Set<string>`
  * - zset:   `ZSet`  (src/store/zset.ts, skiplist + member→score map)
  */
+import type { Hash } from "./hash.ts";
 import type { List } from "./list.ts";
 import type { ZSet } from "./zset.ts";
 
-export type RedisHash = Map<string, string>;
+export type RedisHash = Hash;
 export type RedisSet = Set<string>;
 export type RedisValue = string | List | RedisHash | RedisSet | ZSet;
 

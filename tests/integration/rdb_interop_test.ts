@@ -6,6 +6,7 @@
  * (b) a dump.rdb written by redis-server, holding every type in its small and
  *     large encodings, decodes to exactly what was written into it.
  */
+import { Hash } from "../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { encodeRdb, encodeValueForDump } from "../../src/persistence/rdb_encoder.ts";
 import { decodeDumpPayload, decodeRdb, type RdbEntry } from "../../src/persistence/rdb_decoder.ts";
@@ -25,7 +26,7 @@ type Expected = { db: number; key: string; value: RedisValue; expireAt?: number 
 function plain(v: RedisValue): unknown {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
-  if (v instanceof Map) return ["hash", Array.from(v.entries()).sort()];
+  if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
   if (v instanceof Set) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
@@ -58,15 +59,15 @@ function dataset(now: number): [Expected, string][] {
       "quicklist",
     ],
     [
-      { db: 0, key: "hash:small", value: new Map([["f", "v"], ["n", "42"], [BINARY, "b"]]) },
+      { db: 0, key: "hash:small", value: Hash.from([["f", "v"], ["n", "42"], [BINARY, "b"]]) },
       "hashtable",
     ],
-    [{ db: 0, key: "hash:lp", value: new Map([["f", "v"], ["n", "42"]]) }, "listpack"],
+    [{ db: 0, key: "hash:lp", value: Hash.from([["f", "v"], ["n", "42"]]) }, "listpack"],
     [
       {
         db: 0,
         key: "hash:big",
-        value: new Map(range(1000).map((i) => [`field${i}`, `value${i}`])),
+        value: Hash.from(range(1000).map((i) => [`field${i}`, `value${i}`])),
       },
       "hashtable",
     ],
@@ -120,7 +121,7 @@ function writeCommands(e: Expected): string[][] {
   } else if (v instanceof List) {
     const all = Array.from(v.values());
     for (let i = 0; i < all.length; i += 500) cmds.push(["RPUSH", e.key, ...all.slice(i, i + 500)]);
-  } else if (v instanceof Map) {
+  } else if (v instanceof Hash) {
     const all = Array.from(v.entries()).flat();
     for (let i = 0; i < all.length; i += 500) cmds.push(["HSET", e.key, ...all.slice(i, i + 500)]);
   } else if (v instanceof Set) {
@@ -148,7 +149,7 @@ async function readValue(conn: RespClient, key: string): Promise<RedisValue | un
       return List.from(await conn.command("LRANGE", key, "0", "-1") as string[]);
     case "hash": {
       const flat = await conn.command("HGETALL", key) as string[];
-      const map = new Map<string, string>();
+      const map = new Hash();
       for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
       return map;
     }

@@ -4,6 +4,7 @@
  * dataset and Redis's log lines come out as before, a bad dump is refused
  * with Redis's lines, and SHUTDOWN during the load never overwrites the dump.
  */
+import { Hash } from "../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { encodeRdb } from "../../src/persistence/rdb_encoder.ts";
 import { List } from "../../src/store/list.ts";
@@ -35,7 +36,7 @@ function bigDump(): Uint8Array {
         i % 10 === 0 ? future : undefined,
       ]);
     } else if (kind === 6) {
-      entries.push([`hash:${i}`, new Map([["f1", `v${i}`], ["f2", "x"]]), undefined]);
+      entries.push([`hash:${i}`, Hash.from([["f1", `v${i}`], ["f2", "x"]]), undefined]);
     } else if (kind === 7) {
       entries.push([`list:${i}`, List.from([`a${i}`, "b", "c"]), undefined]);
     } else if (kind === 8) {

@@ -4,6 +4,7 @@
  * expiries, evictions, FLUSHDB, SWAPDB) the running total equals a count of
  * the whole keyspace from scratch.
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { Keyspace } from "../../../src/store/keyspace.ts";
 import { List } from "../../../src/store/list.ts";
@@ -39,10 +40,10 @@ Deno.test("the dataset total follows every kind of write and equals a fresh coun
     else if (op === 3) db.persist(key);
     else if (op === 4) {
       const hash = db.lookupWrite(key);
-      if (hash instanceof Map) {
+      if (hash instanceof Hash) {
         hash.set(`f${pick(20)}`, "v".repeat(pick(30)));
         db.modified(key);
-      } else if (hash === undefined) db.add(key, new Map([["f", "v"]]));
+      } else if (hash === undefined) db.add(key, Hash.from([["f", "v"]]));
     } else if (op === 5) {
       const set = db.lookupWrite(key);
       if (set instanceof Set) {

@@ -2,6 +2,7 @@
  * Encoder → decoder round trips for every type and encoding, plus the byte
  * layouts Redis 7.0 produces for them.
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { encodeRdb, encodeValueForDump, RdbEncoder } from "../../../src/persistence/rdb_encoder.ts";
 import {
@@ -31,7 +32,7 @@ type Plain = string | [string, unknown];
 export function plain(v: RedisValue): Plain {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
-  if (v instanceof Map) return ["hash", Array.from(v.entries()).sort()];
+  if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
   if (v instanceof Set) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
@@ -64,9 +65,9 @@ function sampleValues(): [string, RedisValue][] {
     ["list:small", List.from(["a", "1", "-5", "hello world", ""])],
     ["list:big", List.from(Array.from({ length: 5000 }, (_, i) => `item${i}`))],
     ["list:ints", List.from(Array.from({ length: 3000 }, (_, i) => String(i * 1000 - 7)))],
-    ["hash:lp", new Map([["f", "v"], ["n", "7"], ["", "empty field"]])],
-    ["hash:ht-count", new Map(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`]))],
-    ["hash:ht-long", new Map([["f", "v".repeat(65)]])],
+    ["hash:lp", Hash.from([["f", "v"], ["n", "7"], ["", "empty field"]])],
+    ["hash:ht-count", Hash.from(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`]))],
+    ["hash:ht-long", Hash.from([["f", "v".repeat(65)]])],
     ["set:intset", new Set(["1", "2", "-3", "100000", "5000000000"])],
     ["set:intset16", new Set(["-32768", "32767"])],
     ["set:ht", new Set(["a", "b", "1"])],
@@ -101,7 +102,7 @@ Deno.test("encoder picks the type byte Redis 7.0 picks for each encoding", () =>
 });
 
 Deno.test("encoder thresholds are options with Redis's defaults", () => {
-  const hash = new Map(Array.from({ length: 10 }, (_, i) => [`f${i}`, "v"]));
+  const hash = Hash.from(Array.from({ length: 10 }, (_, i) => [`f${i}`, "v"]));
   assert.equal(new RdbEncoder().objectType(hash), RDB_TYPE_HASH_LISTPACK);
   assert.equal(new RdbEncoder({ hashMaxListpackEntries: 9 }).objectType(hash), RDB_TYPE_HASH);
   assert.equal(new RdbEncoder({ hashMaxListpackValue: 1 }).objectType(hash), RDB_TYPE_HASH);
@@ -182,7 +183,7 @@ Deno.test("empty and 1 MB values round trip", () => {
     ["big", mb],
     ["bigrandom", random],
     ["biglist", List.from([mb, "a", random])],
-    ["bighash", new Map([["f", mb]])],
+    ["bighash", Hash.from([["f", mb]])],
     ["bigset", new Set([random])],
     ["bigzset", zsetOf([[mb, 1]])],
   ];
@@ -198,7 +199,7 @@ Deno.test("empty and 1 MB values round trip", () => {
 Deno.test("empty collections are skipped by the encoder", () => {
   const enc = new RdbEncoder();
   assert.equal(enc.writeEntry("l", new List()), false);
-  assert.equal(enc.writeEntry("h", new Map()), false);
+  assert.equal(enc.writeEntry("h", new Hash()), false);
   assert.equal(enc.writeEntry("s", new Set<string>()), false);
   assert.equal(enc.writeEntry("z", new ZSet()), false);
   assert.equal(enc.totalBytes, 0);

@@ -2,6 +2,7 @@
  * The decoder on older encodings, on every opcode, and on bad input: corrupt,
  * truncated, unsupported or random data must raise RdbError, never anything else.
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { encodeRdb, RdbEncoder } from "../../../src/persistence/rdb_encoder.ts";
 import {
@@ -22,7 +23,7 @@ import type { RedisValue } from "../../../src/store/types.ts";
 function plain(v: RedisValue): unknown {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
-  if (v instanceof Map) return ["hash", Array.from(v.entries()).sort()];
+  if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
   if (v instanceof Set) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
@@ -244,7 +245,7 @@ Deno.test("decoder reports every truncation as a short read", () => {
       ["s", "hello", 5],
       ["lzf", "abc".repeat(40), undefined],
       ["l", List.from(["a", "b", "1"]), undefined],
-      ["h", new Map([["f", "v"]]), undefined],
+      ["h", Hash.from([["f", "v"]]), undefined],
       ["z", ZSet.from([["m", 1.5]]), undefined],
     ],
   }]);
@@ -438,8 +439,8 @@ Deno.test("decoder only ever throws RdbError on randomly mutated files", () => {
       ["i", "-300", undefined],
       ["lzf", "abcabcabcabcabcabcabcabcabcabcabc", undefined],
       ["l", List.from(["a", "1", "x".repeat(70)]), undefined],
-      ["hl", new Map([["f", "v"], ["n", "5"]]), undefined],
-      ["hh", new Map(Array.from({ length: 130 }, (_, i) => [`f${i}`, `${i}`])), undefined],
+      ["hl", Hash.from([["f", "v"], ["n", "5"]]), undefined],
+      ["hh", Hash.from(Array.from({ length: 130 }, (_, i) => [`f${i}`, `${i}`])), undefined],
       ["si", new Set(["1", "2", "70000"]), undefined],
       ["sh", new Set(["a", "b"]), undefined],
       ["zl", ZSet.from([["a", 1], ["b", 2.5]]), undefined],

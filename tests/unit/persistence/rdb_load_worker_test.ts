@@ -3,6 +3,7 @@
  * main thread): the same dataset, counts, aux fields and log lines for every
  * type and encoding, and the same refusal, leaving the old data, for a bad file.
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { encodeRdb } from "../../../src/persistence/rdb_encoder.ts";
 import { RdbError } from "../../../src/persistence/rdb_decoder.ts";
@@ -40,7 +41,7 @@ function plain(stored: StoredValue): unknown {
     v.verify();
     return ["zset", Array.from(v.entries()), v.encoding, v.memberBytes, v.maxMemberLength];
   }
-  if (v instanceof Map) return ["hash", Array.from(v.entries())];
+  if (v instanceof Hash) return ["hash", Array.from(v.entries())];
   return ["set", Array.from(v)];
 }
 
@@ -70,10 +71,10 @@ function sampleValues(): [string, RedisValue][] {
     ["str:high\x80\xff", HIGH_BYTES.repeat(3)],
     ["list:small", List.from(["a", "1", "-5", "\x80\x9f\xff", ""])],
     ["list:big", List.from(Array.from({ length: 5000 }, (_, i) => `item${i}`))],
-    ["hash:lp", new Map([["f", "v"], ["n", "7"], ["\xfe", "\x80"]])],
-    ["hash:lp-same-fields", new Map([["f", "w"], ["n", "8"], ["\xfe", "\x81"]])],
-    ["hash:ht", new Map(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}\xe9`]))],
-    ["hash:ht-long", new Map([["f", "v".repeat(65)]])],
+    ["hash:lp", Hash.from([["f", "v"], ["n", "7"], ["\xfe", "\x80"]])],
+    ["hash:lp-same-fields", Hash.from([["f", "w"], ["n", "8"], ["\xfe", "\x81"]])],
+    ["hash:ht", Hash.from(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}\xe9`]))],
+    ["hash:ht-long", Hash.from([["f", "v".repeat(65)]])],
     ["set:intset", new Set(["1", "2", "-3", "100000", "5000000000"])],
     ["set:ht", new Set(["a", "b", "1", "\x80\x81"])],
     ["set:ht-count", new Set(Array.from({ length: 600 }, (_, i) => String(i)))],
@@ -99,7 +100,7 @@ function sampleFile(): Uint8Array {
   // Db 3 gets many small keys so that it spans several batches, hashes of one shape among them.
   const many = dbs[3].entries;
   for (let i = 0; i < 12_000; i++) {
-    if (i % 3 === 0) many.push([`h${i}`, new Map([["a", `${i}`], ["b", "x"]]), undefined]);
+    if (i % 3 === 0) many.push([`h${i}`, Hash.from([["a", `${i}`], ["b", "x"]]), undefined]);
     else if (i % 3 === 1) {
       many.push([`s${i}\x80`, `v${i}`, i % 2 ? now + 3_600_000 + 1000 * i : undefined]);
     } else many.push([`z${i}`, zsetOf([["p", i], ["q", -i]]), undefined]);
@@ -374,7 +375,8 @@ Deno.test("the worker leaves small collections packed; a lookup unpacks one in p
   }
   assert.equal(typeOf(db.dict.get("zset:lp:0")!), "zset");
   const hash = db.lookupRead("hash:lp:0");
-  assert.deepEqual(hash, new Map([["f", "v"], ["n", "7"], ["\xfe", "\x80"]]));
+  assert.ok(hash instanceof Hash);
+  assert.deepEqual([...hash], [["f", "v"], ["n", "7"], ["\xfe", "\x80"]]);
   assert.equal(db.dict.get("hash:lp:0"), hash);
   const list = db.lookupWrite("list:small:0");
   assert.ok(list instanceof List);

@@ -2,6 +2,7 @@
  * Snapshot batches: what the worker encodes from a batch is byte for byte
  * what the RDB encoder writes from the values themselves.
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import {
   encodeValueForDump,
@@ -31,7 +32,7 @@ function zsetOf(entries: [string, number][]): ZSet {
 
 /** Values covering every type and every encoding the encoder picks. */
 function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
-  const bigHash = new Map<string, string>();
+  const bigHash = new Hash();
   for (let i = 0; i < 300; i++) bigHash.set(`field:${i}`, `value:${i}`.repeat(3));
   const bigSet = new Set<string>();
   for (let i = 0; i < 600; i++) bigSet.add(`member:${i}`);
@@ -45,7 +46,7 @@ function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
     ["binary" + ALL_BYTES, ALL_BYTES.repeat(3), 1_800_000_000_123],
     ["empty", "", undefined],
     ["huge", "xyz".repeat(200_000), undefined],
-    ["hash-small", new Map([["f", "v"], ["n", "17"]]), undefined],
+    ["hash-small", Hash.from([["f", "v"], ["n", "17"]]), undefined],
     ["hash-big", bigHash, 1_900_000_000_000],
     ["set-ints", new Set(["1", "2", "-3", "99999999999"]), undefined],
     ["set-strings", new Set(["a", "b" + ALL_BYTES]), undefined],
@@ -53,9 +54,9 @@ function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
     ["list", List.from(["a", "b", "1234", "z".repeat(10_000), ALL_BYTES]), undefined],
     ["zset-small", zsetOf([["a", 1], ["b", 2.5], ["c", -Infinity], ["d", 1e300]]), undefined],
     ["zset-big", bigZset, 1_700_000_000_000],
-    ["empty-hash", new Map<string, string>(), undefined],
-    ["hash-ints", new Map([["1", "2"], ["-5", "123456789012"], ["x", "007"]]), undefined],
-    ["hash-long-value", new Map([["f", "v".repeat(65)]]), undefined],
+    ["empty-hash", new Hash(), undefined],
+    ["hash-ints", Hash.from([["1", "2"], ["-5", "123456789012"], ["x", "007"]]), undefined],
+    ["hash-long-value", Hash.from([["f", "v".repeat(65)]]), undefined],
     ["set-bigints", new Set(["9223372036854775807", "-9223372036854775808", "0"]), undefined],
     ["set-many-ints", new Set(Array.from({ length: 600 }, (_, i) => String(i * 3))), undefined],
     ["list-ints", List.from(["1", "-1", "4096", "-4097", "8388608", "12345678901234", "01"]), 7],
@@ -122,7 +123,7 @@ Deno.test("a snapshot batch follows the encoder's settings like the values do", 
 });
 
 Deno.test("a batch holds copies: changing a value after it was written does not change the batch", () => {
-  const hash = new Map([["f", "before"]]);
+  const hash = Hash.from([["f", "before"]]);
   const packer = new BatchSnapshotEncoder();
   packer.writeEntry("h", hash, undefined);
   hash.set("f", "after");
@@ -131,7 +132,7 @@ Deno.test("a batch holds copies: changing a value after it was written does not 
   const enc = new RdbEncoder({ externalChecksum: true });
   encodeSnapshotBatch(enc, batch);
   const want = new RdbEncoder({ externalChecksum: true });
-  want.writeEntry("h", new Map([["f", "before"]]));
+  want.writeEntry("h", Hash.from([["f", "before"]]));
   assert.deepEqual(enc.takeChunk(), want.takeChunk());
 });
 
@@ -187,8 +188,10 @@ Deno.test("a packed value in an older encoding is saved as Redis 7.0 writes it",
   const bytes = new Uint8Array([RDB_TYPE_HASH_ZIPLIST, ...body.takeChunk()]);
   const old = new RdbPackedValue(bytes, 0, bytes.length);
   assert.equal(old.type, "hash");
-  const value = new Map([["f", "v"], ["n", "17"]]);
-  assert.deepEqual(old.unpack(), value);
+  const value = Hash.from([["f", "v"], ["n", "17"]]);
+  const unpacked = old.unpack();
+  assert.ok(unpacked instanceof Hash);
+  assert.deepEqual([...unpacked], [...value]);
   const got = throughBatches([["h", old, undefined]], 1);
   assert.deepEqual(got, direct([["h", value, undefined]]));
 });

@@ -3,6 +3,7 @@
  * 7.0.15 holding the same dataset (see `buildDataset` for the commands that
  * made it there).
  */
+import { Hash } from "../../../src/store/hash.ts";
 import assert from "node:assert/strict";
 import { datasetDigest, valueDigest } from "../../../src/store/digest.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
@@ -43,8 +44,8 @@ function buildDataset(): Keyspace {
   const skiplist = ZSet.from(sl);
   skiplist.encoding = "skiplist"; // 204 members: past zset-max-listpack-entries
   db.dict.set("z:sl", skiplist);
-  db.dict.set("h:lp", new Map([["f1", "v1"], ["f2", "2"], ["", "empty"]]));
-  const ht = new Map<string, string>();
+  db.dict.set("h:lp", Hash.from([["f1", "v1"], ["f2", "2"], ["", "empty"]]));
+  const ht = new Hash();
   for (let i = 0; i < 200; i++) ht.set(`f${i}`, `v${i}`);
   db.dict.set("h:ht", ht);
   db.dict.set("ttl", "v");
@@ -87,8 +88,8 @@ Deno.test("datasetDigest of an empty keyspace is forty zeros", () => {
 Deno.test("digests ignore the order of unordered elements but not of list elements", () => {
   assert.equal(valueDigest(new Set(["a", "b"])), valueDigest(new Set(["b", "a"])));
   assert.equal(
-    valueDigest(new Map([["a", "1"], ["b", "2"]])),
-    valueDigest(new Map([["b", "2"], ["a", "1"]])),
+    valueDigest(Hash.from([["a", "1"], ["b", "2"]])),
+    valueDigest(Hash.from([["b", "2"], ["a", "1"]])),
   );
   assert.notEqual(valueDigest(List.from(["a", "b"])), valueDigest(List.from(["b", "a"])));
   // A TTL changes the digest, whatever its value.

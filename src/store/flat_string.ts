@@ -1,0 +1,64 @@
+/**
+ * The flat form small lists and hashes share: one string holding items in
+ * order, each after a one-char header giving its length (src/store/list.ts,
+ * src/store/hash.ts), the way Redis keeps a small collection in a listpack.
+ *
+ * Owned strings. V8's `slice` of 13 chars or more makes a view that keeps
+ * its parent alive, and a `+` of long strings makes a pair that points to
+ * both. A flat string is stored for long, so it is always built by `join` of
+ * parts that include a one-char header: `join` copies into a new string
+ * (it returns a lone non-empty part unchanged, hence the header).
+ */
+
+/** The longest item a flat string holds: its length fits the one-char header. */
+export const FLAT_MAX_ITEM_LENGTH = 255;
+
+/** The header of an item of each length. */
+export const HEADERS: readonly string[] = Array.from(
+  { length: FLAT_MAX_ITEM_LENGTH + 1 },
+  (_, n) => String.fromCharCode(n),
+);
+
+/** The items in order as a flat string. */
+export function flatOf(items: readonly string[]): string {
+  const parts = new Array<string>(2 * items.length);
+  for (let i = 0; i < items.length; i++) {
+    parts[2 * i] = HEADERS[items[i].length];
+    parts[2 * i + 1] = items[i];
+  }
+  return parts.join("");
+}
+
+/** The offset just past the item whose header is at `at`. */
+export function itemEnd(flat: string, at: number): number {
+  return at + 1 + flat.charCodeAt(at);
+}
+
+/** The item whose header is at `at`, as a view (for a reply: it lives as long as the reply). */
+export function itemAt(flat: string, at: number): string {
+  return flat.slice(at + 1, itemEnd(flat, at));
+}
+
+/**
+ * `flat[from, to)`, a run of whole items, as a string of its own: a join of
+ * its first header and the rest copies, where a slice would be a view.
+ */
+export function ownedRun(flat: string, from: number, to: number): string {
+  if (from === to) return "";
+  return [HEADERS[flat.charCodeAt(from)], flat.slice(from + 1, to)].join("");
+}
+
+/** `flat` without the whole items in [from, to), as a string of its own. */
+export function withoutRun(flat: string, from: number, to: number): string {
+  if (from === 0) return ownedRun(flat, to, flat.length);
+  if (to === flat.length) return ownedRun(flat, 0, from);
+  return [flat.slice(0, from), flat.slice(to)].join(""); // two non-empty parts: a copy
+}
+
+/** `flat` with the whole items in [from, to) replaced by `items` (at least one), as a string of its own. */
+export function withItems(flat: string, from: number, to: number, ...items: string[]): string {
+  const parts = [flat.slice(0, from)];
+  for (const item of items) parts.push(HEADERS[item.length], item);
+  parts.push(flat.slice(to));
+  return parts.join("");
+}
