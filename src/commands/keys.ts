@@ -16,6 +16,7 @@ import { typeOf } from "../store/keyspace.ts";
 import type { Db } from "../store/keyspace.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
 import { globMatch } from "../util/glob.ts";
@@ -278,7 +279,7 @@ function duplicate(value: RedisValue): RedisValue {
   if (typeof value === "string") return value;
   if (value instanceof List) return List.from(value);
   if (value instanceof ZSet) return value.clone();
-  const copy = value instanceof Hash ? Hash.from(value) : new Set(value);
+  const copy = value instanceof Hash ? Hash.from(value) : StringSet.from(value);
   if (hashtableEncoded.has(value)) hashtableEncoded.add(copy);
   return copy;
 }

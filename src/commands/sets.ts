@@ -4,7 +4,7 @@
  * texts, random sampling for SRANDMEMBER/SPOP/HRANDFIELD, and the *SCAN
  * cursor machinery used by SSCAN, HSCAN and ZSCAN.
  *
- * A set is a plain `Set<string>`. Redis 7.0 keeps small all-integer sets as
+ * A set is a `StringSet` (src/store/set.ts). Redis 7.0 keeps small all-integer sets as
  * an intset and converts them to a hash table, never back, once they get a
  * non-integer member or outgrow set-max-intset-entries; writes here record
  * that conversion in keys.ts's `hashtableEncoded`. Besides OBJECT ENCODING,
@@ -22,6 +22,7 @@ import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts
 import { parseInt64, parseLongLong } from "../util/numbers.ts";
 import { compileGlob } from "../util/glob.ts";
 import type { RedisHash, RedisSet } from "../store/types.ts";
+import { StringSet } from "../store/set.ts";
 import { hashtableEncoded, objectEncoding } from "./keys.ts";
 
 // ===================================================== shared argument parsing
@@ -376,7 +377,7 @@ const sadd: CommandSpec = {
     const key = argv[1];
     let set = ctx.db.getSet(key, true);
     if (set === undefined) {
-      set = new Set();
+      set = new StringSet();
       ctx.db.add(key, set);
     }
     let added = 0;
@@ -553,7 +554,7 @@ const smove: CommandSpec = {
     const srcSet = ctx.db.lookupWrite(srcKey);
     const dst = ctx.db.lookupWrite(dstKey);
     if (srcSet === undefined) return ctx.reply.int(0);
-    if (!(srcSet instanceof Set) || (dst !== undefined && !(dst instanceof Set))) {
+    if (!(srcSet instanceof StringSet) || (dst !== undefined && !(dst instanceof StringSet))) {
       throw new WrongTypeError();
     }
     if (srcSet === dst) return ctx.reply.int(srcSet.has(member) ? 1 : 0);
@@ -565,7 +566,7 @@ const smove: CommandSpec = {
     }
     let dstSet = dst;
     if (dstSet === undefined) {
-      dstSet = new Set();
+      dstSet = new StringSet();
       ctx.db.add(dstKey, dstSet);
     }
     ctx.db.modified(srcKey);
@@ -613,7 +614,7 @@ function storeSet(ctx: CommandContext, dst: string, result: RedisSet): void {
  */
 function intersect(sets: RedisSet[], limit = 0): RedisSet {
   const ordered = [...sets].sort((a, b) => a.size - b.size);
-  const out = new Set<string>();
+  const out = new StringSet();
   const [first, ...rest] = ordered;
   for (const m of first) {
     if (rest.every((s) => s.has(m))) {
@@ -627,7 +628,7 @@ function intersect(sets: RedisSet[], limit = 0): RedisSet {
 function sinterGeneric(ctx: CommandContext, keys: string[], dst?: string): void {
   const sets = lookupSets(ctx, keys);
   if (sets.some((s) => s === undefined)) {
-    if (dst !== undefined) return storeSet(ctx, dst, new Set());
+    if (dst !== undefined) return storeSet(ctx, dst, new StringSet());
     return ctx.reply.set(0);
   }
   const result = intersect(sets as RedisSet[]);
@@ -644,10 +645,10 @@ function sunionDiffGeneric(
   const sets = lookupSets(ctx, keys);
   let result: RedisSet;
   if (!diff) {
-    result = new Set();
+    result = new StringSet();
     for (const s of sets) if (s !== undefined) { for (const m of s) result.add(m); }
   } else {
-    result = new Set();
+    result = new StringSet();
     const [first, ...rest] = sets;
     if (first !== undefined) {
       const others = rest.filter((s): s is RedisSet => s !== undefined && s.size > 0);

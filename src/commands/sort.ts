@@ -25,6 +25,7 @@ import { fail, NOT_AN_INTEGER, SYNTAX_ERROR, WrongTypeError } from "../errors.ts
 import { parseDouble, parseLongLong } from "../util/numbers.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import type { Db } from "../store/keyspace.ts";
 import type { CommandContext, CommandSpec } from "./types.ts";
@@ -139,16 +140,16 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
 
   const found = db.lookupRead(argv[1]);
   if (
-    found !== undefined && !(found instanceof List) && !(found instanceof Set) &&
+    found !== undefined && !(found instanceof List) && !(found instanceof StringSet) &&
     !(found instanceof ZSet)
   ) {
     throw new WrongTypeError();
   }
-  const source: List | Set<string> | ZSet = found ?? new List();
+  const source: List | StringSet | ZSet = found ?? new List();
 
   // A set has no order of its own: with STORE it must still replay the same
   // way on replicas, so Redis sorts it ALPHA.
-  if (dontsort && source instanceof Set && storeKey !== undefined) {
+  if (dontsort && source instanceof StringSet && storeKey !== undefined) {
     dontsort = false;
     alpha = true;
     sortBy = undefined;
@@ -168,7 +169,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
 
   // Load the elements; ordered types with nothing to sort load just the range.
   let elements: string[];
-  if (dontsort && !(source instanceof Set)) {
+  if (dontsort && !(source instanceof StringSet)) {
     const count = Math.max(end - start + 1, 0);
     if (count === 0) {
       elements = [];
@@ -184,7 +185,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     start = 0;
   } else if (source instanceof List) {
     elements = source.toArray();
-  } else if (source instanceof Set) {
+  } else if (source instanceof StringSet) {
     elements = [...source];
   } else {
     elements = [...source.dict.keys()];

@@ -33,6 +33,7 @@ import {
   ZSet,
 } from "../store/zset.ts";
 import type { RedisSet } from "../store/types.ts";
+import { StringSet } from "../store/set.ts";
 import {
   checkRandomCountWithValues,
   checkRandomReplyBytes,
@@ -832,7 +833,7 @@ function zsetOpGeneric(
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const value = ctx.db.lookupRead(argv[j]); // a read even for *STORE, as in Redis 7.0
-    if (value !== undefined && !(value instanceof ZSet) && !(value instanceof Set)) {
+    if (value !== undefined && !(value instanceof ZSet) && !(value instanceof StringSet)) {
       throw new WrongTypeError();
     }
     sources.push({ subject: value, weight: 1 });

@@ -8,10 +8,11 @@
  * MEMORY USAGE reports these figures and the maxmemory accounting adds them
  * up. Hashes and sets are sampled as Redis's objectComputeSize samples them:
  * the first `samples` elements give the mean element size (0 = all of them).
- * Lists, sorted sets and flat hashes know their own size.
+ * Lists, sorted sets and flat hashes and sets know their own size.
  */
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import { PackedValue, type StoredValue } from "../store/packed.ts";
 
@@ -34,7 +35,10 @@ export function valueBytes(value: StoredValue, samples = DEFAULT_SAMPLES): numbe
   if (typeof value === "string") return stringBytes(value.length);
   if (value instanceof List || value instanceof ZSet) return value.byteSize();
   if (value instanceof PackedValue) return packedBytes(value);
-  if (value instanceof Hash && value.flatBytes !== undefined) return value.flatBytes;
+  if (value instanceof Hash || value instanceof StringSet) {
+    const flat = value.flatBytes;
+    if (flat !== undefined) return flat;
+  }
   const size = value.size;
   if (size === 0) return COLLECTION_BYTES;
   const limit = samples === 0 ? size : Math.min(samples, size);

@@ -34,6 +34,7 @@ import { setOutputBarrier } from "../net/client.ts";
 import { encodeCommand } from "../net/resp.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import { type StoredValue, unpacked } from "../store/packed.ts";
 import { formatDouble } from "../util/numbers.ts";
@@ -1353,7 +1354,7 @@ export class AofSnapshotEncoder implements SnapshotEncoder {
     } else if (value instanceof Hash) {
       if (value.size === 0) return;
       this.#batched("HMSET", key, value.size, 2, hashItems(value));
-    } else if (value instanceof Set) {
+    } else if (value instanceof StringSet) {
       if (value.size === 0) return;
       this.#batched("SADD", key, value.size, 1, value.values());
     } else {

@@ -61,6 +61,7 @@ import { ziplistEntries, zipmapEntries } from "./ziplist.ts";
 import { bytesToString } from "../util/bytes.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisValue } from "../store/types.ts";
 
@@ -187,7 +188,7 @@ export function storeValue(value: RdbPlainValue): RedisValue {
     case "hash":
       return hashFromPairs(value.pairs);
     case "set":
-      return new Set(value.members);
+      return StringSet.from(value.members);
     case "zset":
       return ZSet.fromEntries(value.members, value.scores);
   }

@@ -53,6 +53,7 @@ import { formatDouble } from "../util/numbers.ts";
 import { bytesToString, writeString } from "../util/bytes.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import type { ZSet } from "../store/zset.ts";
 import type { RedisHash, RedisSet, RedisValue } from "../store/types.ts";
 
@@ -140,7 +141,7 @@ export class SpanElements implements Elements {
 function kindOf(value: Exclude<RedisValue, string>): CollectionKind {
   if (value instanceof List) return "list";
   if (value instanceof Hash) return "hash";
-  if (value instanceof Set) return "set";
+  if (value instanceof StringSet) return "set";
   return "zset";
 }
 

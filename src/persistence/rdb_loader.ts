@@ -28,6 +28,7 @@ import type { Keyspace } from "../store/keyspace.ts";
 import { KeyTable } from "../store/key_table.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import type { StoredValue } from "../store/packed.ts";
 import { RdbPackedValue } from "./rdb_packed.ts";
@@ -376,7 +377,7 @@ function installBatch(
         break;
       }
       case BATCH_SET: {
-        const set = new Set<string>();
+        const set = new StringSet();
         for (let k = at; k < at + n; k++) set.add(strings[k]);
         value = set;
         break;

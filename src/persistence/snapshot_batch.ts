@@ -35,6 +35,7 @@ import { isCurrentRdbType, RdbPackedValue } from "./rdb_packed.ts";
 import { type StoredValue, unpacked } from "../store/packed.ts";
 import { Hash } from "../store/hash.ts";
 import { List } from "../store/list.ts";
+import { StringSet } from "../store/set.ts";
 import type { ZSet } from "../store/zset.ts";
 
 /** Record tags of a {@link SnapshotBatch}. */
@@ -92,7 +93,7 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
       ? REC_STRING
       : value instanceof Hash
       ? REC_HASH
-      : value instanceof Set
+      : value instanceof StringSet
       ? REC_SET
       : value instanceof List
       ? REC_LIST
@@ -113,8 +114,8 @@ export class BatchSnapshotEncoder implements SnapshotEncoder<SnapshotBatch> {
         return;
       case REC_SET:
         this.#reserve(4);
-        this.#u32((value as Set<string>).size);
-        (value as Set<string>).forEach(this.#writeMember);
+        this.#u32((value as StringSet).size);
+        (value as StringSet).forEach(this.#writeMember);
         return;
       case REC_LIST: {
         this.#reserve(4);

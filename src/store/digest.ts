@@ -21,6 +21,7 @@
 import { sha1 } from "../util/sha1.ts";
 import { formatDouble } from "../util/numbers.ts";
 import { List } from "./list.ts";
+import { StringSet } from "./set.ts";
 import { ZSet } from "./zset.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { RedisValue } from "./types.ts";
@@ -72,7 +73,7 @@ function xorObjectDigest(digest: Uint8Array, value: RedisValue, hasExpire: boole
   } else if (value instanceof List) {
     mixDigest(digest, uint32BE(OBJ_LIST));
     for (const element of value) mixDigest(digest, bytesOf(element));
-  } else if (value instanceof Set) {
+  } else if (value instanceof StringSet) {
     mixDigest(digest, uint32BE(OBJ_SET));
     for (const member of value) xorDigest(digest, bytesOf(member));
   } else if (value instanceof ZSet) {

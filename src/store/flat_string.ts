@@ -62,3 +62,26 @@ export function withItems(flat: string, from: number, to: number, ...items: stri
   parts.push(flat.slice(to));
   return parts.join("");
 }
+
+/**
+ * The offset of the header of the first item equal to `item`, or -1. With
+ * `pairs` only the items at even places are compared (a hash's fields),
+ * so a value is never mistaken for a field.
+ */
+export function findItem(flat: string, item: string, pairs: boolean): number {
+  const length = item.length;
+  // The last char first: items of one pattern mostly differ at the end.
+  const last = length === 0 ? -1 : item.charCodeAt(length - 1);
+  for (let at = 0; at < flat.length;) {
+    const itemLength = flat.charCodeAt(at);
+    if (
+      itemLength === length && (length === 0 || flat.charCodeAt(at + length) === last) &&
+      flat.startsWith(item, at + 1)
+    ) {
+      return at;
+    }
+    at += 1 + itemLength;
+    if (pairs) at += 1 + flat.charCodeAt(at);
+  }
+  return -1;
+}

@@ -19,7 +19,14 @@
  * @module
  */
 import { ownedSlice } from "../util/bytes.ts";
-import { FLAT_MAX_ITEM_LENGTH, itemAt, itemEnd, withItems, withoutRun } from "./flat_string.ts";
+import {
+  findItem,
+  FLAT_MAX_ITEM_LENGTH,
+  itemAt,
+  itemEnd,
+  withItems,
+  withoutRun,
+} from "./flat_string.ts";
 
 /** Fields up to which a hash stays flat (Redis's hash-max-listpack-entries is 128; scans stay short). */
 export const HASH_FLAT_MAX_FIELDS = 64;
@@ -140,22 +147,7 @@ export class Hash implements Iterable<[string, string]> {
 
   /** The offset of `field`'s header in the flat string, or -1. */
   #find(field: string): number {
-    const flat = this.#flat;
-    const length = field.length;
-    // The last char first: fields of one pattern mostly differ at the end.
-    const last = length === 0 ? -1 : field.charCodeAt(length - 1);
-    for (let at = 0; at < flat.length;) {
-      const fieldLength = flat.charCodeAt(at);
-      if (
-        fieldLength === length && (length === 0 || flat.charCodeAt(at + length) === last) &&
-        flat.startsWith(field, at + 1)
-      ) {
-        return at;
-      }
-      at += 1 + fieldLength;
-      at += 1 + flat.charCodeAt(at);
-    }
-    return -1;
+    return findItem(this.#flat, field, true);
   }
 
   /** Moves the fields into a Map, as owned strings: the hash stays one from now on. */

@@ -13,6 +13,7 @@ import { WrongTypeError } from "../errors.ts";
 import { NOTIFY, notifyKeyspaceEvent } from "./notify.ts";
 import { Hash } from "./hash.ts";
 import { List } from "./list.ts";
+import { StringSet } from "./set.ts";
 import { ZSet } from "./zset.ts";
 import { PackedValue, type StoredValue } from "./packed.ts";
 import { KeyTable } from "./key_table.ts";
@@ -79,7 +80,7 @@ export function typeOf(value: StoredValue): TypeName {
   if (typeof value === "string") return "string";
   if (value instanceof PackedValue) return value.type;
   if (value instanceof Hash) return "hash";
-  if (value instanceof Set) return "set";
+  if (value instanceof StringSet) return "set";
   if (value instanceof List) return "list";
   return "zset";
 }
@@ -217,7 +218,7 @@ export class Db {
 
   getSet(key: string, write = false): RedisSet | undefined {
     const value = write ? this.lookupWrite(key) : this.lookupRead(key);
-    if (value === undefined || value instanceof Set) return value;
+    if (value === undefined || value instanceof StringSet) return value;
     throw new WrongTypeError();
   }
 

@@ -6,17 +6,18 @@
  * wrapper object) to keep 1M small keys cheap; the other types are objects.
  *
  * - string: `string`
- * - list:   `List`  (src/store/list.ts, a deque of chunks)
- * - hash:   `Hash`  (src/store/hash.ts, a flat array, a Map once big)
- * - set:    `Set<string>`
+ * - list:   `List`  (src/store/list.ts, a flat string, a deque of chunks once big)
+ * - hash:   `Hash`  (src/store/hash.ts, a flat string, a Map once big)
+ * - set:    `StringSet` (src/store/set.ts, a flat string, a Set once big)
  * - zset:   `ZSet`  (src/store/zset.ts, skiplist + member→score map)
  */
 import type { Hash } from "./hash.ts";
 import type { List } from "./list.ts";
+import type { StringSet } from "./set.ts";
 import type { ZSet } from "./zset.ts";
 
 export type RedisHash = Hash;
-export type RedisSet = Set<string>;
+export type RedisSet = StringSet;
 export type RedisValue = string | List | RedisHash | RedisSet | ZSet;
 
 /** The name TYPE replies for each kind of value. */

@@ -16,6 +16,7 @@ import { ZSet } from "../../src/store/zset.ts";
 import type { RedisValue } from "../../src/store/types.ts";
 import { ErrorReply, type Reply, RespClient } from "../helpers/resp_client.ts";
 import { command, startRedeno, startRedis } from "../helpers/server_process.ts";
+import { StringSet } from "../../src/store/set.ts";
 
 /** Commands sent per write when populating a server. */
 const PIPELINE = 200;
@@ -27,7 +28,7 @@ function plain(v: RedisValue): unknown {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
   if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
-  if (v instanceof Set) return ["set", Array.from(v).sort()];
+  if (v instanceof StringSet) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
 
@@ -71,13 +72,17 @@ function dataset(now: number): [Expected, string][] {
       },
       "hashtable",
     ],
-    [{ db: 0, key: "set:int16", value: new Set(["1", "2", "-3"]) }, "intset"],
+    [{ db: 0, key: "set:int16", value: StringSet.from(["1", "2", "-3"]) }, "intset"],
     [
-      { db: 0, key: "set:int64", value: new Set(["1", "5000000000", "-9223372036854775808"]) },
+      {
+        db: 0,
+        key: "set:int64",
+        value: StringSet.from(["1", "5000000000", "-9223372036854775808"]),
+      },
       "intset",
     ],
-    [{ db: 0, key: "set:text", value: new Set(["a", "b", BINARY]) }, "hashtable"],
-    [{ db: 0, key: "set:bigint", value: new Set(range(1000).map(String)) }, "hashtable"],
+    [{ db: 0, key: "set:text", value: StringSet.from(["a", "b", BINARY]) }, "hashtable"],
+    [{ db: 0, key: "set:bigint", value: StringSet.from(range(1000).map(String)) }, "hashtable"],
     [{
       db: 0,
       key: "zset:lp",
@@ -93,7 +98,7 @@ function dataset(now: number): [Expected, string][] {
     ],
     [{ db: 1, key: "db1", value: "one", expireAt: now + 86_400_000 }, "embstr"],
     [{ db: 1, key: "db1:list", value: List.from(["x"]), expireAt: now + 1_000_000 }, "quicklist"],
-    [{ db: 15, key: "db15", value: new Set(["z"]) }, "hashtable"],
+    [{ db: 15, key: "db15", value: StringSet.from(["z"]) }, "hashtable"],
   ];
 }
 
@@ -124,7 +129,7 @@ function writeCommands(e: Expected): string[][] {
   } else if (v instanceof Hash) {
     const all = Array.from(v.entries()).flat();
     for (let i = 0; i < all.length; i += 500) cmds.push(["HSET", e.key, ...all.slice(i, i + 500)]);
-  } else if (v instanceof Set) {
+  } else if (v instanceof StringSet) {
     cmds.push(["SADD", e.key, ...v]);
   } else {
     const args = Array.from((v as ZSet).entries()).flatMap(([m, s]) => [
@@ -154,7 +159,7 @@ async function readValue(conn: RespClient, key: string): Promise<RedisValue | un
       return map;
     }
     case "set":
-      return new Set(await conn.command("SMEMBERS", key) as string[]);
+      return StringSet.from(await conn.command("SMEMBERS", key) as string[]);
     case "zset": {
       const flat = await conn.command("ZRANGE", key, "0", "-1", "WITHSCORES") as string[];
       const z = new ZSet();

@@ -19,6 +19,7 @@ import {
   startRedeno,
 } from "../helpers/server_process.ts";
 import { ErrorReply } from "../helpers/resp_client.ts";
+import { StringSet } from "../../src/store/set.ts";
 
 /** Keys in the dump: enough that loading takes a while. */
 const KEYS = 300_000;
@@ -40,7 +41,7 @@ function bigDump(): Uint8Array {
     } else if (kind === 7) {
       entries.push([`list:${i}`, List.from([`a${i}`, "b", "c"]), undefined]);
     } else if (kind === 8) {
-      entries.push([`set:${i}`, new Set([`m${i}`, "n"]), undefined]);
+      entries.push([`set:${i}`, StringSet.from([`m${i}`, "n"]), undefined]);
     } else {
       const z = new ZSet();
       z.add(`z${i}`, 2.5);

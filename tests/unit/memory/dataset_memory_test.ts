@@ -11,6 +11,7 @@ import { List } from "../../../src/store/list.ts";
 import { DatasetMemory } from "../../../src/memory/dataset_memory.ts";
 import { keyBytes } from "../../../src/memory/size.ts";
 import { prng } from "../../helpers/prng.ts";
+import { StringSet } from "../../../src/store/set.ts";
 
 /** What the keyspace costs, counted key by key. */
 function recount(keyspace: Keyspace): number {
@@ -46,11 +47,11 @@ Deno.test("the dataset total follows every kind of write and equals a fresh coun
       } else if (hash === undefined) db.add(key, Hash.from([["f", "v"]]));
     } else if (op === 5) {
       const set = db.lookupWrite(key);
-      if (set instanceof Set) {
+      if (set instanceof StringSet) {
         if (random() < 0.5) set.add(`m${pick(30)}`);
         else set.delete(`m${pick(30)}`);
         if (!db.deleteIfEmpty(key, set)) db.modified(key);
-      } else if (set === undefined) db.add(key, new Set(["m"]));
+      } else if (set === undefined) db.add(key, StringSet.from(["m"]));
     } else if (op === 6) {
       const list = db.lookupWrite(key);
       if (list instanceof List) {

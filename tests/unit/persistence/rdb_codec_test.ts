@@ -25,6 +25,7 @@ import { crc64 } from "../../../src/persistence/crc64.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
+import { StringSet } from "../../../src/store/set.ts";
 
 type Plain = string | [string, unknown];
 
@@ -33,7 +34,7 @@ export function plain(v: RedisValue): Plain {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
   if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
-  if (v instanceof Set) return ["set", Array.from(v).sort()];
+  if (v instanceof StringSet) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
 
@@ -68,10 +69,10 @@ function sampleValues(): [string, RedisValue][] {
     ["hash:lp", Hash.from([["f", "v"], ["n", "7"], ["", "empty field"]])],
     ["hash:ht-count", Hash.from(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}`]))],
     ["hash:ht-long", Hash.from([["f", "v".repeat(65)]])],
-    ["set:intset", new Set(["1", "2", "-3", "100000", "5000000000"])],
-    ["set:intset16", new Set(["-32768", "32767"])],
-    ["set:ht", new Set(["a", "b", "1"])],
-    ["set:ht-count", new Set(Array.from({ length: 600 }, (_, i) => String(i)))],
+    ["set:intset", StringSet.from(["1", "2", "-3", "100000", "5000000000"])],
+    ["set:intset16", StringSet.from(["-32768", "32767"])],
+    ["set:ht", StringSet.from(["a", "b", "1"])],
+    ["set:ht-count", StringSet.from(Array.from({ length: 600 }, (_, i) => String(i)))],
     ["zset:lp", zsetOf([["a", 1.5], ["b", 2], ["c", -0.1], ["d", Infinity], ["e", 1e17]])],
     [
       "zset:sl",
@@ -106,7 +107,7 @@ Deno.test("encoder thresholds are options with Redis's defaults", () => {
   assert.equal(new RdbEncoder().objectType(hash), RDB_TYPE_HASH_LISTPACK);
   assert.equal(new RdbEncoder({ hashMaxListpackEntries: 9 }).objectType(hash), RDB_TYPE_HASH);
   assert.equal(new RdbEncoder({ hashMaxListpackValue: 1 }).objectType(hash), RDB_TYPE_HASH);
-  const set = new Set(["1", "2", "3"]);
+  const set = StringSet.from(["1", "2", "3"]);
   assert.equal(new RdbEncoder({ setMaxIntsetEntries: 2 }).objectType(set), RDB_TYPE_SET);
   const z = zsetOf([["a", 1], ["b", 2]]);
   assert.equal(new RdbEncoder({ zsetMaxListpackEntries: 1 }).objectType(z), RDB_TYPE_ZSET_2);
@@ -184,7 +185,7 @@ Deno.test("empty and 1 MB values round trip", () => {
     ["bigrandom", random],
     ["biglist", List.from([mb, "a", random])],
     ["bighash", Hash.from([["f", mb]])],
-    ["bigset", new Set([random])],
+    ["bigset", StringSet.from([random])],
     ["bigzset", zsetOf([[mb, 1]])],
   ];
   const decoded = decodeRdb(
@@ -200,7 +201,7 @@ Deno.test("empty collections are skipped by the encoder", () => {
   const enc = new RdbEncoder();
   assert.equal(enc.writeEntry("l", new List()), false);
   assert.equal(enc.writeEntry("h", new Hash()), false);
-  assert.equal(enc.writeEntry("s", new Set<string>()), false);
+  assert.equal(enc.writeEntry("s", new StringSet()), false);
   assert.equal(enc.writeEntry("z", new ZSet()), false);
   assert.equal(enc.totalBytes, 0);
   const bytes = encodeRdb([{
@@ -208,7 +209,7 @@ Deno.test("empty collections are skipped by the encoder", () => {
     entries: [["l", new List(), undefined], ["k", "v", undefined]],
   }]);
   assert.deepEqual(decodeRdb(bytes).resizeHints.get(0), { size: 1, expiresSize: 0 });
-  assert.throws(() => encodeValueForDump(new Set()), RangeError);
+  assert.throws(() => encodeValueForDump(new StringSet()), RangeError);
 });
 
 Deno.test("header holds REDIS0010 and the aux fields in Redis's order", () => {

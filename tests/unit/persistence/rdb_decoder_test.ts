@@ -19,12 +19,13 @@ import { listpackBytes, rdbFile } from "../../helpers/rdb_files.ts";
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
+import { StringSet } from "../../../src/store/set.ts";
 
 function plain(v: RedisValue): unknown {
   if (typeof v === "string") return v;
   if (v instanceof List) return ["list", Array.from(v.values())];
   if (v instanceof Hash) return ["hash", Array.from(v.entries()).sort()];
-  if (v instanceof Set) return ["set", Array.from(v).sort()];
+  if (v instanceof StringSet) return ["set", Array.from(v).sort()];
   return ["zset", Array.from((v as ZSet).entries())];
 }
 
@@ -441,8 +442,8 @@ Deno.test("decoder only ever throws RdbError on randomly mutated files", () => {
       ["l", List.from(["a", "1", "x".repeat(70)]), undefined],
       ["hl", Hash.from([["f", "v"], ["n", "5"]]), undefined],
       ["hh", Hash.from(Array.from({ length: 130 }, (_, i) => [`f${i}`, `${i}`])), undefined],
-      ["si", new Set(["1", "2", "70000"]), undefined],
-      ["sh", new Set(["a", "b"]), undefined],
+      ["si", StringSet.from(["1", "2", "70000"]), undefined],
+      ["sh", StringSet.from(["a", "b"]), undefined],
       ["zl", ZSet.from([["a", 1], ["b", 2.5]]), undefined],
       [
         "zs",

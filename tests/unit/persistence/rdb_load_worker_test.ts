@@ -22,6 +22,7 @@ import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
 import { PackedValue, type StoredValue } from "../../../src/store/packed.ts";
 import { log } from "../../../src/log.ts";
+import { StringSet } from "../../../src/store/set.ts";
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
 const HIGH_BYTES = Array.from({ length: 128 }, (_, i) => String.fromCharCode(128 + i)).join("");
@@ -75,9 +76,9 @@ function sampleValues(): [string, RedisValue][] {
     ["hash:lp-same-fields", Hash.from([["f", "w"], ["n", "8"], ["\xfe", "\x81"]])],
     ["hash:ht", Hash.from(Array.from({ length: 200 }, (_, i) => [`f${i}`, `v${i}\xe9`]))],
     ["hash:ht-long", Hash.from([["f", "v".repeat(65)]])],
-    ["set:intset", new Set(["1", "2", "-3", "100000", "5000000000"])],
-    ["set:ht", new Set(["a", "b", "1", "\x80\x81"])],
-    ["set:ht-count", new Set(Array.from({ length: 600 }, (_, i) => String(i)))],
+    ["set:intset", StringSet.from(["1", "2", "-3", "100000", "5000000000"])],
+    ["set:ht", StringSet.from(["a", "b", "1", "\x80\x81"])],
+    ["set:ht-count", StringSet.from(Array.from({ length: 600 }, (_, i) => String(i)))],
     ["zset:lp", zsetOf([["a", 1.5], ["b", 2], ["c", -0.1], ["d", Infinity], ["\xff", 1e17]])],
     ["zset:sl", zsetOf(Array.from({ length: 200 }, (_, i) => [`m${i % 7}:${i}`, i % 10]))],
     ["zset:sl-long", zsetOf([["m".repeat(65), 1], ["x", -Infinity], ["y", -Infinity]])],
@@ -381,5 +382,5 @@ Deno.test("the worker leaves small collections packed; a lookup unpacks one in p
   const list = db.lookupWrite("list:small:0");
   assert.ok(list instanceof List);
   assert.equal(db.dict.get("list:small:0"), list);
-  assert.ok(db.peek("set:intset:0") instanceof Set);
+  assert.ok(db.peek("set:intset:0") instanceof StringSet);
 });

@@ -20,6 +20,7 @@ import {
 import { List } from "../../../src/store/list.ts";
 import { ZSet } from "../../../src/store/zset.ts";
 import type { RedisValue } from "../../../src/store/types.ts";
+import { StringSet } from "../../../src/store/set.ts";
 
 /** Every byte 0–255, so the latin1 identity is exercised both ways. */
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
@@ -34,7 +35,7 @@ function zsetOf(entries: [string, number][]): ZSet {
 function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
   const bigHash = new Hash();
   for (let i = 0; i < 300; i++) bigHash.set(`field:${i}`, `value:${i}`.repeat(3));
-  const bigSet = new Set<string>();
+  const bigSet = new StringSet();
   for (let i = 0; i < 600; i++) bigSet.add(`member:${i}`);
   const bigZset = new ZSet();
   for (let i = 0; i < 200; i++) bigZset.add(`m:${i}`, i / 7);
@@ -48,8 +49,8 @@ function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
     ["huge", "xyz".repeat(200_000), undefined],
     ["hash-small", Hash.from([["f", "v"], ["n", "17"]]), undefined],
     ["hash-big", bigHash, 1_900_000_000_000],
-    ["set-ints", new Set(["1", "2", "-3", "99999999999"]), undefined],
-    ["set-strings", new Set(["a", "b" + ALL_BYTES]), undefined],
+    ["set-ints", StringSet.from(["1", "2", "-3", "99999999999"]), undefined],
+    ["set-strings", StringSet.from(["a", "b" + ALL_BYTES]), undefined],
     ["set-big", bigSet, undefined],
     ["list", List.from(["a", "b", "1234", "z".repeat(10_000), ALL_BYTES]), undefined],
     ["zset-small", zsetOf([["a", 1], ["b", 2.5], ["c", -Infinity], ["d", 1e300]]), undefined],
@@ -57,8 +58,16 @@ function sampleEntries(): Array<[string, RedisValue, number | undefined]> {
     ["empty-hash", new Hash(), undefined],
     ["hash-ints", Hash.from([["1", "2"], ["-5", "123456789012"], ["x", "007"]]), undefined],
     ["hash-long-value", Hash.from([["f", "v".repeat(65)]]), undefined],
-    ["set-bigints", new Set(["9223372036854775807", "-9223372036854775808", "0"]), undefined],
-    ["set-many-ints", new Set(Array.from({ length: 600 }, (_, i) => String(i * 3))), undefined],
+    [
+      "set-bigints",
+      StringSet.from(["9223372036854775807", "-9223372036854775808", "0"]),
+      undefined,
+    ],
+    [
+      "set-many-ints",
+      StringSet.from(Array.from({ length: 600 }, (_, i) => String(i * 3))),
+      undefined,
+    ],
     ["list-ints", List.from(["1", "-1", "4096", "-4097", "8388608", "12345678901234", "01"]), 7],
     ["zset-long-member", zsetOf([["m".repeat(65), 1], ["b", -0]]), undefined],
     [
