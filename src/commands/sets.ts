@@ -589,11 +589,15 @@ function lookupSets(ctx: CommandContext, keys: string[]): (RedisSet | undefined)
   return keys.map((k) => ctx.db.getSet(k));
 }
 
-/** Stores `result` at `dst` like the *STORE commands: an empty result deletes `dst`. */
-function storeSet(ctx: CommandContext, dst: string, result: RedisSet): void {
-  if (result.size > 0) {
+/**
+ * Stores `members` (distinct) at `dst` like the *STORE commands: an empty
+ * result deletes `dst`.
+ */
+function storeSet(ctx: CommandContext, dst: string, members: string[]): void {
+  if (members.length > 0) {
+    const result = StringSet.fromDistinct(members);
     // Redis builds the result as an intset and converts it as members come.
-    for (const member of result) {
+    for (const member of members) {
       noteSetAdd(ctx, result, member);
       if (hashtableEncoded.has(result)) break;
     }
@@ -605,21 +609,22 @@ function storeSet(ctx: CommandContext, dst: string, result: RedisSet): void {
     ctx.server.dirty++;
     notifyKeyspaceEvent(ctx.server, NOTIFY.GENERIC, "del", dst, ctx.db.id);
   }
-  ctx.reply.int(result.size);
+  ctx.reply.int(members.length);
 }
 
 /**
  * The intersection of `sets` (smallest first, as Redis iterates), stopping
- * after `limit` members when limit > 0.
+ * after `limit` members when limit > 0. Results are plain arrays: a reply
+ * needs no set, and a stored one is built once, from distinct members.
  */
-function intersect(sets: RedisSet[], limit = 0): RedisSet {
+function intersect(sets: RedisSet[], limit = 0): string[] {
   const ordered = [...sets].sort((a, b) => a.size - b.size);
-  const out = new StringSet();
+  const out: string[] = [];
   const [first, ...rest] = ordered;
   for (const m of first) {
     if (rest.every((s) => s.has(m))) {
-      out.add(m);
-      if (limit > 0 && out.size >= limit) break;
+      out.push(m);
+      if (limit > 0 && out.length >= limit) break;
     }
   }
   return out;
@@ -628,12 +633,12 @@ function intersect(sets: RedisSet[], limit = 0): RedisSet {
 function sinterGeneric(ctx: CommandContext, keys: string[], dst?: string): void {
   const sets = lookupSets(ctx, keys);
   if (sets.some((s) => s === undefined)) {
-    if (dst !== undefined) return storeSet(ctx, dst, new StringSet());
+    if (dst !== undefined) return storeSet(ctx, dst, []);
     return ctx.reply.set(0);
   }
   const result = intersect(sets as RedisSet[]);
   if (dst !== undefined) return storeSet(ctx, dst, result);
-  replyMembers(ctx, result, result.size);
+  replyMembers(ctx, result, result.length);
 }
 
 function sunionDiffGeneric(
@@ -643,20 +648,21 @@ function sunionDiffGeneric(
   dst?: string,
 ): void {
   const sets = lookupSets(ctx, keys);
-  let result: RedisSet;
+  let result: string[];
   if (!diff) {
-    result = new StringSet();
-    for (const s of sets) if (s !== undefined) { for (const m of s) result.add(m); }
+    const union = new Set<string>();
+    for (const s of sets) if (s !== undefined) { for (const m of s) union.add(m); }
+    result = [...union];
   } else {
-    result = new StringSet();
+    result = [];
     const [first, ...rest] = sets;
     if (first !== undefined) {
       const others = rest.filter((s): s is RedisSet => s !== undefined && s.size > 0);
-      for (const m of first) if (!others.some((s) => s.has(m))) result.add(m);
+      for (const m of first) if (!others.some((s) => s.has(m))) result.push(m);
     }
   }
   if (dst !== undefined) return storeSet(ctx, dst, result);
-  replyMembers(ctx, result, result.size);
+  replyMembers(ctx, result, result.length);
 }
 
 const sinter: CommandSpec = {
@@ -689,7 +695,7 @@ const sintercard: CommandSpec = {
     }
     const sets = lookupSets(ctx, argv.slice(2, 2 + numkeys));
     if (sets.some((s) => s === undefined)) return ctx.reply.int(0);
-    ctx.reply.int(intersect(sets as RedisSet[], limit).size);
+    ctx.reply.int(intersect(sets as RedisSet[], limit).length);
   },
 };
 

@@ -18,7 +18,14 @@
  * @module
  */
 import { ownedSlice } from "../util/bytes.ts";
-import { findItem, FLAT_MAX_ITEM_LENGTH, itemEnd, withItems, withoutRun } from "./flat_string.ts";
+import {
+  findItem,
+  FLAT_MAX_ITEM_LENGTH,
+  flatOf,
+  itemEnd,
+  withItems,
+  withoutRun,
+} from "./flat_string.ts";
 
 /** Members up to which a set stays flat (scans stay short). */
 export const SET_FLAT_MAX_MEMBERS = 64;
@@ -42,6 +49,26 @@ export class StringSet implements Iterable<string> {
   static from(members: Iterable<string>): StringSet {
     const set = new StringSet();
     for (const member of members) set.add(member);
+    return set;
+  }
+
+  /** A set of `members`, which the caller knows are distinct: one string built at once. */
+  static fromDistinct(members: readonly string[]): StringSet {
+    const set = new StringSet();
+    let chars = 0;
+    let fits = members.length <= SET_FLAT_MAX_MEMBERS;
+    for (let i = 0; fits && i < members.length; i++) {
+      chars += 1 + members[i].length;
+      fits = members[i].length <= SET_FLAT_MAX_LENGTH && chars <= SET_FLAT_MAX_CHARS;
+    }
+    if (fits) {
+      set.#flat = flatOf(members);
+      set.#size = members.length;
+    } else {
+      // Views into other flat strings may stay views: each keeps at most one
+      // string of SET_FLAT_MAX_CHARS alive, which it shares with its neighbours.
+      set.#set = new Set(members);
+    }
     return set;
   }
 
