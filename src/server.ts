@@ -5,6 +5,7 @@
  */
 import { Config } from "./config.ts";
 import { Keyspace } from "./store/keyspace.ts";
+import { setHashFlatLimits } from "./store/hash.ts";
 import { Propagator } from "./propagator.ts";
 import { Client, type OutputClass } from "./net/client.ts";
 import { ServedClients } from "./net/served_clients.ts";
@@ -209,6 +210,14 @@ export class Server {
         "latency-monitor-threshold",
       ]
     ) cfg.onChange(name, refresh);
+    const hashLimits = () =>
+      setHashFlatLimits(
+        cfg.getNumber("hash-max-listpack-entries"),
+        cfg.getNumber("hash-max-listpack-value"),
+      );
+    hashLimits();
+    cfg.onChange("hash-max-listpack-entries", hashLimits);
+    cfg.onChange("hash-max-listpack-value", hashLimits);
     cfg.onChange("loglevel", (v) => log.level = v as typeof log.level);
     cfg.onChange("hz", () => this.#startCron());
     cfg.onChange("logfile", (v) => log.setFile(v));

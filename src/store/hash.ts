@@ -35,6 +35,21 @@ export const HASH_FLAT_MAX_LENGTH = FLAT_MAX_ITEM_LENGTH;
 /** Chars of a flat hash's string at most: bounds the copy each change makes. */
 export const HASH_FLAT_MAX_CHARS = 4096;
 
+/** The flat limits in force: the constants above, lowered by `setHashFlatLimits`. */
+let maxFields = HASH_FLAT_MAX_FIELDS;
+let maxLength = HASH_FLAT_MAX_LENGTH;
+
+/**
+ * Lowers the flat limits to the configuration's `hash-max-listpack-entries`
+ * and `-value`, so a hash leaves the flat form no later than Redis's leaves
+ * its listpack. With 0 entries every hash is a Map: writes cost less CPU,
+ * the hashes more memory.
+ */
+export function setHashFlatLimits(entries: number, value: number): void {
+  maxFields = Math.min(HASH_FLAT_MAX_FIELDS, entries);
+  maxLength = Math.min(HASH_FLAT_MAX_LENGTH, value);
+}
+
 /** The object of a flat hash: its header and three fields. */
 const FLAT_OBJECT_BYTES = 48;
 
@@ -96,7 +111,7 @@ export class Hash implements Iterable<[string, string]> {
         return this;
       }
     } else if (
-      this.#size < HASH_FLAT_MAX_FIELDS && field.length <= HASH_FLAT_MAX_LENGTH &&
+      this.#size < maxFields && field.length <= maxLength &&
       fitsFlat(value.length, flat.length + 1 + field.length)
     ) {
       this.#flat = withItems(flat, flat.length, flat.length, field, value);
@@ -169,7 +184,7 @@ export class Hash implements Iterable<[string, string]> {
 
 /** Whether a value of `length` fits a flat string that holds `chars` without it. */
 function fitsFlat(length: number, chars: number): boolean {
-  return length <= HASH_FLAT_MAX_LENGTH && chars + 1 + length <= HASH_FLAT_MAX_CHARS;
+  return length <= maxLength && chars + 1 + length <= HASH_FLAT_MAX_CHARS;
 }
 
 /** The fields (`which` 0) or the values (1) of a flat string, as views. */

@@ -331,3 +331,23 @@ Deno.test("MEMORY STATS has redis-server 7.0's fields in its order, with a map p
     await stopAll(redeno, redis);
   }
 });
+
+Deno.test("hash-max-listpack-entries 0 makes new hashes Maps: MEMORY USAGE grows, OBJECT ENCODING says hashtable", async () => {
+  const server = await startRedeno();
+  const client = await RespClient.connect(server.port);
+  try {
+    await client.command("HSET", "flat", "a", "1", "b", "2");
+    const flat = Number(await client.command("MEMORY", "USAGE", "flat"));
+    assert.equal(await client.command("OBJECT", "ENCODING", "flat"), "listpack");
+    assert.equal(await client.command("CONFIG", "SET", "hash-max-listpack-entries", "0"), "OK");
+    await client.command("HSET", "map", "a", "1", "b", "2");
+    const map = Number(await client.command("MEMORY", "USAGE", "map"));
+    assert.equal(await client.command("OBJECT", "ENCODING", "map"), "hashtable");
+    // A Map's table costs more than the flat string holding the same two fields.
+    assert.ok(map > flat + 100, `MEMORY USAGE ${map} (Map) against ${flat} (flat)`);
+    assert.deepEqual(await client.command("HGETALL", "map"), ["a", "1", "b", "2"]);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

@@ -4,8 +4,12 @@ import {
   HASH_FLAT_MAX_CHARS,
   HASH_FLAT_MAX_FIELDS,
   HASH_FLAT_MAX_LENGTH,
+  setHashFlatLimits,
 } from "../../../src/store/hash.ts";
 import { prng } from "../../helpers/prng.ts";
+
+// The constants' limits, whatever a server started in this process configured.
+setHashFlatLimits(HASH_FLAT_MAX_FIELDS, HASH_FLAT_MAX_LENGTH);
 
 Deno.test("hash matches a Map under random operations, flat and past the flat limit", () => {
   // 40 names never leave the flat form; 200 outgrow it.
@@ -118,4 +122,29 @@ Deno.test("a flat hash becomes a Map at each of its limits, keeping its fields a
   assert.equal(hash.size, fields);
   assert.equal(hash.get("f0"), value);
   assert.equal([...hash.keys()].at(-1), "f" + (fields - 1));
+});
+
+Deno.test("the configuration's listpack limits lower the flat limits, down to no flat hashes", () => {
+  try {
+    setHashFlatLimits(4, 8);
+    const hash = Hash.from([["a", "1"], ["b", "2"], ["c", "3"], ["d", "4"]]);
+    assert.ok(hash.isFlat);
+    hash.set("e", "5");
+    assert.ok(!hash.isFlat, "a fifth field");
+    const long = Hash.from([["a", "12345678"]]);
+    assert.ok(long.isFlat);
+    long.set("a", "123456789");
+    assert.ok(!long.isFlat, "a value over 8 bytes");
+    assert.equal(long.get("a"), "123456789");
+    setHashFlatLimits(0, 64);
+    const none = Hash.from([["a", "1"]]);
+    assert.ok(!none.isFlat, "hash-max-listpack-entries 0");
+    // Above the flat form's own limits the constants win.
+    setHashFlatLimits(512, 1000);
+    const big = new Hash();
+    for (let i = 0; i <= HASH_FLAT_MAX_FIELDS; i++) big.set("f" + i, "v");
+    assert.ok(!big.isFlat);
+  } finally {
+    setHashFlatLimits(HASH_FLAT_MAX_FIELDS, HASH_FLAT_MAX_LENGTH);
+  }
 });
