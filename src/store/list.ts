@@ -6,8 +6,9 @@
  * single listpack. Every element as a string of its own costs V8 a header
  * and a slot besides its bytes: a list of 10 elements of 15 bytes took 673
  * bytes of heap as a deque (src/store/list_deque.ts) and 231 flat. Reads scan
- * the headers (O(n) for n ≤ FLAT_MAX_ELEMENTS); every change builds a new
- * string (at most FLAT_MAX_CHARS chars), as a listpack insert moves its tail.
+ * the headers (O(n) for n ≤ FLAT_MAX_ELEMENTS). A pop or a trim only moves
+ * the offsets of the live part; every other change builds a new string (at
+ * most FLAT_MAX_CHARS chars), as a listpack insert moves its tail.
  *
  * Deque: the first element or change that does not fit the flat limits
  * turns the list into a `ListDeque`, and it stays one (as Redis 7.0 never
@@ -22,14 +23,7 @@
  */
 import { ownedSlice } from "../util/bytes.ts";
 import { ListDeque, listRange } from "./list_deque.ts";
-import {
-  FLAT_MAX_ITEM_LENGTH,
-  flatOf,
-  itemAt,
-  ownedRun,
-  withItems,
-  withoutRun,
-} from "./flat_string.ts";
+import { FLAT_MAX_ITEM_LENGTH, flatOf, HEADERS, itemAt, ownedRun } from "./flat_string.ts";
 
 export { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./list_deque.ts";
 
@@ -47,6 +41,13 @@ const FLAT_OVERHEAD_BYTES = 64;
 export class List {
   /** The flat form's string ("" when empty); unused once `#deque` is set. */
   #flat = "";
+  /**
+   * The part of `#flat` that holds the list: pops only move these offsets,
+   * and the string is rebuilt by the next change, or at once when more of it
+   * is dead than alive (`#compact`).
+   */
+  #start = 0;
+  #end = 0;
   /** The flat form's element count. */
   #length = 0;
   /** The large form, once the list left the flat one. */
@@ -76,6 +77,7 @@ export class List {
       return list;
     }
     list.#flat = flatOf(values);
+    list.#end = list.#flat.length;
     list.#length = n;
     return list;
   }
@@ -87,7 +89,9 @@ export class List {
 
   /** Total length of the elements in bytes. */
   get elementBytes(): number {
-    return this.#deque !== undefined ? this.#deque.elementBytes : this.#flat.length - this.#length;
+    return this.#deque !== undefined
+      ? this.#deque.elementBytes
+      : this.#end - this.#start - this.#length;
   }
 
   /** Whether the list is in the flat form (for tests and MEMORY accounting). */
@@ -108,7 +112,7 @@ export class List {
   pushHead(v: string): void {
     if (this.#deque === undefined && !this.#fits(v.length, 0)) this.#toDeque();
     if (this.#deque !== undefined) return this.#deque.pushHead(v);
-    this.#splice(0, 0, v);
+    this.#splice(this.#start, this.#start, v);
     this.#length++;
   }
 
@@ -116,8 +120,7 @@ export class List {
   pushTail(v: string): void {
     if (this.#deque === undefined && !this.#fits(v.length, 0)) this.#toDeque();
     if (this.#deque !== undefined) return this.#deque.pushTail(v);
-    const end = this.#flat.length;
-    this.#splice(end, end, v);
+    this.#splice(this.#end, this.#end, v);
     this.#length++;
   }
 
@@ -125,7 +128,7 @@ export class List {
   popHead(): string | undefined {
     if (this.#deque !== undefined) return this.#deque.popHead();
     if (this.#length === 0) return undefined;
-    return this.#take(0);
+    return this.#take(this.#start);
   }
 
   /** Remove and return the last element (RPOP), or undefined when empty. */
@@ -217,16 +220,14 @@ export class List {
   trim(first: number, last: number): void {
     if (this.#deque !== undefined) return this.#deque.trim(first, last);
     const bounds = listRange(first, last, this.#length);
-    if (bounds === undefined) {
-      this.#flat = "";
-      this.#length = 0;
-      return;
-    }
+    if (bounds === undefined) return this.#clear();
     const [start, stop] = bounds;
     const from = this.#offset(start);
     const to = this.#offset(stop + 1);
-    this.#flat = ownedRun(this.#flat, from, to);
+    this.#start = from;
+    this.#end = to;
     this.#length = stop - start + 1;
+    this.#compact();
   }
 
   /**
@@ -244,12 +245,12 @@ export class List {
     const flat = this.#flat;
     const skip = 1 + value.length;
     const runs: number[] = [];
-    let from = 0;
+    let from = this.#start;
     for (const at of matches) {
       if (at > from) runs.push(from, at);
       from = at + skip;
     }
-    if (from < flat.length) runs.push(from, flat.length);
+    if (from < this.#end) runs.push(from, this.#end);
     if (runs.length <= 2) {
       this.#flat = runs.length === 0 ? "" : ownedRun(flat, runs[0], runs[1]);
     } else {
@@ -258,6 +259,8 @@ export class List {
       for (let r = 0; r < runs.length; r += 2) parts.push(flat.slice(runs[r], runs[r + 1]));
       this.#flat = parts.join("");
     }
+    this.#start = 0;
+    this.#end = this.#flat.length;
     this.#length -= matches.length;
     return matches.length;
   }
@@ -278,7 +281,7 @@ export class List {
     const flat = this.#flat;
     const first = rank >= 0 ? 0 : n - scan;
     const last = rank >= 0 ? scan : n;
-    for (let i = 0, at = 0; i < last; i++) {
+    for (let i = 0, at = this.#start; i < last; i++) {
       const len = flat.charCodeAt(at);
       if (i >= first && len === value.length && flat.startsWith(value, at + 1)) found.push(i);
       at += 1 + len;
@@ -294,7 +297,8 @@ export class List {
   *values(): IterableIterator<string> {
     if (this.#deque !== undefined) return yield* this.#deque.values();
     const flat = this.#flat;
-    for (let at = 0; at < flat.length;) {
+    const end = this.#end;
+    for (let at = this.#start; at < end;) {
       const len = flat.charCodeAt(at);
       yield flat.slice(at + 1, at + 1 + len);
       at += 1 + len;
@@ -326,13 +330,17 @@ export class List {
     };
     const flat = this.#flat;
     if (flat.length > FLAT_MAX_CHARS) fail("flat string too long");
+    if (this.#start < 0 || this.#start > this.#end || this.#end > flat.length) fail("window");
+    if (flat.length - (this.#end - this.#start) > this.#end - this.#start) {
+      fail("more dead than alive");
+    }
     let count = 0;
-    let at = 0;
-    while (at < flat.length) {
+    let at = this.#start;
+    while (at < this.#end) {
       at += 1 + flat.charCodeAt(at);
       count++;
     }
-    if (at !== flat.length) fail("headers overrun the flat string");
+    if (at !== this.#end) fail("headers overrun the window");
     if (count !== this.#length) fail("element count");
     if (count > FLAT_MAX_ELEMENTS) fail("too many flat elements");
   }
@@ -346,13 +354,13 @@ export class List {
   #fits(length: number, replaced: number): boolean {
     return length <= FLAT_MAX_ELEMENT_LENGTH &&
       this.#length + (replaced === 0 ? 1 : 0) <= FLAT_MAX_ELEMENTS &&
-      this.#flat.length - replaced + 1 + length <= FLAT_MAX_CHARS;
+      this.#end - this.#start - replaced + 1 + length <= FLAT_MAX_CHARS;
   }
 
-  /** The offset of element `index`'s header (the string's length for index === length). */
+  /** The offset of element `index`'s header (`#end` for index === length). */
   #offset(index: number): number {
     const flat = this.#flat;
-    let at = 0;
+    let at = this.#start;
     for (let i = 0; i < index; i++) at += 1 + flat.charCodeAt(at);
     return at;
   }
@@ -362,21 +370,54 @@ export class List {
     const flat = this.#flat;
     const end = at + 1 + flat.charCodeAt(at);
     const v = ownedSlice(flat, at + 1, end);
-    this.#flat = withoutRun(flat, at, end);
     this.#length--;
+    if (at === this.#start) {
+      this.#start = end;
+    } else if (end === this.#end) {
+      this.#end = at;
+    } else {
+      // Two non-empty parts: the join copies.
+      this.#flat = [flat.slice(this.#start, at), flat.slice(end, this.#end)].join("");
+      this.#start = 0;
+      this.#end = this.#flat.length;
+    }
+    this.#compact();
     return v;
   }
 
-  /** Replaces the chars [from, to) (whole elements) with the element `v`. */
+  /** Replaces the chars [from, to) (whole elements) with the element `v`: a new string. */
   #splice(from: number, to: number, v: string): void {
-    this.#flat = withItems(this.#flat, from, to, v);
+    const flat = this.#flat;
+    // The header is a part of its own, so the join copies even when the rest is empty.
+    this.#flat = [flat.slice(this.#start, from), HEADERS[v.length], v, flat.slice(to, this.#end)]
+      .join("");
+    this.#start = 0;
+    this.#end = this.#flat.length;
+  }
+
+  /** Drops the dead ends of the string once they outweigh the list (or the list is empty). */
+  #compact(): void {
+    if (this.#length === 0) return this.#clear();
+    const live = this.#end - this.#start;
+    if (this.#flat.length - live <= live) return;
+    this.#flat = ownedRun(this.#flat, this.#start, this.#end);
+    this.#start = 0;
+    this.#end = live;
+  }
+
+  /** Empties a flat list. */
+  #clear(): void {
+    this.#flat = "";
+    this.#start = 0;
+    this.#end = 0;
+    this.#length = 0;
   }
 
   /** Offsets of the elements equal to `value`, up to `limit`, scanning from the tail when `fromTail`. */
   #matchOffsets(value: string, fromTail: boolean, limit: number): number[] {
     const flat = this.#flat;
     const all: number[] = [];
-    for (let at = 0; at < flat.length;) {
+    for (let at = this.#start; at < this.#end;) {
       const len = flat.charCodeAt(at);
       if (len === value.length && flat.startsWith(value, at + 1)) all.push(at);
       at += 1 + len;
@@ -389,13 +430,12 @@ export class List {
   #toDeque(): void {
     const flat = this.#flat;
     const values = new Array<string>(this.#length);
-    for (let i = 0, at = 0; i < values.length; i++) {
+    for (let i = 0, at = this.#start; i < values.length; i++) {
       const len = flat.charCodeAt(at);
       values[i] = ownedSlice(flat, at + 1, at + 1 + len);
       at += 1 + len;
     }
     this.#deque = ListDeque.fromArray(values);
-    this.#flat = "";
-    this.#length = 0;
+    this.#clear();
   }
 }
