@@ -39,6 +39,18 @@ export function itemAt(flat: string, at: number): string {
   return flat.slice(at + 1, itemEnd(flat, at));
 }
 
+/** Visits every item of a flat string as its range, allocating nothing. */
+export function forEachFlatItem(
+  flat: string,
+  visit: (source: string, from: number, to: number) => void,
+): void {
+  for (let at = 0; at < flat.length;) {
+    const end = itemEnd(flat, at);
+    visit(flat, at + 1, end);
+    at = end;
+  }
+}
+
 /**
  * `flat[from, to)`, a run of whole items, as a string of its own: a join of
  * its first header and the rest copies, where a slice would be a view.

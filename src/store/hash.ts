@@ -22,6 +22,7 @@ import { ownedSlice } from "../util/bytes.ts";
 import {
   findItem,
   FLAT_MAX_ITEM_LENGTH,
+  forEachFlatItem,
   itemAt,
   itemEnd,
   withItems,
@@ -158,6 +159,21 @@ export class Hash implements Iterable<[string, string]> {
       visit(flat.slice(valueAt + 1, end), flat.slice(at + 1, valueAt));
       at = end;
     }
+  }
+
+  /**
+   * Visits field, value, field, value… as ranges of strings, allocating
+   * nothing for a flat hash: a snapshot copies the bytes out of the string.
+   */
+  forEachItem(visit: (source: string, from: number, to: number) => void): void {
+    if (this.#map !== undefined) {
+      this.#map.forEach((value, field) => {
+        visit(field, 0, field.length);
+        visit(value, 0, value.length);
+      });
+      return;
+    }
+    forEachFlatItem(this.#flat, visit);
   }
 
   /** The offset of `field`'s header in the flat string, or -1. */

@@ -305,6 +305,23 @@ export class List {
     }
   }
 
+  /**
+   * Visits every element head to tail as a range of a string, allocating
+   * nothing: a snapshot copies the bytes out of the flat string itself.
+   */
+  forEachItem(visit: (source: string, from: number, to: number) => void): void {
+    if (this.#deque !== undefined) {
+      for (const v of this.#deque.values()) visit(v, 0, v.length);
+      return;
+    }
+    const flat = this.#flat;
+    for (let at = this.#start; at < this.#end;) {
+      const end = at + 1 + flat.charCodeAt(at);
+      visit(flat, at + 1, end);
+      at = end;
+    }
+  }
+
   /** The elements from tail to head. */
   *reverseValues(): IterableIterator<string> {
     if (this.#deque !== undefined) return yield* this.#deque.reverseValues();

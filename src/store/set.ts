@@ -22,6 +22,7 @@ import {
   findItem,
   FLAT_MAX_ITEM_LENGTH,
   flatOf,
+  forEachFlatItem,
   itemEnd,
   withItems,
   withoutRun,
@@ -145,6 +146,15 @@ export class StringSet implements Iterable<string> {
       visit(flat.slice(at + 1, end));
       at = end;
     }
+  }
+
+  /** Visits every member as a range of a string, allocating nothing for a flat set (for snapshots). */
+  forEachItem(visit: (source: string, from: number, to: number) => void): void {
+    if (this.#set !== undefined) {
+      this.#set.forEach((member) => visit(member, 0, member.length));
+      return;
+    }
+    forEachFlatItem(this.#flat, visit);
   }
 
   /** The offset of `member`'s header in the flat string, or -1. */
