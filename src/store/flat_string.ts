@@ -1,7 +1,8 @@
 /**
- * The flat form small lists and hashes share: one string holding items in
- * order, each after a one-char header giving its length (src/store/list.ts,
- * src/store/hash.ts), the way Redis keeps a small collection in a listpack.
+ * The flat form small lists, hashes and sets share: one string holding items
+ * in order, each after a one-char header giving its length
+ * (src/store/list.ts, hash.ts, set.ts), the way Redis keeps a small
+ * collection in a listpack.
  *
  * Owned strings. V8's `slice` of 13 chars or more makes a view that keeps
  * its parent alive, and a `+` of long strings makes a pair that points to

@@ -29,7 +29,7 @@ import {
   withoutRun,
 } from "./flat_string.ts";
 
-/** Fields up to which a hash stays flat (Redis's hash-max-listpack-entries is 128; scans stay short). */
+/** Fields up to which a hash stays flat (Redis 7.0's hash-max-listpack-entries is 512; scans stay short). */
 export const HASH_FLAT_MAX_FIELDS = 64;
 /** The longest field or value a flat hash holds. */
 export const HASH_FLAT_MAX_LENGTH = FLAT_MAX_ITEM_LENGTH;
