@@ -15,7 +15,7 @@
 export const FLAT_MAX_ITEM_LENGTH = 255;
 
 /** The header of an item of each length. */
-export const HEADERS: readonly string[] = Array.from(
+const HEADERS: readonly string[] = Array.from(
   { length: FLAT_MAX_ITEM_LENGTH + 1 },
   (_, n) => String.fromCharCode(n),
 );
@@ -61,18 +61,38 @@ export function ownedRun(flat: string, from: number, to: number): string {
   return [HEADERS[flat.charCodeAt(from)], flat.slice(from + 1, to)].join("");
 }
 
-/** `flat` without the whole items in [from, to), as a string of its own. */
-export function withoutRun(flat: string, from: number, to: number): string {
-  if (from === 0) return ownedRun(flat, to, flat.length);
-  if (to === flat.length) return ownedRun(flat, 0, from);
-  return [flat.slice(0, from), flat.slice(to)].join(""); // two non-empty parts: a copy
+/**
+ * The live part `flat[start, end)` (the whole string unless a list popped
+ * from its ends) without the whole items in [from, to), as a string of its
+ * own.
+ */
+export function withoutRun(
+  flat: string,
+  from: number,
+  to: number,
+  start = 0,
+  end = flat.length,
+): string {
+  if (from === start) return ownedRun(flat, to, end);
+  if (to === end) return ownedRun(flat, start, from);
+  return [flat.slice(start, from), flat.slice(to, end)].join(""); // two non-empty parts: a copy
 }
 
-/** `flat` with the whole items in [from, to) replaced by `items` (at least one), as a string of its own. */
-export function withItems(flat: string, from: number, to: number, ...items: string[]): string {
-  const parts = [flat.slice(0, from)];
+/**
+ * The live part `flat[start, end)` with the whole items in [from, to)
+ * replaced by `items` (at least one), as a string of its own.
+ */
+export function withItems(
+  flat: string,
+  from: number,
+  to: number,
+  items: readonly string[],
+  start = 0,
+  end = flat.length,
+): string {
+  const parts = [flat.slice(start, from)];
   for (const item of items) parts.push(HEADERS[item.length], item);
-  parts.push(flat.slice(to));
+  parts.push(flat.slice(to, end));
   return parts.join("");
 }
 

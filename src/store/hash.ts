@@ -108,14 +108,14 @@ export class Hash implements Iterable<[string, string]> {
       const valueAt = at + 1 + field.length;
       const valueEnd = itemEnd(flat, valueAt);
       if (fitsFlat(value.length, flat.length - (valueEnd - valueAt))) {
-        this.#flat = withItems(flat, valueAt, valueEnd, value);
+        this.#flat = withItems(flat, valueAt, valueEnd, [value]);
         return this;
       }
     } else if (
       this.#size < maxFields && field.length <= maxLength &&
       fitsFlat(value.length, flat.length + 1 + field.length)
     ) {
-      this.#flat = withItems(flat, flat.length, flat.length, field, value);
+      this.#flat = withItems(flat, flat.length, flat.length, [field, value]);
       this.#size++;
       return this;
     }

@@ -23,7 +23,14 @@
  */
 import { ownedSlice } from "../util/bytes.ts";
 import { ListDeque, listRange } from "./list_deque.ts";
-import { FLAT_MAX_ITEM_LENGTH, flatOf, HEADERS, itemAt, ownedRun } from "./flat_string.ts";
+import {
+  FLAT_MAX_ITEM_LENGTH,
+  flatOf,
+  itemAt,
+  ownedRun,
+  withItems,
+  withoutRun,
+} from "./flat_string.ts";
 
 export { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from "./list_deque.ts";
 
@@ -393,8 +400,7 @@ export class List {
     } else if (end === this.#end) {
       this.#end = at;
     } else {
-      // Two non-empty parts: the join copies.
-      this.#flat = [flat.slice(this.#start, at), flat.slice(end, this.#end)].join("");
+      this.#flat = withoutRun(flat, at, end, this.#start, this.#end);
       this.#start = 0;
       this.#end = this.#flat.length;
     }
@@ -404,10 +410,7 @@ export class List {
 
   /** Replaces the chars [from, to) (whole elements) with the element `v`: a new string. */
   #splice(from: number, to: number, v: string): void {
-    const flat = this.#flat;
-    // The header is a part of its own, so the join copies even when the rest is empty.
-    this.#flat = [flat.slice(this.#start, from), HEADERS[v.length], v, flat.slice(to, this.#end)]
-      .join("");
+    this.#flat = withItems(this.#flat, from, to, [v], this.#start, this.#end);
     this.#start = 0;
     this.#end = this.#flat.length;
   }

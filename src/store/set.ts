@@ -106,7 +106,7 @@ export class StringSet implements Iterable<string> {
       this.#size < SET_FLAT_MAX_MEMBERS && member.length <= SET_FLAT_MAX_LENGTH &&
       flat.length + 1 + member.length <= SET_FLAT_MAX_CHARS
     ) {
-      this.#flat = withItems(flat, flat.length, flat.length, member);
+      this.#flat = withItems(flat, flat.length, flat.length, [member]);
       this.#size++;
     } else {
       this.#toSet().add(member);
@@ -140,12 +140,7 @@ export class StringSet implements Iterable<string> {
   /** Visits every member in order. */
   forEach(visit: (member: string) => void): void {
     if (this.#set !== undefined) return this.#set.forEach((member) => visit(member));
-    const flat = this.#flat;
-    for (let at = 0; at < flat.length;) {
-      const end = itemEnd(flat, at);
-      visit(flat.slice(at + 1, end));
-      at = end;
-    }
+    forEachFlatItem(this.#flat, (flat, from, to) => visit(flat.slice(from, to)));
   }
 
   /** Visits every member as a range of a string, allocating nothing for a flat set (for snapshots). */
