@@ -19,7 +19,7 @@ import {
   type RdbSinkEntry,
 } from "./rdb_decoder.ts";
 import { isPackableType } from "./rdb_packed.ts";
-import { idleThreadPriority, offerCpu } from "../util/thread_priority.ts";
+import { idleThreadPriority, noteWork, offerCpu } from "../util/thread_priority.ts";
 import { bytesToString } from "../util/bytes.ts";
 import { ByteWriter } from "./listpack.ts";
 import {
@@ -486,6 +486,7 @@ async function load(request: Extract<RdbLoadRequest, { type: "load" }>): Promise
 
 self.onmessage = (event: MessageEvent<RdbLoadRequest>) => {
   const msg = event.data;
+  noteWork();
   switch (msg.type) {
     case "chunk":
       input?.append(msg.bytes);

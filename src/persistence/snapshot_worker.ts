@@ -9,7 +9,7 @@
  */
 /// <reference lib="deno.worker" />
 import { osErrorText } from "../util/system.ts";
-import { idleThreadPriority } from "../util/thread_priority.ts";
+import { idleThreadPriority, noteWork } from "../util/thread_priority.ts";
 import { crc64Hex, crc64Init, crc64Update, crc64WriteLE } from "./crc64.ts";
 import { RdbEncoder } from "./rdb_encoder.ts";
 import { encodeSnapshotBatch } from "./snapshot_batch.ts";
@@ -170,5 +170,6 @@ async function syncDirectory(path: string): Promise<void> {
 
 self.onmessage = (event: MessageEvent<SnapshotRequest>) => {
   const msg = event.data;
+  noteWork();
   queue = queue.then(() => handle(msg)).catch(fail);
 };

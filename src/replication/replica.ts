@@ -19,7 +19,7 @@ import type { Client } from "../net/client.ts";
 import type { Replication } from "./mod.ts";
 import { EOF_MARK_LENGTH, NULL_REPLID } from "./constants.ts";
 import { type RdbStreamLoad, startRdbStreamLoad } from "../persistence/rdb_loader.ts";
-import { lowerProcessPriority } from "../util/thread_priority.ts";
+import { lowerProcessPriority, noteWork } from "../util/thread_priority.ts";
 import { allPersistenceDisabled } from "../persistence/aof.ts";
 import { log } from "../log.ts";
 import { encodeCommand } from "../net/resp.ts";
@@ -527,6 +527,7 @@ export class MasterLink {
     while (left > 0) {
       const chunk = await reader.chunk(Math.min(left, TRANSFER_READ_BYTES));
       const n = chunk.length; // before `write`, which may transfer (detach) it
+      noteWork();
       await write(chunk);
       left -= n;
       this.transferRead += n;
@@ -634,6 +635,7 @@ export class MasterLink {
     let held: Uint8Array = new Uint8Array(0);
     while (true) {
       let chunk: Uint8Array = await reader.chunk(TRANSFER_READ_BYTES);
+      noteWork();
       this.transferRead += chunk.length;
       this.transferLastIo = Date.now();
       if (chunk.length < hold) {

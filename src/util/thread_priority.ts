@@ -50,7 +50,22 @@ export function idleThreadPriority(): void {
   lowerThreadPriority();
   yieldsCpu = true;
   if (Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2) return;
-  setScheduler([0], SCHED_IDLE); // tid 0: this thread
+  // Only where the thread may leave it again when starved (see offerCpu).
+  try {
+    if (!mayRaisePriority(BACKGROUND_WORKER_NICE)) return;
+  } catch {
+    return; // no /proc
+  }
+  if (setScheduler([0], SCHED_IDLE)) { // tid 0: this thread
+    leaveIdle = () => {
+      setScheduler([0], SCHED_OTHER);
+      try {
+        setPriority(0, 0);
+      } catch {
+        // Not permitted: stay at nice 10.
+      }
+    };
+  }
 }
 
 /** How often a lowered thread's long loops give the CPU back (see offerCpu). */
@@ -62,6 +77,75 @@ const CALLS_PER_CLOCK_CHECK = 16;
 let yieldsCpu = false;
 let callsSinceCheck = 0;
 let lastOffer = 0;
+
+/** How often a lowered thread checks whether it is starved (see offerCpu). */
+export const STARVATION_CHECK_MS = 500;
+/** A lowered thread that ran less than this share of the time since its last check… */
+export const STARVED_RUN_SHARE = 0.1;
+/** …while it waited for a CPU more than this share of it is starved. */
+export const STARVED_WAIT_SHARE = 0.5;
+
+/** Puts this thread (and the threads lowered with it) back under the normal policy; undefined when none is under SCHED_IDLE. */
+let leaveIdle: (() => void) | undefined;
+/** This thread's clock and schedstat run and wait times (ms) at its last starvation check; 0: none yet. */
+let checkedAt = 0;
+let ranAt = 0;
+let waitedAt = 0;
+
+/**
+ * Whether a lowered thread that ran `ranMs` and waited for a CPU `waitedMs`
+ * over the last `wallMs` is starved: other work keeps the CPUs it would
+ * take, and it barely advances.
+ */
+export function isStarved(ranMs: number, waitedMs: number, wallMs: number): boolean {
+  return wallMs > 0 && ranMs < STARVED_RUN_SHARE * wallMs && waitedMs > STARVED_WAIT_SHARE * wallMs;
+}
+
+/** This thread's time on a CPU and waiting for one, in ms (/proc/thread-self/schedstat). */
+function schedTimes(): [ran: number, waited: number] | undefined {
+  try {
+    const [ran, waited] = Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ");
+    return [Number(ran) / 1e6, Number(waited) / 1e6];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every STARVATION_CHECK_MS of a lowered thread's work: when it was starved
+ * since the last check, it stops yielding and leaves SCHED_IDLE (keeping
+ * nice 10) for good.
+ *
+ * Why: SCHED_IDLE and the yields give way to every other thread, so on a
+ * machine that other work saturates a lowered thread barely runs. With three
+ * busy loops on the 2-core host, a replica's full sync of a 20K-key master
+ * under a write load had not finished after 60 s (its master's snapshot
+ * worker had run 85 ms in 18 s); redis-server's took 0.7 s, its fork child
+ * competing at the normal priority.
+ */
+function checkStarvation(now: number): void {
+  if (now - checkedAt < STARVATION_CHECK_MS) return;
+  const times = schedTimes();
+  if (times === undefined) return;
+  const [ran, waited] = times;
+  const starved = checkedAt > 0 && isStarved(ran - ranAt, waited - waitedAt, now - checkedAt);
+  checkedAt = now;
+  ranAt = ran;
+  waitedAt = waited;
+  if (!starved) return;
+  yieldsCpu = false;
+  const leave = leaveIdle;
+  leaveIdle = undefined;
+  leave?.();
+}
+
+/**
+ * A lowered thread's check between units of work that do not call
+ * offerCpu (a worker's messages): see checkStarvation.
+ */
+export function noteWork(): void {
+  if (yieldsCpu) checkStarvation(performance.now());
+}
 
 /**
  * Gives the CPU to any thread waiting for it, at most every
@@ -90,7 +174,8 @@ export function offerCpu(): boolean {
   if (!yieldsCpu || ++callsSinceCheck < CALLS_PER_CLOCK_CHECK) return false;
   callsSinceCheck = 0;
   const now = performance.now();
-  if (now - lastOffer < OFFER_CPU_EVERY_MS) return false;
+  checkStarvation(now);
+  if (!yieldsCpu || now - lastOffer < OFFER_CPU_EVERY_MS) return false;
   lastOffer = now;
   const symbols = libc();
   if (symbols === null) return false;
@@ -218,10 +303,15 @@ export function lowerProcessPriority(idleLimitMs = IDLE_POLICY_LIMIT_MS): () => 
   const timer = setTimeout(endIdle, idleLimitMs);
   Deno.unrefTimer(timer);
   yieldsCpu = tids.length > 0;
-  return () => {
-    clearTimeout(timer);
-    endIdle();
-    yieldsCpu = false;
+  checkedAt = 0;
+  if (idle) {
+    leaveIdle = () => {
+      endIdle();
+      putBack();
+      putBackNewThreads();
+    };
+  }
+  const putBack = () => {
     for (const { tid, nice } of lowered) {
       try {
         setPriority(tid, nice);
@@ -229,6 +319,37 @@ export function lowerProcessPriority(idleLimitMs = IDLE_POLICY_LIMIT_MS): () => 
         // The thread ended meanwhile.
       }
     }
+  };
+  // Threads started meanwhile (the I/O runtime's blocking pool, which writes
+  // the transfer to disk) inherited the lowered priority: they get the main
+  // thread's back. Workers lower themselves, and keep it.
+  const mainNice = lowered.find((t) => t.tid === Deno.pid)?.nice ?? 0;
+  const known = new Set(tids);
+  const putBackNewThreads = () => {
+    try {
+      for (const entry of Deno.readDirSync("/proc/self/task")) {
+        const tid = Number(entry.name);
+        if (known.has(tid)) continue;
+        try {
+          const name = Deno.readTextFileSync(`/proc/self/task/${tid}/comm`);
+          if (name.startsWith("V8 ") || name.startsWith("worker-")) continue;
+          setScheduler([tid], SCHED_OTHER);
+          setPriority(tid, mainNice);
+        } catch {
+          // The thread ended meanwhile.
+        }
+      }
+    } catch {
+      // No /proc.
+    }
+  };
+  return () => {
+    clearTimeout(timer);
+    endIdle();
+    yieldsCpu = false;
+    leaveIdle = undefined;
+    putBack();
+    if (tids.length > 0) putBackNewThreads();
   };
 }
 

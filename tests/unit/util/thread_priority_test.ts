@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
   BACKGROUND_WORKER_NICE,
+  isStarved,
   lowerProcessPriority,
   OFFER_CPU_EVERY_MS,
   offerCpu,
+  STARVATION_CHECK_MS,
 } from "../../../src/util/thread_priority.ts";
 import { startRdbStreamLoad } from "../../../src/persistence/rdb_loader.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
@@ -145,5 +147,54 @@ Deno.test({
       restore();
     }
     assert.equal(threadSched().nice, 0);
+  },
+});
+
+Deno.test("a lowered thread is starved when it barely ran and mostly waited for a CPU", () => {
+  assert.equal(isStarved(5, 450, 500), true);
+  assert.equal(isStarved(49, 260, 500), true);
+  assert.equal(isStarved(60, 400, 500), false, "it ran over a tenth of the time");
+  assert.equal(isStarved(5, 200, 500), false, "it slept most of the time (waiting for work)");
+  assert.equal(isStarved(0, 0, 500), false, "asleep all along");
+  assert.equal(isStarved(0, 0, 0), false);
+});
+
+/**
+ * Busy loops at the normal priority for `ms`, one more than the CPUs, each
+ * in a worker of its own (ended by the caller): a SCHED_IDLE thread then
+ * barely runs.
+ */
+function startBusyLoops(ms: number): Worker[] {
+  const source = `const end = performance.now() + ${ms}; while (performance.now() < end);`;
+  return Array.from(
+    { length: navigator.hardwareConcurrency + 1 },
+    () => new Worker(`data:text/javascript,${encodeURIComponent(source)}`, { type: "module" }),
+  );
+}
+
+Deno.test({
+  name:
+    "a background worker starved by busy loops leaves SCHED_IDLE and stops yielding, back at its normal priority",
+  ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2 || !maySetNiceBack(),
+  fn: async () => {
+    const worker = new Worker(
+      new URL("../../fixtures/thread_priority_worker.ts", import.meta.url),
+      { type: "module" },
+    );
+    const loops = startBusyLoops(10_000);
+    try {
+      const report = await new Promise<{ policy: number; nice: number; offers: number }>(
+        (resolve, reject) => {
+          worker.onmessage = (e) => resolve(e.data);
+          worker.onerror = (e) => reject(new Error(e.message));
+          // A few checks' worth of work, each STARVATION_CHECK_MS.
+          worker.postMessage({ workMs: 4 * STARVATION_CHECK_MS });
+        },
+      );
+      assert.deepEqual({ policy: report.policy, nice: report.nice }, { policy: 0, nice: 0 });
+    } finally {
+      worker.terminate();
+      for (const loop of loops) loop.terminate();
+    }
   },
 });
