@@ -6,6 +6,7 @@ import {
   OFFER_CPU_EVERY_MS,
   offerCpu,
   STARVATION_CHECK_MS,
+  STARVED_CHECKS,
 } from "../../../src/util/thread_priority.ts";
 import { startRdbStreamLoad } from "../../../src/persistence/rdb_loader.ts";
 import { Keyspace } from "../../../src/store/keyspace.ts";
@@ -152,8 +153,8 @@ Deno.test({
 
 Deno.test("a lowered thread is starved when it barely ran and mostly waited for a CPU", () => {
   assert.equal(isStarved(5, 450, 500), true);
-  assert.equal(isStarved(49, 260, 500), true);
-  assert.equal(isStarved(60, 400, 500), false, "it ran over a tenth of the time");
+  assert.equal(isStarved(9, 260, 500), true);
+  assert.equal(isStarved(11, 450, 500), false, "it ran over 2% of the time");
   assert.equal(isStarved(5, 200, 500), false, "it slept most of the time (waiting for work)");
   assert.equal(isStarved(0, 0, 500), false, "asleep all along");
   assert.equal(isStarved(0, 0, 0), false);
@@ -188,7 +189,7 @@ Deno.test({
           worker.onmessage = (e) => resolve(e.data);
           worker.onerror = (e) => reject(new Error(e.message));
           // A few checks' worth of work, each STARVATION_CHECK_MS.
-          worker.postMessage({ workMs: 4 * STARVATION_CHECK_MS });
+          worker.postMessage({ workMs: (STARVED_CHECKS + 3) * STARVATION_CHECK_MS });
         },
       );
       assert.deepEqual({ policy: report.policy, nice: report.nice }, { policy: 0, nice: 0 });
