@@ -43,8 +43,8 @@ function lowerThreadPriority(): void {
  * load worker under SCHED_IDLE and 62–69% (mean 65.4%) at nice 10, the
  * syncs took no longer, and a quiet sync took ~2.5% longer (2.85 s against
  * 2.78 s over eight each). A thread cannot leave SCHED_IDLE without
- * privileges, so a worker keeps it until it ends: one worker per snapshot or
- * load.
+ * privileges (CAP_SYS_NICE, or an RLIMIT_NICE of 10 or more), so a worker
+ * takes it only where it could leave it when starved (see checkStarvation).
  */
 export function idleThreadPriority(): void {
   lowerThreadPriority();
