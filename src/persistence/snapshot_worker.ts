@@ -79,6 +79,8 @@ async function handle(msg: SnapshotRequest): Promise<void> {
   if (msg.type !== "open" && (msg.id !== current || failed !== undefined)) return;
   switch (msg.type) {
     case "open":
+      // Lowered again: a starved snapshot may have made this pooled worker stand up.
+      idleThreadPriority();
       if (file !== undefined) await discard(); // a snapshot abandoned without its abort
       current = msg.id;
       failed = undefined;

@@ -45,10 +45,13 @@ function lowerThreadPriority(): void {
  * 2.78 s over eight each). A thread cannot leave SCHED_IDLE without
  * privileges (CAP_SYS_NICE, or an RLIMIT_NICE of 10 or more), so a worker
  * takes it only where it could leave it when starved (see checkStarvation).
+ * A pooled worker calls this again for each job.
  */
 export function idleThreadPriority(): void {
   lowerThreadPriority();
   yieldsCpu = true;
+  checkedAt = 0;
+  starvedChecks = 0;
   if (Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2) return;
   // Only where the thread may leave it again when starved (see offerCpu).
   try {
