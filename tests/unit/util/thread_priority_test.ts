@@ -173,7 +173,7 @@ function startBusyLoops(ms: number): Worker[] {
 
 Deno.test({
   name:
-    "a background worker starved by busy loops leaves SCHED_IDLE and stops yielding, back at its normal priority",
+    "a background worker starved by busy loops leaves SCHED_IDLE and stops yielding, back at its normal priority, until its next job",
   ignore: Deno.build.os !== "linux" || navigator.hardwareConcurrency < 2 || !maySetNiceBack(),
   fn: async () => {
     const worker = new Worker(
@@ -192,6 +192,16 @@ Deno.test({
         },
       );
       assert.deepEqual({ policy: report.policy, nice: report.nice }, { policy: 0, nice: 0 });
+      for (const loop of loops) loop.terminate();
+      const again = await new Promise<{ policy: number; nice: number }>((resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.postMessage("lower again");
+      });
+      assert.deepEqual(
+        { policy: again.policy, nice: again.nice },
+        { policy: SCHED_IDLE, nice: BACKGROUND_WORKER_NICE },
+        "lowered again for its next job",
+      );
     } finally {
       worker.terminate();
       for (const loop of loops) loop.terminate();
