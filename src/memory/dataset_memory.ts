@@ -17,7 +17,8 @@
 import type { Db, Keyspace, KeyspaceHooks, UnpackListener } from "../store/keyspace.ts";
 import type { PackedValue, StoredValue } from "../store/packed.ts";
 import type { RedisValue } from "../store/types.ts";
-import { ENTRY_BYTES, EXPIRE_ENTRY_BYTES, stringBytes, valueBytes } from "./size.ts";
+import { ENTRY_BYTES, EXPIRE_ENTRY_BYTES, valueBytes } from "./size.ts";
+import { stringBytes } from "../util/bytes.ts";
 import { KeyTable } from "../store/key_table.ts";
 
 type Dict = Db["dict"];

@@ -15,6 +15,7 @@ import { List } from "../store/list.ts";
 import { StringSet } from "../store/set.ts";
 import { ZSet } from "../store/zset.ts";
 import { PackedValue, type StoredValue } from "../store/packed.ts";
+import { stringBytes } from "../util/bytes.ts";
 
 /** A dict entry (KeyTable, Map or Set) with its share of the hash table. */
 export const ENTRY_BYTES = 40;
@@ -24,11 +25,6 @@ const COLLECTION_BYTES = 96;
 export const EXPIRE_ENTRY_BYTES = ENTRY_BYTES + 16;
 /** MEMORY USAGE's default sample count (Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES). */
 export const DEFAULT_SAMPLES = 5;
-
-/** A one-byte JS string of `length` bytes. */
-export function stringBytes(length: number): number {
-  return 16 + ((length + 7) & ~7);
-}
 
 /** The memory of a value; `samples` bounds how many elements of a hash or set are looked at (0 = all). */
 export function valueBytes(value: StoredValue, samples = DEFAULT_SAMPLES): number {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ownedSlice } from "../util/bytes.ts";
+import { ownedSlice, stringBytes } from "../util/bytes.ts";
 import {
   findItem,
   FLAT_MAX_ITEM_LENGTH,
@@ -76,9 +76,7 @@ export class Hash implements Iterable<[string, string]> {
 
   /** The memory of the flat form (the object and its string), or undefined once a Map. */
   get flatBytes(): number | undefined {
-    return this.#map !== undefined
-      ? undefined
-      : FLAT_OBJECT_BYTES + 16 + ((this.#flat.length + 7) & ~7);
+    return this.#map !== undefined ? undefined : FLAT_OBJECT_BYTES + stringBytes(this.#flat.length);
   }
 
   /** Number of fields. */

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { ownedSlice } from "../util/bytes.ts";
+import { ownedSlice, stringBytes } from "../util/bytes.ts";
 import {
   findItem,
   FLAT_MAX_ITEM_LENGTH,
@@ -80,9 +80,7 @@ export class StringSet implements Iterable<string> {
 
   /** The memory of the flat form (the object and its string), or undefined once a Set. */
   get flatBytes(): number | undefined {
-    return this.#set !== undefined
-      ? undefined
-      : FLAT_OBJECT_BYTES + 16 + ((this.#flat.length + 7) & ~7);
+    return this.#set !== undefined ? undefined : FLAT_OBJECT_BYTES + stringBytes(this.#flat.length);
   }
 
   /** Number of members. */

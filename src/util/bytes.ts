@@ -142,3 +142,8 @@ export function ownedSlice(s: string, start: number, end: number): string {
   for (let i = 0; i < len; i++) buf[i] = s.charCodeAt(start + i);
   return bytesToString(buf, 0, len);
 }
+
+/** The heap size of a one-byte JS string of `length` bytes (its header and chars, 8-aligned). */
+export function stringBytes(length: number): number {
+  return 16 + ((length + 7) & ~7);
+}
